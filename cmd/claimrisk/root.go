@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/version"
+)
+
+// app holds what every command shares.
+type app struct {
+	stdout, stderr io.Writer
+	bucketURL      string
+}
+
+// usageError is a mistake in how a command was called (exit status 2).
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// run executes the command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	msg := strings.TrimSpace(err.Error())
+	fmt.Fprintf(stderr, "claimrisk: %s\n", strings.ReplaceAll(msg, "\n", " "))
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "unknown shorthand") || strings.Contains(msg, "flag needs an argument") ||
+		strings.HasPrefix(msg, "invalid argument") || strings.HasPrefix(msg, "accepts ") || strings.HasPrefix(msg, "requires ") {
+		return 2
+	}
+	return 1
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "claimrisk",
+		Short: "MLOps for an insurer's claim-risk model, on Knative functions",
+		Long: `claimrisk generates the insurer's data, trains and registers claim-risk
+models, serves and monitors them, and runs the whole system on one machine.
+
+Every command reads and writes the same bucket: --bucket, else
+CLAIMRISK_BUCKET, else ~/.claimrisk/bucket.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version.Commit,
+	}
+	def := os.Getenv("CLAIMRISK_BUCKET")
+	if def == "" {
+		def = config.DefaultBucket()
+	}
+	root.PersistentFlags().StringVar(&a.bucketURL, "bucket", def, "bucket URL or directory of the model and metric store (env CLAIMRISK_BUCKET)")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(a.dataCmd(), a.runsCmd())
+	return root
+}
+
+// openBucket opens the bucket named by --bucket.
+func (a *app) openBucket(ctx context.Context) (*blobstore.Bucket, error) {
+	return blobstore.Open(ctx, a.bucketURL)
+}
+
+// progressf writes a progress line to stderr.
+func (a *app) progressf(format string, args ...any) {
+	fmt.Fprintf(a.stderr, format+"\n", args...)
+}

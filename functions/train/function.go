@@ -1,0 +1,174 @@
+// Package function is the train function: a Knative Functions CloudEvent
+// function in the instanced Go style (New, Handle, Start, Stop, Ready,
+// Alive). It trains on "dataset uploaded" events and replies with
+// "model trained". The training pipeline itself is shared/training.
+package function
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/logging"
+	"github.com/claimrisk/claimrisk/shared/mlflow"
+	"github.com/claimrisk/claimrisk/shared/pseudonym"
+	"github.com/claimrisk/claimrisk/shared/runstore"
+	"github.com/claimrisk/claimrisk/shared/training"
+	"github.com/claimrisk/claimrisk/shared/version"
+)
+
+// RequestTimeout is how long one delivery may train. It matches the
+// Knative Service's timeoutSeconds (600, Knative's maximum) in
+// config/knative; cmd/main.go sets the server's timeouts to it.
+const RequestTimeout = 600 * time.Second
+
+// Function trains models on data events.
+type Function struct {
+	mu      sync.Mutex
+	trainer *training.Trainer
+	bucket  *blobstore.Bucket
+	log     *slog.Logger
+	ready   atomic.Bool
+	flight  singleflight.Group
+}
+
+// New returns an unstarted function.
+func New() *Function {
+	return &Function{log: logging.New(os.Stderr, "info", "train")}
+}
+
+// Start reads the configuration and opens the bucket.
+func (f *Function) Start(ctx context.Context, _ map[string]string) error {
+	var cfg config.Train
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, cfg.LogLevel, "train")
+	b, err := blobstore.Open(ctx, cfg.Bucket)
+	if err != nil {
+		return fmt.Errorf("train: start: %w", err)
+	}
+	p, err := pseudonym.New(cfg.PseudonymKey)
+	if err != nil {
+		return fmt.Errorf("train: start: %w", err)
+	}
+	codeVersion := cfg.CodeVersion
+	if codeVersion == "" {
+		codeVersion = version.Commit
+	}
+	t := &training.Trainer{
+		Bucket: b, Runs: runstore.New(b), L2: cfg.L2, CodeVersion: codeVersion,
+		Pseudonymise: p.Of, Log: log,
+	}
+	if cfg.MLflowURI != "" {
+		c, err := mlflow.New(cfg.MLflowURI, mlflow.WithBasicAuth(cfg.MLflowUser, cfg.MLflowPassword))
+		if err != nil {
+			return fmt.Errorf("train: start: %w", err)
+		}
+		t.Tracker = &training.Tracker{Client: c, Bucket: b}
+	}
+	f.mu.Lock()
+	f.trainer, f.bucket, f.log = t, b, log
+	f.mu.Unlock()
+	f.ready.Store(true)
+	log.Info("train function ready", "bucket", b.URL, "mlflow", cfg.MLflowURI, "code_version", codeVersion)
+	return nil
+}
+
+// Stop closes the bucket.
+func (f *Function) Stop(context.Context) error {
+	f.ready.Store(false)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bucket != nil {
+		return f.bucket.Close()
+	}
+	return nil
+}
+
+// Ready reports whether Start has finished.
+func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(), nil }
+
+// Alive reports that the process is serving.
+func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
+
+// Handle trains on a data event and replies with "model trained".
+func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	if !f.ready.Load() {
+		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "train: not ready yet")
+	}
+	log := f.log.With("event_id", e.ID(), "event_type", e.Type())
+	var datasetID string
+	switch e.Type() {
+	case events.DatasetUploaded:
+		var d events.DatasetUploadedData
+		if err := events.Decode(e, &d); err != nil {
+			return nil, cehttp.NewResult(http.StatusBadRequest, "train: %v", err)
+		}
+		if d.DatasetID == "" {
+			return nil, cehttp.NewResult(http.StatusBadRequest, "train: %s: dataset_id is missing", e.Type())
+		}
+		if err := f.sameBucket(d.Bucket); err != nil {
+			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "train: %v", err)
+		}
+		datasetID = d.DatasetID
+	default:
+		return nil, cehttp.NewResult(http.StatusBadRequest, "train: unsupported event type %q; want %s", e.Type(), events.DatasetUploaded)
+	}
+	log.Info("training requested", "dataset_id", datasetID)
+	// Training finishes even if the caller goes away: the result is stored
+	// and a redelivery finds it. Concurrent deliveries share one training.
+	work := context.WithoutCancel(ctx)
+	v, err, _ := f.flight.Do(datasetID, func() (any, error) {
+		return f.trainer.TrainDataset(work, datasetID, e.Type())
+	})
+	if err != nil {
+		log.Error("training failed", "dataset_id", datasetID, "error", err.Error())
+		return nil, resultFor(err)
+	}
+	out := v.(events.ModelTrainedData)
+	reply, err := events.New("trained-"+out.RunID+"-"+e.ID(), events.ModelTrained, events.SourceTrain, out.RunID, out)
+	if err != nil {
+		return nil, cehttp.NewResult(http.StatusInternalServerError, "train: %v", err)
+	}
+	log.Info("training finished", "best_run_id", out.RunID, "kind", out.Kind, "gini", out.Metrics.Gini)
+	return &reply, nil
+}
+
+func (f *Function) sameBucket(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	norm, err := blobstore.Normalize(raw)
+	if err != nil {
+		return err
+	}
+	if norm != f.bucket.URL {
+		return fmt.Errorf("the event names bucket %s but this function uses %s", norm, f.bucket.URL)
+	}
+	return nil
+}
+
+// resultFor maps a training error to the HTTP status the broker acts on:
+// 422 for data that is missing or invalid (retrying cannot help, so it goes
+// to the dead-letter sink), 503 for everything else (retried).
+func resultFor(err error) error {
+	if errors.Is(err, training.ErrNoData) || errors.Is(err, dataset.ErrInvalid) {
+		return cehttp.NewResult(http.StatusUnprocessableEntity, "train: %v", err)
+	}
+	return cehttp.NewResult(http.StatusServiceUnavailable, "train: %v", err)
+}

@@ -1,0 +1,247 @@
+package blobstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/azureblob" // azblob:// buckets
+	"gocloud.dev/blob/fileblob"
+	_ "gocloud.dev/blob/gcsblob" // gs:// buckets
+	_ "gocloud.dev/blob/memblob" // mem:// buckets
+	_ "gocloud.dev/blob/s3blob"  // s3:// buckets
+	"gocloud.dev/gcerrors"
+)
+
+// Errors callers match with errors.Is.
+var (
+	ErrNotFound = errors.New("blobstore: object not found")
+	ErrExists   = errors.New("blobstore: object already exists")
+)
+
+// Bucket is an open store. It embeds the gocloud bucket, so every gocloud
+// operation is available too.
+type Bucket struct {
+	*blob.Bucket
+	// URL is the normalised URL the bucket was opened from.
+	URL string
+	dir string // the root directory of a file:// bucket, else ""
+}
+
+// Normalize turns what a person typed into a bucket URL: a plain path
+// (relative or absolute) becomes an absolute file:// URL.
+func Normalize(raw string) (string, error) {
+	if raw == "" {
+		return "", errors.New("blobstore: empty bucket URL")
+	}
+	if !strings.Contains(raw, "://") {
+		abs, err := filepath.Abs(raw)
+		if err != nil {
+			return "", fmt.Errorf("blobstore: %s: %w", raw, err)
+		}
+		return "file://" + filepath.ToSlash(abs), nil
+	}
+	return raw, nil
+}
+
+// Open opens the bucket named by rawURL. A file:// bucket's directory is
+// created when missing, and its temporary files are kept beside the objects
+// so that renames never cross file systems.
+func Open(ctx context.Context, rawURL string) (*Bucket, error) {
+	norm, err := Normalize(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(norm)
+	if err != nil {
+		return nil, fmt.Errorf("blobstore: parse %q: %w", norm, err)
+	}
+	if u.Scheme != "file" {
+		b, err := blob.OpenBucket(ctx, norm)
+		if err != nil {
+			return nil, fmt.Errorf("blobstore: open %s: %w", norm, err)
+		}
+		return &Bucket{Bucket: b, URL: norm}, nil
+	}
+	dir := u.Path
+	if u.Host == "." {
+		dir = "." + u.Path
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("blobstore: create %s: %w", dir, err)
+	}
+	b, err := fileblob.OpenBucket(dir, &fileblob.Options{NoTempDir: true, Metadata: fileblob.MetadataDontWrite})
+	if err != nil {
+		return nil, fmt.Errorf("blobstore: open %s: %w", norm, err)
+	}
+	return &Bucket{Bucket: b, URL: "file://" + filepath.ToSlash(dir), dir: dir}, nil
+}
+
+// Read returns the object's bytes, or ErrNotFound.
+func (b *Bucket) Read(ctx context.Context, key string) ([]byte, error) {
+	data, err := b.ReadAll(ctx, key)
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
+		}
+		return nil, fmt.Errorf("blobstore: read %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// Write stores data under key, replacing any object there. The object
+// appears whole or not at all.
+func (b *Bucket) Write(ctx context.Context, key string, data []byte, contentType string) error {
+	if err := b.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: contentType}); err != nil {
+		return fmt.Errorf("blobstore: write %s: %w", key, err)
+	}
+	return nil
+}
+
+// Create stores data under key only if no object is there yet, atomically
+// with respect to every other writer; otherwise it returns ErrExists.
+func (b *Bucket) Create(ctx context.Context, key string, data []byte, contentType string) error {
+	if b.dir != "" {
+		return b.createFile(key, data)
+	}
+	err := b.WriteAll(ctx, key, data, &blob.WriterOptions{ContentType: contentType, IfNotExist: true})
+	if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+		return fmt.Errorf("%s: %w", key, ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("blobstore: create %s: %w", key, err)
+	}
+	return nil
+}
+
+// createFile writes a temporary file beside the target and hard-links it
+// into place: link(2) fails when the target exists, in every process.
+func (b *Bucket) createFile(key string, data []byte) error {
+	if strings.Contains(key, "..") || strings.HasPrefix(key, "/") {
+		return fmt.Errorf("blobstore: create %s: key must be a relative path", key)
+	}
+	path := filepath.Join(b.dir, filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("blobstore: create %s: %w", key, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".create-*.tmp")
+	if err != nil {
+		return fmt.Errorf("blobstore: create %s: %w", key, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("blobstore: create %s: %w", key, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("blobstore: create %s: %w", key, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("blobstore: create %s: %w", key, err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%s: %w", key, ErrExists)
+		}
+		return fmt.Errorf("blobstore: create %s: %w", key, err)
+	}
+	return nil
+}
+
+// ReadJSON decodes the JSON object at key into v.
+func (b *Bucket) ReadJSON(ctx context.Context, key string, v any) error {
+	data, err := b.Read(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("blobstore: decode %s: %w", key, err)
+	}
+	return nil
+}
+
+// WriteJSON stores v as indented JSON at key.
+func (b *Bucket) WriteJSON(ctx context.Context, key string, v any) error {
+	data, err := MarshalJSON(v)
+	if err != nil {
+		return fmt.Errorf("blobstore: encode %s: %w", key, err)
+	}
+	return b.Write(ctx, key, data, "application/json")
+}
+
+// CreateJSON stores v as JSON at key only if key is free (see Create).
+func (b *Bucket) CreateJSON(ctx context.Context, key string, v any) error {
+	data, err := MarshalJSON(v)
+	if err != nil {
+		return fmt.Errorf("blobstore: encode %s: %w", key, err)
+	}
+	return b.Create(ctx, key, data, "application/json")
+}
+
+// MarshalJSON is the one JSON layout of stored objects: indented, with a
+// trailing newline, so objects diff well and read well.
+func MarshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Exists reports whether an object is stored at key.
+func (b *Bucket) Exists(ctx context.Context, key string) (bool, error) {
+	ok, err := b.Bucket.Exists(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("blobstore: exists %s: %w", key, err)
+	}
+	return ok, nil
+}
+
+// Keys lists the keys under prefix in lexical order.
+func (b *Bucket) Keys(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	it := b.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return keys, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("blobstore: list %s: %w", prefix, err)
+		}
+		if b.dir != "" && strings.HasSuffix(obj.Key, ".tmp") {
+			continue // a file bucket's write in progress
+		}
+		keys = append(keys, obj.Key)
+	}
+}
+
+// Dirs lists the immediate "subdirectories" under prefix (which should end
+// in "/"), without the prefix and trailing slash, in lexical order.
+func (b *Bucket) Dirs(ctx context.Context, prefix string) ([]string, error) {
+	var dirs []string
+	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return dirs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("blobstore: list %s: %w", prefix, err)
+		}
+		if obj.IsDir {
+			dirs = append(dirs, strings.TrimSuffix(strings.TrimPrefix(obj.Key, prefix), "/"))
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package features
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/legacy"
+	"github.com/claimrisk/claimrisk/shared/schema"
+)
+
+// Example is one labelled policy: its record, when it starts, whether it
+// had a claim in its year, and the accident figures of its area.
+type Example struct {
+	Record   schema.PolicyRecord
+	Start    time.Time
+	Claim    bool
+	Accident Accident
+}
+
+// ErrNoAccidentData marks a policy whose area and start month the accident
+// table does not cover.
+var ErrNoAccidentData = errors.New("features: no accident data")
+
+// Examples joins the tables into one labelled example per policy, in policy
+// order. The dataset must be valid.
+func Examples(d *dataset.Dataset) ([]Example, error) {
+	customers := make(map[string]schema.Customer, len(d.Customers))
+	for _, c := range d.Customers {
+		customers[c.CustomerID] = c
+	}
+	claimed := make(map[string]bool, len(d.Claims))
+	for _, c := range d.Claims {
+		claimed[c.PolicyID] = true
+	}
+	idx := NewAccidentIndex(d.Accidents)
+	out := make([]Example, len(d.Policies))
+	for i, p := range d.Policies {
+		rec := schema.RecordFor(customers[p.CustomerID], p)
+		start := p.StartDate.Time()
+		acc, ok := idx.At(rec.HomeArea, start)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s: area %d before %s (the accident table ends %s)", ErrNoAccidentData,
+				p.PolicyID, rec.HomeArea, start.Format("2006-01"), idx.LastMonth().Format("2006-01"))
+		}
+		out[i] = Example{Record: rec, Start: start, Claim: claimed[p.PolicyID], Accident: acc}
+	}
+	return out, nil
+}
+
+// The feature sets, one per model kind.
+const (
+	SetLegacy   = "legacy"   // the legacy factor alone, calibrated
+	SetBase     = "base"     // driver, vehicle and cover, no area
+	SetAccident = "accident" // base plus the area's accident figures
+)
+
+// Sets lists the feature sets in the order they are trained.
+var Sets = []string{SetLegacy, SetBase, SetAccident}
+
+// raw feature definitions: name and value of a record with its accident figures.
+type raw struct {
+	name string
+	f    func(r schema.PolicyRecord, a Accident) float64
+}
+
+func indicator(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+var baseFeatures = []raw{
+	{"age", func(r schema.PolicyRecord, _ Accident) float64 { return r.Age }},
+	{"age_under_25", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Age < 25) }},
+	{"age_over_70", func(r schema.PolicyRecord, _ Accident) float64 { return math.Max(0, r.Age-70) / 10 }},
+	{"novice", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.YearsLicensed < 3) }},
+	{"log_mileage", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(math.Max(r.AnnualMileage, 100)) }},
+	{"vehicle_age", func(r schema.PolicyRecord, _ Accident) float64 { return float64(r.VehicleAge) }},
+	{"vehicle_suv", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "suv") }},
+	{"vehicle_pickup", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "pickup") }},
+	{"vehicle_van", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "van") }},
+	{"vehicle_sports", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "sports") }},
+	{"usage_commute", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Usage == "commute") }},
+	{"usage_business", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Usage == "business") }},
+	{"coverage_standard", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Coverage == "standard") }},
+	{"coverage_comprehensive", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Coverage == "comprehensive") }},
+	{"log_deductible", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(float64(r.Deductible)) }},
+}
+
+var accidentFeatures = []raw{
+	{"log_crash_rate", func(_ schema.PolicyRecord, a Accident) float64 { return math.Log(math.Max(a.CrashRate, 0.1)) }},
+	{"injury_share", func(_ schema.PolicyRecord, a Accident) float64 { return a.InjuryShare }},
+}
+
+var legacyFeatures = []raw{
+	{"log_legacy_factor", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(legacy.Factor(r)) }},
+}
+
+func definitions(set string) ([]raw, error) {
+	switch set {
+	case SetLegacy:
+		return legacyFeatures, nil
+	case SetBase:
+		return baseFeatures, nil
+	case SetAccident:
+		return append(append([]raw{}, baseFeatures...), accidentFeatures...), nil
+	}
+	return nil, fmt.Errorf("features: unknown feature set %q", set)
+}

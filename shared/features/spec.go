@@ -1,0 +1,176 @@
+package features
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/schema"
+)
+
+// Spec describes a feature set as fitted: the features in column order,
+// the centre and scale that standardise them, and for the accident set the
+// area figures that serving joins.
+type Spec struct {
+	Set    string    `json:"set"`
+	Names  []string  `json:"names"`
+	Center []float64 `json:"center"`
+	Scale  []float64 `json:"scale"`
+	// Areas maps a district (as a string) to its latest accident figures.
+	Areas map[string]Accident `json:"areas,omitempty"`
+	// AreasAsOf is the last month of accident data behind Areas.
+	AreasAsOf string `json:"areas_as_of,omitempty"`
+}
+
+// NewSpec fits the standardisation of set on the training examples and, for
+// the accident set, records the latest area figures from idx.
+func NewSpec(set string, train []Example, idx *AccidentIndex) (Spec, error) {
+	defs, err := definitions(set)
+	if err != nil {
+		return Spec{}, err
+	}
+	if len(train) == 0 {
+		return Spec{}, fmt.Errorf("features: no training examples")
+	}
+	s := Spec{Set: set}
+	for _, d := range defs {
+		var sum, sq float64
+		for _, ex := range train {
+			v := d.f(ex.Record, ex.Accident)
+			sum += v
+			sq += v * v
+		}
+		n := float64(len(train))
+		mean := sum / n
+		sd := math.Sqrt(math.Max(sq/n-mean*mean, 0))
+		if sd < 1e-9 {
+			sd = 1 // a constant column; the penalty keeps its coefficient at zero
+		}
+		s.Names = append(s.Names, d.name)
+		s.Center = append(s.Center, mean)
+		s.Scale = append(s.Scale, sd)
+	}
+	if set == SetAccident && idx != nil {
+		s.Areas = map[string]Accident{}
+		for area, a := range idx.Latest() {
+			s.Areas[strconv.Itoa(area)] = a
+		}
+		s.AreasAsOf = idx.LastMonth().Format("2006-01")
+	}
+	return s, nil
+}
+
+// Design is a Spec ready to compute rows.
+type Design struct {
+	Spec
+	defs  []raw
+	areas map[int]Accident
+}
+
+// Design checks the spec and prepares it for use.
+func (s Spec) Design() (*Design, error) {
+	defs, err := definitions(s.Set)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Names) != len(defs) || len(s.Center) != len(defs) || len(s.Scale) != len(defs) {
+		return nil, fmt.Errorf("features: spec %q has %d names, %d centres and %d scales; this version computes %d features",
+			s.Set, len(s.Names), len(s.Center), len(s.Scale), len(defs))
+	}
+	for i, d := range defs {
+		if s.Names[i] != d.name {
+			return nil, fmt.Errorf("features: spec %q column %d is %q; this version computes %q there", s.Set, i, s.Names[i], d.name)
+		}
+		if !finite(s.Center[i]) || !finite(s.Scale[i]) || s.Scale[i] <= 0 {
+			return nil, fmt.Errorf("features: spec %q: %s has centre %v and scale %v", s.Set, d.name, s.Center[i], s.Scale[i])
+		}
+	}
+	d := &Design{Spec: s, defs: defs, areas: map[int]Accident{}}
+	if s.Set == SetAccident {
+		for _, area := range schema.Areas {
+			a, ok := s.Areas[strconv.Itoa(area)]
+			if !ok || !finite(a.CrashRate) || !finite(a.InjuryShare) {
+				return nil, fmt.Errorf("features: spec has no accident figures for area %d", area)
+			}
+			d.areas[area] = a
+		}
+	}
+	return d, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Width is the number of features (without the intercept).
+func (d *Design) Width() int { return len(d.defs) }
+
+// AccidentFor is the accident figures serving joins to a record: the
+// latest known for its area (zero for sets that use none).
+func (d *Design) AccidentFor(r schema.PolicyRecord) Accident {
+	return d.areas[r.HomeArea]
+}
+
+// Raw writes the unstandardised feature values of r into dst.
+func (d *Design) Raw(dst []float64, r schema.PolicyRecord, a Accident) {
+	for i, def := range d.defs {
+		dst[i] = def.f(r, a)
+	}
+}
+
+// Row writes the standardised feature values of r into dst.
+func (d *Design) Row(dst []float64, r schema.PolicyRecord, a Accident) {
+	for i, def := range d.defs {
+		dst[i] = (def.f(r, a) - d.Center[i]) / d.Scale[i]
+	}
+}
+
+// Matrix builds the standardised design of examples, row-major, n by Width.
+func (d *Design) Matrix(examples []Example) []float64 {
+	p := d.Width()
+	x := make([]float64, len(examples)*p)
+	for i, ex := range examples {
+		d.Row(x[i*p:(i+1)*p], ex.Record, ex.Accident)
+	}
+	return x
+}
+
+// Labels are the examples' outcomes as 0 and 1.
+func Labels(examples []Example) []float64 {
+	y := make([]float64, len(examples))
+	for i, ex := range examples {
+		y[i] = indicator(ex.Claim)
+	}
+	return y
+}
+
+// SplitByYear separates the examples starting in the last year from the rest.
+func SplitByYear(examples []Example, validYear int) (train, valid []Example) {
+	for _, ex := range examples {
+		if ex.Start.Year() >= validYear {
+			valid = append(valid, ex)
+		} else {
+			train = append(train, ex)
+		}
+	}
+	return train, valid
+}
+
+// Window is a span of policy start dates.
+type Window struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// WindowOf spans the examples' start dates.
+func WindowOf(examples []Example) Window {
+	var w Window
+	for i, ex := range examples {
+		if i == 0 || ex.Start.Before(w.From) {
+			w.From = ex.Start
+		}
+		if i == 0 || ex.Start.After(w.To) {
+			w.To = ex.Start
+		}
+	}
+	return w
+}

@@ -1,0 +1,37 @@
+// Package funcmain is what the four functions' main packages share: the
+// --help text (the function's purpose and its environment variables) and
+// refusing arguments, since functions are configured by environment.
+package funcmain
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/claimrisk/claimrisk/shared/config"
+)
+
+// HandleArgs prints help and exits for -h/--help, and exits with status 2
+// on any other argument. spec is the function's envconfig struct.
+func HandleArgs(name, summary string, spec any) {
+	if len(os.Args) < 2 {
+		return
+	}
+	switch os.Args[1] {
+	case "-h", "--help", "help":
+		PrintHelp(os.Stdout, name, summary, spec)
+		os.Exit(0)
+	default:
+		fmt.Fprintf(os.Stderr, "%s: unexpected argument %q: functions are configured by environment variables; see %s --help\n", name, os.Args[1], name)
+		os.Exit(2)
+	}
+}
+
+// PrintHelp writes the help text.
+func PrintHelp(w io.Writer, name, summary string, spec any) {
+	fmt.Fprintf(w, "%s: %s\n\nUsage: %s   (no arguments; listens on LISTEN_ADDRESS, default [::]:8080)\n\n", name, summary, name)
+	fmt.Fprintln(w, "Health: GET /health/readiness and /health/liveness.")
+	fmt.Fprintln(w, "\nEnvironment:")
+	fmt.Fprintln(w, "  LISTEN_ADDRESS\t[::]:8080\taddress to listen on")
+	_ = config.Usage(w, spec)
+}

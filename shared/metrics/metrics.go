@@ -1,0 +1,168 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"gonum.org/v1/gonum/integrate"
+	"gonum.org/v1/gonum/stat"
+)
+
+// ErrBadInput marks predictions and outcomes that cannot be scored.
+var ErrBadInput = errors.New("metrics: bad input")
+
+// Summary is the evaluation of one model on one set of outcomes.
+type Summary struct {
+	N             int     `json:"n"`
+	Positives     int     `json:"positives"`
+	AUC           float64 `json:"auc"`
+	Gini          float64 `json:"gini"`
+	LogLoss       float64 `json:"log_loss"`
+	Brier         float64 `json:"brier"`
+	MeanPredicted float64 `json:"mean_predicted"`
+	ObservedRate  float64 `json:"observed_rate"`
+	// Calibration is by decile of predicted probability, lowest first.
+	Calibration []Bin `json:"calibration"`
+}
+
+// Bin is one calibration bin.
+type Bin struct {
+	N             int     `json:"n"`
+	MeanPredicted float64 `json:"mean_predicted"`
+	ObservedRate  float64 `json:"observed_rate"`
+}
+
+// Evaluate scores predicted probabilities p against 0/1 outcomes y.
+func Evaluate(p, y []float64) (Summary, error) {
+	if err := check(p, y); err != nil {
+		return Summary{}, err
+	}
+	s := Summary{N: len(p), LogLoss: LogLoss(p, y), Brier: Brier(p, y)}
+	for i := range p {
+		s.MeanPredicted += p[i]
+		s.ObservedRate += y[i]
+	}
+	s.Positives = int(s.ObservedRate)
+	s.MeanPredicted /= float64(len(p))
+	s.ObservedRate /= float64(len(p))
+	s.AUC = AUC(p, y)
+	s.Gini = 2*s.AUC - 1
+	s.Calibration = Calibration(p, y, 10)
+	return s, nil
+}
+
+func check(p, y []float64) error {
+	if len(p) != len(y) {
+		return fmt.Errorf("%w: %d predictions for %d outcomes", ErrBadInput, len(p), len(y))
+	}
+	if len(p) == 0 {
+		return fmt.Errorf("%w: no predictions", ErrBadInput)
+	}
+	pos := 0
+	for i := range p {
+		if !(p[i] >= 0 && p[i] <= 1) {
+			return fmt.Errorf("%w: prediction %d is %v, not a probability", ErrBadInput, i, p[i])
+		}
+		if y[i] != 0 && y[i] != 1 {
+			return fmt.Errorf("%w: outcome %d is %v, want 0 or 1", ErrBadInput, i, y[i])
+		}
+		pos += int(y[i])
+	}
+	if pos == 0 || pos == len(y) {
+		return fmt.Errorf("%w: all %d outcomes are equal; AUC needs both", ErrBadInput, len(y))
+	}
+	return nil
+}
+
+// ROC is the receiver operating characteristic: false and true positive
+// rates as the threshold falls, from (0, 0) to (1, 1).
+func ROC(p, y []float64) (fpr, tpr []float64) {
+	scores := slices.Clone(p)
+	classes := make([]bool, len(y))
+	for i, v := range y {
+		classes[i] = v == 1
+	}
+	stat.SortWeightedLabeled(scores, classes, nil)
+	tpr, fpr, _ = stat.ROC(nil, scores, classes, nil)
+	return fpr, tpr
+}
+
+// AUC is the area under the ROC curve. Tied scores count half, as in the
+// Mann-Whitney statistic.
+func AUC(p, y []float64) float64 {
+	fpr, tpr := ROC(p, y)
+	return integrate.Trapezoidal(fpr, tpr)
+}
+
+// Lorenz is the concentration curve an insurer reads as the Gini: policies
+// ordered from riskiest to safest by p, the cumulative share of policies
+// against the cumulative share of claims, from (0, 0) to (1, 1).
+func Lorenz(p, y []float64) (policies, claims []float64) {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	total := 0.0
+	for _, v := range y {
+		total += v
+	}
+	policies, claims = []float64{0}, []float64{0}
+	cum := 0.0
+	for k, i := range idx {
+		cum += y[i]
+		policies = append(policies, float64(k+1)/float64(len(p)))
+		claims = append(claims, cum/total)
+	}
+	return policies, claims
+}
+
+// clip keeps log loss finite for probabilities of exactly 0 or 1, as
+// scikit-learn does with the float64 machine epsilon.
+const clip = 2.220446049250313e-16
+
+// LogLoss is the mean negative log-likelihood of y under p.
+func LogLoss(p, y []float64) float64 {
+	s := 0.0
+	for i := range p {
+		q := math.Min(math.Max(p[i], clip), 1-clip)
+		s -= y[i]*math.Log(q) + (1-y[i])*math.Log(1-q)
+	}
+	return s / float64(len(p))
+}
+
+// Brier is the mean squared difference between p and y.
+func Brier(p, y []float64) float64 {
+	s := 0.0
+	for i := range p {
+		d := p[i] - y[i]
+		s += d * d
+	}
+	return s / float64(len(p))
+}
+
+// Calibration groups the rows into bins of equal count by predicted
+// probability and compares the mean prediction with the observed rate.
+func Calibration(p, y []float64, bins int) []Bin {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	bins = min(bins, len(p))
+	out := make([]Bin, bins)
+	for b := range bins {
+		lo, hi := b*len(p)/bins, (b+1)*len(p)/bins
+		var sp, sy float64
+		for _, i := range idx[lo:hi] {
+			sp += p[i]
+			sy += y[i]
+		}
+		n := float64(hi - lo)
+		out[b] = Bin{N: hi - lo, MeanPredicted: sp / n, ObservedRate: sy / n}
+	}
+	return out
+}

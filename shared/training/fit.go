@@ -1,0 +1,151 @@
+package training
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/features"
+	"github.com/claimrisk/claimrisk/shared/glm"
+	"github.com/claimrisk/claimrisk/shared/metrics"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/plots"
+	"github.com/claimrisk/claimrisk/shared/predlog"
+	"github.com/claimrisk/claimrisk/shared/runstore"
+	"github.com/claimrisk/claimrisk/shared/schema"
+)
+
+// Input is the data of one training.
+type Input struct {
+	DatasetID   string
+	Fingerprint string
+	Train       []features.Example
+	Valid       []features.Example
+	// Accidents supplies the area figures the accident model serves with.
+	Accidents *features.AccidentIndex
+	Trigger   string
+}
+
+// RunID is the deterministic id of fitting kind on the input's data.
+func RunID(fingerprint, kind string, l2 float64, codeVersion string) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%g|%s", fingerprint, kind, l2, codeVersion)))
+	return "run-" + hex.EncodeToString(h[:])[:12]
+}
+
+// Fitted is one fitted and evaluated candidate.
+type Fitted struct {
+	Model      *model.Model
+	Fit        *glm.Fit
+	Metrics    runstore.Metrics
+	Validation []predlog.ReferenceRow
+	Plots      map[string][]byte
+	Duration   time.Duration
+}
+
+// Fit fits kind on the input's training examples and evaluates it out of
+// time on the validation examples.
+func Fit(in Input, kind string, l2 float64, pseudonymise func(string) string) (*Fitted, error) {
+	set, err := model.SetOf(kind)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Train) == 0 || len(in.Valid) == 0 {
+		return nil, fmt.Errorf("training: %s needs training and validation rows, got %d and %d", kind, len(in.Train), len(in.Valid))
+	}
+	start := time.Now()
+	spec, err := features.NewSpec(set, in.Train, in.Accidents)
+	if err != nil {
+		return nil, fmt.Errorf("training: %s: %w", kind, err)
+	}
+	design, err := spec.Design()
+	if err != nil {
+		return nil, fmt.Errorf("training: %s: %w", kind, err)
+	}
+	fit, err := glm.FitLogistic(design.Matrix(in.Train), features.Labels(in.Train), design.Width(), glm.Options{L2: l2})
+	if err != nil {
+		return nil, fmt.Errorf("training: %s: %w", kind, err)
+	}
+	m, err := model.New(kind, spec, fit, l2)
+	if err != nil {
+		return nil, fmt.Errorf("training: %s: %w", kind, err)
+	}
+	f := &Fitted{Model: m, Fit: fit, Duration: time.Since(start)}
+	if f.Metrics.Training, err = metrics.Evaluate(m.PredictExamples(in.Train), features.Labels(in.Train)); err != nil {
+		return nil, fmt.Errorf("training: %s: training metrics: %w", kind, err)
+	}
+	pv, yv := m.PredictExamples(in.Valid), features.Labels(in.Valid)
+	if f.Metrics.Validation, err = metrics.Evaluate(pv, yv); err != nil {
+		return nil, fmt.Errorf("training: %s: validation metrics: %w", kind, err)
+	}
+	f.Validation = ReferenceRows(m, in.Valid, pseudonymise)
+	if f.Plots, err = renderPlots(kind, pv, yv, f.Metrics.Validation); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// ReferenceRows are the labelled validation rows stored with a run. Their
+// accident figures are those at each policy's start; their probability is
+// what the model answers for the record as served, so that prediction drift
+// compares like with like.
+func ReferenceRows(m *model.Model, exs []features.Example, pseudonymise func(string) string) []predlog.ReferenceRow {
+	rows := make([]predlog.ReferenceRow, len(exs))
+	for i, ex := range exs {
+		rec := ex.Record
+		rec.PolicyID, rec.CustomerID = pseudonymise(rec.PolicyID), pseudonymise(rec.CustomerID)
+		p := m.Predict(ex.Record)
+		rows[i] = predlog.ReferenceRow{
+			Row: predlog.Row{
+				Time:         ex.Start,
+				PolicyRecord: rec,
+				CrashRate:    ex.Accident.CrashRate,
+				InjuryShare:  ex.Accident.InjuryShare,
+				Probability:  p,
+				Band:         model.Band(p),
+			},
+			StartDate: schema.DateOf(ex.Start),
+			Claim:     int32(indicator(ex.Claim)),
+		}
+	}
+	return rows
+}
+
+func indicator(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func renderPlots(kind string, p, y []float64, s metrics.Summary) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	var err error
+	if out[runstore.CalibrationObject], err = plots.Calibration("Calibration by decile: "+kind, s.Calibration); err != nil {
+		return nil, err
+	}
+	fpr, tpr := metrics.ROC(p, y)
+	if out[runstore.ROCObject], err = plots.ROC("ROC, out of time: "+kind, fpr, tpr, s.AUC); err != nil {
+		return nil, err
+	}
+	pol, cl := metrics.Lorenz(p, y)
+	if out[runstore.LorenzObject], err = plots.Lorenz("Lorenz curve, out of time: "+kind, pol, cl, s.Gini); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Examples converts reference rows back to labelled examples, for scoring
+// another model on a run's validation data.
+func Examples(rows []predlog.ReferenceRow) []features.Example {
+	exs := make([]features.Example, len(rows))
+	for i, r := range rows {
+		exs[i] = features.Example{
+			Record:   r.PolicyRecord,
+			Start:    r.StartDate.Time(),
+			Claim:    r.Claim == 1,
+			Accident: features.Accident{CrashRate: r.CrashRate, InjuryShare: r.InjuryShare},
+		}
+	}
+	return exs
+}

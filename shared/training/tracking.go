@@ -1,0 +1,121 @@
+package training
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/mlflow"
+	"github.com/claimrisk/claimrisk/shared/runstore"
+)
+
+// Experiment is the MLflow experiment every run goes to.
+const Experiment = "claim-risk"
+
+// Tracker logs runs to an MLflow tracking server.
+type Tracker struct {
+	Client *mlflow.Client
+	Bucket *blobstore.Bucket
+}
+
+// artifactsToLog maps run objects to their MLflow artifact paths.
+var artifactsToLog = []struct{ object, path string }{
+	{runstore.ModelObject, "model/model.json"},
+	{runstore.FeaturesObject, "model/features.json"},
+	{runstore.MetricsObject, "metrics.json"},
+	{runstore.CalibrationObject, "plots/calibration.png"},
+	{runstore.ROCObject, "plots/roc.png"},
+	{runstore.LorenzObject, "plots/lorenz.png"},
+}
+
+// LogRun records a stored run in MLflow: parameters, metrics (calibration
+// as steps), tags, the dataset as an input, and the artifacts.
+func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
+	expID, err := t.Client.EnsureExperiment(ctx, Experiment)
+	if err != nil {
+		return "", err
+	}
+	info, err := t.Client.CreateRun(ctx, expID, r.Kind+" · "+r.DatasetID, []mlflow.Tag{
+		{Key: "claimrisk.run_id", Value: r.ID},
+		{Key: "claimrisk.model_kind", Value: r.Kind},
+		{Key: "claimrisk.trigger", Value: r.Trigger},
+		{Key: "data_fingerprint", Value: r.Fingerprint},
+		{Key: "mlflow.source.git.commit", Value: r.CodeVersion},
+		{Key: "mlflow.source.name", Value: "functions/train"},
+		{Key: "mlflow.note.content", Value: fmt.Sprintf("%s fitted on dataset %s (%d rows), validated out of time on %d rows starting %s to %s.",
+			r.Kind, r.DatasetID, r.TrainRows, r.ValidRows, r.ValidWindow.From.Format(time.DateOnly), r.ValidWindow.To.Format(time.DateOnly))},
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := t.logData(ctx, info, r); err != nil {
+		_ = t.Client.EndRun(ctx, info.RunID, "FAILED")
+		return "", err
+	}
+	if err := t.Client.EndRun(ctx, info.RunID, "FINISHED"); err != nil {
+		return "", err
+	}
+	return info.RunID, nil
+}
+
+func (t *Tracker) logData(ctx context.Context, info mlflow.RunInfo, r runstore.Run) error {
+	now := time.Now().UnixMilli()
+	var rm runstore.Metrics
+	if err := t.Bucket.ReadJSON(ctx, runstore.Key(r.ID, runstore.MetricsObject), &rm); err != nil {
+		return fmt.Errorf("training: track %s: %w", r.ID, err)
+	}
+	ms := []mlflow.Metric{
+		{Key: "fit_seconds", Value: r.FitSeconds, Timestamp: now},
+		{Key: "iterations", Value: float64(r.Iterations), Timestamp: now},
+	}
+	for _, s := range []struct {
+		prefix string
+		v      float64
+	}{
+		{"valid_auc", rm.Validation.AUC}, {"valid_gini", rm.Validation.Gini},
+		{"valid_log_loss", rm.Validation.LogLoss}, {"valid_brier", rm.Validation.Brier},
+		{"valid_mean_predicted", rm.Validation.MeanPredicted}, {"valid_observed_rate", rm.Validation.ObservedRate},
+		{"train_auc", rm.Training.AUC}, {"train_gini", rm.Training.Gini},
+		{"train_log_loss", rm.Training.LogLoss}, {"train_brier", rm.Training.Brier},
+	} {
+		ms = append(ms, mlflow.Metric{Key: s.prefix, Value: s.v, Timestamp: now})
+	}
+	for i, b := range rm.Validation.Calibration {
+		ms = append(ms,
+			mlflow.Metric{Key: "calibration_predicted", Value: b.MeanPredicted, Timestamp: now, Step: int64(i + 1)},
+			mlflow.Metric{Key: "calibration_observed", Value: b.ObservedRate, Timestamp: now, Step: int64(i + 1)})
+	}
+	params := []mlflow.Param{
+		{Key: "model_kind", Value: r.Kind},
+		{Key: "l2", Value: strconv.FormatFloat(r.L2, 'g', -1, 64)},
+		{Key: "dataset_id", Value: r.DatasetID},
+		{Key: "train_rows", Value: strconv.Itoa(r.TrainRows)},
+		{Key: "valid_rows", Value: strconv.Itoa(r.ValidRows)},
+		{Key: "train_window", Value: r.TrainWindow.From.Format(time.DateOnly) + " to " + r.TrainWindow.To.Format(time.DateOnly)},
+		{Key: "valid_window", Value: r.ValidWindow.From.Format(time.DateOnly) + " to " + r.ValidWindow.To.Format(time.DateOnly)},
+		{Key: "code_version", Value: r.CodeVersion},
+	}
+	if err := t.Client.LogBatch(ctx, info.RunID, ms, params, nil); err != nil {
+		return err
+	}
+	src := t.Bucket.URL + "/" + dataset.Prefix + r.DatasetID + "/"
+	if err := t.Client.LogInput(ctx, info.RunID, mlflow.Dataset{
+		Name: "claimrisk-" + r.DatasetID, Digest: r.Fingerprint, SourceType: "gocloud-blob",
+		Source: fmt.Sprintf(`{"uri": %q}`, src),
+	}, "training"); err != nil {
+		return err
+	}
+	for _, a := range artifactsToLog {
+		data, err := t.Bucket.Read(ctx, runstore.Key(r.ID, a.object))
+		if err != nil {
+			return fmt.Errorf("training: track %s: %w", r.ID, err)
+		}
+		if err := t.Client.LogArtifact(ctx, info, a.path, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
