@@ -18,9 +18,9 @@ help: ## list the targets
 
 build: ## build the CLI and the function binaries into bin/
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/claimrisk ./cmd/claimrisk
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/claimrisk ./cmd/claimrisk
 	@for f in $(FUNCTIONS); do \
-		CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$f ./functions/$$f/cmd || exit 1; \
+		CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$$f ./functions/$$f/cmd || exit 1; \
 	done
 
 venv: $(VENV)/.done ## create the Python environment (MLflow, Evidently, scikit-learn, pytest)

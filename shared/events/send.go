@@ -1,20 +1,25 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
-	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 )
 
-// Sender delivers events over HTTP in binary mode.
+// Sender delivers events over HTTP in binary mode. The SDK encodes and
+// decodes; the sender does the HTTP itself so that a refusal's message
+// reaches the caller, which the SDK's request-reply client drops.
 type Sender struct {
-	client cloudevents.Client
+	Client *http.Client
 	// Retries is how many times a failed delivery is tried again.
 	Retries int
 	// Backoff is the first wait between tries; it doubles each time.
@@ -23,40 +28,67 @@ type Sender struct {
 
 // NewSender returns a sender that retries five times from 200 ms.
 func NewSender() (*Sender, error) {
-	p, err := cloudevents.NewHTTP(cehttp.WithIsRetriableFunc(retriable))
-	if err != nil {
-		return nil, fmt.Errorf("events: new sender: %w", err)
-	}
-	c, err := cloudevents.NewClient(p)
-	if err != nil {
-		return nil, fmt.Errorf("events: new sender: %w", err)
-	}
-	return &Sender{client: c, Retries: 5, Backoff: 200 * time.Millisecond}, nil
+	return &Sender{Client: &http.Client{}, Retries: 5, Backoff: 200 * time.Millisecond}, nil
 }
 
-// retriable mirrors the Knative dispatcher: server errors, 404, 408, 409
+// Retriable mirrors the Knative dispatcher: server errors, 404, 408, 409
 // and 429 are tried again; other client errors are final.
-func retriable(status int) bool {
+func Retriable(status int) bool {
 	return status >= 500 || status == 404 || status == 408 || status == 409 || status == 429
 }
 
 // Send delivers e to target and returns the reply event, if the receiver
-// answered with one. A non-2xx answer is an error that names the status.
+// answered with one. A non-2xx answer is a *DeliveryError with the status
+// and the receiver's message.
 func (s *Sender) Send(ctx context.Context, target string, e event.Event) (*event.Event, error) {
-	ctx = cloudevents.ContextWithTarget(ctx, target)
-	if s.Retries > 0 {
-		ctx = cloudevents.ContextWithRetriesExponentialBackoff(ctx, s.Backoff, s.Retries)
-	}
-	reply, res := s.client.Request(ctx, e)
-	var hr *cehttp.Result
-	if cloudevents.ResultAs(res, &hr) {
-		if hr.StatusCode < 200 || hr.StatusCode > 299 {
-			return nil, &DeliveryError{Target: target, Type: e.Type(), Status: hr.StatusCode, Message: fmt.Sprintf(hr.Format, hr.Args...)}
+	wait := s.Backoff
+	for attempt := 0; ; attempt++ {
+		reply, err := s.sendOnce(ctx, target, e)
+		var de *DeliveryError
+		if err == nil || attempt >= s.Retries || !errors.As(err, &de) || (de.Status != 0 && !Retriable(de.Status)) {
+			return reply, err
 		}
-		return reply, nil
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait *= 2
 	}
-	if !cloudevents.IsACK(res) {
-		return nil, &DeliveryError{Target: target, Type: e.Type(), Message: res.Error()}
+}
+
+func (s *Sender) sendOnce(ctx context.Context, target string, e event.Event) (*event.Event, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, nil)
+	if err != nil {
+		return nil, fmt.Errorf("events: deliver %s to %s: %w", e.Type(), target, err)
+	}
+	if err := cehttp.WriteRequest(ctx, binding.ToMessage(&e), req); err != nil {
+		return nil, fmt.Errorf("events: encode %s: %w", e.Type(), err)
+	}
+	client := s.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, &DeliveryError{Target: target, Type: e.Type(), Message: err.Error()}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
+		return nil, &DeliveryError{Target: target, Type: e.Type(), Status: resp.StatusCode, Message: strings.TrimSpace(string(body))}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, &DeliveryError{Target: target, Type: e.Type(), Message: "read reply: " + err.Error()}
+	}
+	if resp.Header.Get("Ce-Id") == "" && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/cloudevents") {
+		return nil, nil // acknowledged without a reply
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	reply, err := binding.ToEvent(ctx, cehttp.NewMessageFromHttpResponse(resp))
+	if err != nil {
+		return nil, fmt.Errorf("events: reply to %s from %s: %w", e.Type(), target, err)
 	}
 	return reply, nil
 }

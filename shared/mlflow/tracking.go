@@ -87,6 +87,12 @@ type Run struct {
 		Params  []Param  `json:"params"`
 		Tags    []Tag    `json:"tags"`
 	} `json:"data"`
+	Inputs struct {
+		DatasetInputs []struct {
+			Tags    []Tag   `json:"tags"`
+			Dataset Dataset `json:"dataset"`
+		} `json:"dataset_inputs"`
+	} `json:"inputs"`
 }
 
 // CreateRun starts a run in an experiment.
@@ -187,4 +193,24 @@ func (c *Client) LogArtifact(ctx context.Context, run RunInfo, relPath string, d
 // source.
 func ArtifactSource(run RunInfo, relPath string) string {
 	return strings.TrimRight(run.ArtifactURI, "/") + "/" + strings.TrimLeft(relPath, "/")
+}
+
+// FileInfo is one entry of a run's artifact listing.
+type FileInfo struct {
+	Path  string `json:"path"`
+	IsDir bool   `json:"is_dir"`
+	Size  int64  `json:"file_size"`
+}
+
+// ListArtifacts lists a run's artifacts under path ("" for the root).
+func (c *Client) ListArtifacts(ctx context.Context, runID, path string) ([]FileInfo, error) {
+	q := url.Values{"run_id": {runID}}
+	if path != "" {
+		q.Set("path", path)
+	}
+	var out struct {
+		Files []FileInfo `json:"files"`
+	}
+	err := c.call(ctx, http.MethodGet, "artifacts/list", q, nil, &out)
+	return out.Files, err
 }

@@ -2,6 +2,7 @@ package parquetio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -87,6 +88,9 @@ type Reader[T any] struct {
 // returns a reader over it. Extra columns are ignored.
 func Open[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
 	defer recoverMalformed(&err)
+	if err := checkFrame(r, size); err != nil {
+		return nil, err
+	}
 	f, err := parquet.OpenFile(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -108,6 +112,31 @@ func (r *Reader[T]) Read(buf []T) (n int, err error) {
 		return n, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return n, err
+}
+
+// checkFrame checks the magic bytes and the footer length before the
+// Parquet library trusts them: a corrupt footer length makes it allocate
+// up to 4 GiB.
+func checkFrame(r io.ReaderAt, size int64) error {
+	if size < 12 {
+		return fmt.Errorf("%w: %d bytes is too short for Parquet", ErrMalformed, size)
+	}
+	var head [4]byte
+	var tail [8]byte
+	if _, err := r.ReadAt(head[:], 0); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if string(head[:]) != "PAR1" || string(tail[4:]) != "PAR1" {
+		return fmt.Errorf("%w: not a Parquet file (no PAR1 magic at both ends)", ErrMalformed)
+	}
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if footer+12 > size {
+		return fmt.Errorf("%w: footer of %d bytes in a %d-byte file", ErrMalformed, footer, size)
+	}
+	return nil
 }
 
 // Close releases the reader.

@@ -1,0 +1,121 @@
+package blobstore
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+func buckets(t *testing.T) map[string]*Bucket {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]*Bucket{}
+	for name, url := range map[string]string{"mem": "mem://", "file": "file://" + t.TempDir()} {
+		b, err := Open(ctx, url)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", url, err)
+		}
+		t.Cleanup(func() { b.Close() })
+		out[name] = b
+	}
+	return out
+}
+
+func TestCreateIsExclusiveUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	for name, b := range buckets(t) {
+		t.Run(name, func(t *testing.T) {
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for i := range 32 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					err := b.Create(context.Background(), "versions/000001.json", []byte{byte(i)}, "application/json")
+					switch {
+					case err == nil:
+						wins.Add(1)
+					case !errors.Is(err, ErrExists):
+						t.Errorf("Create: %v, want nil or ErrExists", err)
+					}
+				}()
+			}
+			wg.Wait()
+			if got := wins.Load(); got != 1 {
+				t.Fatalf("%d of 32 concurrent creates succeeded, want exactly 1", got)
+			}
+			keys, err := b.Keys(context.Background(), "versions/")
+			if err != nil || len(keys) != 1 {
+				t.Fatalf("Keys = %v, %v; want the one object and no temporary files", keys, err)
+			}
+		})
+	}
+}
+
+func TestReadMissingIsNotFound(t *testing.T) {
+	t.Parallel()
+	for name, b := range buckets(t) {
+		t.Run(name, func(t *testing.T) {
+			_, err := b.Read(context.Background(), "no/such/object")
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Read = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+func TestJSONAndListing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, b := range buckets(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, k := range []string{"runs/b/run.json", "runs/a/run.json", "runs/a/model.json", "other.json"} {
+				if err := b.WriteJSON(ctx, k, map[string]string{"key": k}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got map[string]string
+			if err := b.ReadJSON(ctx, "runs/a/run.json", &got); err != nil || got["key"] != "runs/a/run.json" {
+				t.Fatalf("ReadJSON = %v, %v", got, err)
+			}
+			dirs, err := b.Dirs(ctx, "runs/")
+			if err != nil || strings.Join(dirs, ",") != "a,b" {
+				t.Fatalf("Dirs = %v, %v; want [a b]", dirs, err)
+			}
+			keys, err := b.Keys(ctx, "runs/a/")
+			if err != nil || strings.Join(keys, ",") != "runs/a/model.json,runs/a/run.json" {
+				t.Fatalf("Keys = %v, %v", keys, err)
+			}
+		})
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	abs, _ := filepath.Abs("rel/dir")
+	tests := []struct{ in, want string }{
+		{"rel/dir", "file://" + abs},
+		{"/tmp/x", "file:///tmp/x"},
+		{"s3://bucket/prefix", "s3://bucket/prefix"},
+		{"mem://", "mem://"},
+	}
+	for _, tt := range tests {
+		if got, err := Normalize(tt.in); err != nil || got != tt.want {
+			t.Errorf("Normalize(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := Normalize(""); err == nil {
+		t.Error("Normalize(\"\") succeeded, want an error")
+	}
+}
+
+func TestOpenUnknownScheme(t *testing.T) {
+	t.Parallel()
+	if _, err := Open(context.Background(), "ftp://example/bucket"); err == nil {
+		t.Fatal("Open(ftp://...) succeeded, want an error")
+	}
+}

@@ -1,0 +1,426 @@
+package drift
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+var (
+	// ErrEmptyColumn is returned for a column with no values left after
+	// NaN and ±Inf are dropped; Evidently raises ValueError for it.
+	ErrEmptyColumn = errors.New("drift: empty column")
+	// ErrUnknownTest is returned for a Test that is not one of the
+	// package's constants.
+	ErrUnknownTest = errors.New("drift: unknown test")
+	// ErrTestKind is returned for a test that cannot run on a column kind:
+	// ks and wasserstein need numbers.
+	ErrTestKind = errors.New("drift: test does not apply to column kind")
+	// ErrBinning is returned when the Sturges bins of a numeric column are
+	// not distinct floats; numpy raises ValueError for it.
+	ErrBinning = errors.New("drift: too many bins for data range")
+	// ErrNoColumns is returned by DatasetDrift for an empty set of columns.
+	ErrNoColumns = errors.New("drift: no columns")
+)
+
+// Kind is the type of a column as Evidently's data definition declares it.
+type Kind int
+
+// The column kinds the drift tests handle. Declare them explicitly on the
+// Python side too: Evidently's inference turns an integer column with few
+// values into a categorical one.
+const (
+	Numeric Kind = iota + 1
+	Categorical
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Numeric:
+		return "numeric"
+	case Categorical:
+		return "categorical"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Test names a drift test by its name in Evidently's stattest registry.
+type Test string
+
+// The tests Evidently 0.7 chooses by default, and PSI.
+const (
+	KS            Test = "ks"
+	ChiSquare     Test = "chisquare"
+	Z             Test = "z"
+	Wasserstein   Test = "wasserstein"
+	JensenShannon Test = "jensenshannon"
+	PSI           Test = "psi"
+)
+
+// Threshold is the test's default threshold in Evidently.
+func (t Test) Threshold() float64 {
+	switch t {
+	case KS, ChiSquare, Z:
+		return 0.05
+	case Wasserstein, JensenShannon, PSI:
+		return 0.1
+	}
+	return math.NaN()
+}
+
+// Rule is how the test's score is compared with its threshold.
+func (t Test) Rule() Rule {
+	switch t {
+	case KS:
+		return AtOrBelow
+	case ChiSquare, Z:
+		return Below
+	case Wasserstein, JensenShannon, PSI:
+		return AtOrAbove
+	}
+	return 0
+}
+
+// DisplayName is the name Evidently 0.7 reports for the test, for example
+// as the resolved method of a ValueDrift metric.
+func (t Test) DisplayName() string {
+	switch t {
+	case KS:
+		return "K-S p_value"
+	case ChiSquare:
+		return "chi-square p_value"
+	case Z:
+		return "Z-test p_value"
+	case Wasserstein:
+		return "Wasserstein distance (normed)"
+	case JensenShannon:
+		return "Jensen-Shannon distance"
+	case PSI:
+		return "PSI"
+	}
+	return string(t)
+}
+
+// Rule says which side of the threshold means drift.
+type Rule int
+
+const (
+	// Below: drift when score < threshold (chisquare and z p-values).
+	Below Rule = iota + 1
+	// AtOrBelow: drift when score <= threshold (the ks p-value).
+	AtOrBelow
+	// AtOrAbove: drift when score >= threshold (the distances and PSI).
+	AtOrAbove
+)
+
+// Drifted applies the rule. A NaN score never drifts, as in Python.
+func (r Rule) Drifted(score, threshold float64) bool {
+	switch r {
+	case Below:
+		return score < threshold
+	case AtOrBelow:
+		return score <= threshold
+	case AtOrAbove:
+		return score >= threshold
+	}
+	panic(fmt.Sprintf("drift: unknown rule %d", int(r)))
+}
+
+// LowerDrifts reports whether a lower score means drift (p-values).
+func (r Rule) LowerDrifts() bool { return r == Below || r == AtOrBelow }
+
+var ruleNames = map[Rule]string{Below: "<", AtOrBelow: "<=", AtOrAbove: ">="}
+
+func (r Rule) String() string {
+	if s, ok := ruleNames[r]; ok {
+		return s
+	}
+	return fmt.Sprintf("Rule(%d)", int(r))
+}
+
+// MarshalText encodes the rule as its comparison, "<", "<=" or ">=".
+func (r Rule) MarshalText() ([]byte, error) {
+	s, ok := ruleNames[r]
+	if !ok {
+		return nil, fmt.Errorf("drift: marshal unknown rule %d", int(r))
+	}
+	return []byte(s), nil
+}
+
+// UnmarshalText decodes "<", "<=" or ">=".
+func (r *Rule) UnmarshalText(b []byte) error {
+	for k, s := range ruleNames {
+		if s == string(b) {
+			*r = k
+			return nil
+		}
+	}
+	return fmt.Errorf("drift: unmarshal rule %q: want <, <= or >=", b)
+}
+
+// Result is the drift verdict for one column.
+type Result struct {
+	Test      Test    `json:"test"`
+	Score     float64 `json:"score"` // p-value for ks, chisquare, z; distance or index otherwise
+	Threshold float64 `json:"threshold"`
+	Rule      Rule    `json:"rule"`
+	Drifted   bool    `json:"drifted"`
+}
+
+func newResult(t Test, score float64) Result {
+	thr, rule := t.Threshold(), t.Rule()
+	return Result{Test: t, Score: score, Threshold: thr, Rule: rule, Drifted: rule.Drifted(score, thr)}
+}
+
+// Evidently's size boundaries in _get_default_stattest.
+const (
+	maxSmallReference = 1000 // reference rows up to this use p-value tests
+	maxDiscreteValues = 5    // numeric columns with at most this many values count as discrete
+	maxBinaryValues   = 2    // at most this many values use the z-test (small reference)
+)
+
+// ChooseTest is Evidently's default test for a column (get_stattest with no
+// stattest given, legacy/calculations/stattests/registry.py):
+// refRows is the number of reference rows and nUnique the number of distinct
+// values in the reference and current samples combined, both after NaN and
+// ±Inf are dropped.
+//
+//	reference rows  kind         distinct values  test
+//	<= 1000         numeric      > 5              ks
+//	<= 1000         numeric      3..5             chisquare
+//	<= 1000         categorical  > 2              chisquare
+//	<= 1000         either       <= 2             z
+//	> 1000          numeric      > 5              wasserstein
+//	> 1000          numeric      <= 5             jensenshannon
+//	> 1000          categorical  any              jensenshannon
+//
+// ChooseTest panics on an unknown kind.
+func ChooseTest(refRows int, kind Kind, nUnique int) Test {
+	switch kind {
+	case Numeric:
+		if refRows <= maxSmallReference {
+			switch {
+			case nUnique > maxDiscreteValues:
+				return KS
+			case nUnique > maxBinaryValues:
+				return ChiSquare
+			}
+			return Z
+		}
+		if nUnique > maxDiscreteValues {
+			return Wasserstein
+		}
+		return JensenShannon
+	case Categorical:
+		if refRows <= maxSmallReference {
+			if nUnique > maxBinaryValues {
+				return ChiSquare
+			}
+			return Z
+		}
+		return JensenShannon
+	}
+	panic(fmt.Sprintf("drift: ChooseTest: unknown kind %v", kind))
+}
+
+// NumericColumn runs Evidently's default drift test on a numeric column.
+// NaN and ±Inf are dropped from each sample first; the arguments are not
+// modified. It returns ErrEmptyColumn if either sample is then empty.
+//
+// It copies both samples and sorts the copies with a radix sort; all of it
+// is linear in the number of rows, except the ks p-value (see
+// KolmogorovSmirnov), which Evidently uses only for references of at most
+// 1000 rows.
+func NumericColumn(ref, cur []float64) (Result, error) {
+	r, c, err := numericSamples(ref, cur)
+	if err != nil {
+		return Result{}, err
+	}
+	t := ChooseTest(len(r), Numeric, countDistinctUnion(r, c))
+	return numericTest(t, r, c)
+}
+
+// NumericColumnWith runs test t, rather than the default, on a numeric
+// column, as Evidently does when a method is given. NaN and ±Inf are dropped
+// first. Values are counted per distinct value for chisquare and z; for
+// jensenshannon and psi they are binned as Evidently's get_binned_data does,
+// by a Sturges histogram over both samples when the reference has more than
+// 20 distinct values (with numpy's float rules: see SturgesEdges).
+func NumericColumnWith(t Test, ref, cur []float64) (Result, error) {
+	if t.Rule() == 0 {
+		return Result{}, fmt.Errorf("drift: numeric column: test %q: %w", t, ErrUnknownTest)
+	}
+	r, c, err := numericSamples(ref, cur)
+	if err != nil {
+		return Result{}, err
+	}
+	return numericTest(t, r, c)
+}
+
+// numericSamples returns sorted copies of ref and cur without NaN and ±Inf.
+func numericSamples(ref, cur []float64) (r, c []float64, err error) {
+	r, c = finiteSortedPair(ref, cur)
+	if len(r) == 0 {
+		return nil, nil, fmt.Errorf("drift: reference sample has no finite values: %w", ErrEmptyColumn)
+	}
+	if len(c) == 0 {
+		return nil, nil, fmt.Errorf("drift: current sample has no finite values: %w", ErrEmptyColumn)
+	}
+	return r, c, nil
+}
+
+// numericTest runs t on sorted, finite, non-empty r and c.
+func numericTest(t Test, r, c []float64) (Result, error) {
+	switch t {
+	case KS:
+		_, p := ksPValueOf(r, c)
+		return newResult(t, p), nil
+	case Wasserstein:
+		return newResult(t, normedWasserstein(r, c)), nil
+	case ChiSquare, Z:
+		rc, cc := numericCounts(r, c)
+		return countsTest(t, rc, cc), nil
+	case JensenShannon, PSI:
+		rs, cs, err := binnedNumeric(r, c)
+		if err != nil {
+			return Result{}, err
+		}
+		return sharesTest(t, rs, cs), nil
+	}
+	return Result{}, fmt.Errorf("drift: numeric column: test %q: %w", t, ErrTestKind)
+}
+
+func ksPValueOf(r, c []float64) (d, p float64) {
+	return ksPValue(len(r), len(c), ksStatistic(r, c))
+}
+
+func countsTest(t Test, rc, cc []int) Result {
+	var p float64
+	if t == ChiSquare {
+		_, p = ChiSquareTest(rc, cc)
+	} else {
+		_, p = ZTest(rc, cc)
+	}
+	return newResult(t, p)
+}
+
+func sharesTest(t Test, rs, cs []float64) Result {
+	if t == JensenShannon {
+		return newResult(t, JensenShannonDistance(rs, cs))
+	}
+	return newResult(t, PopulationStabilityIndex(rs, cs))
+}
+
+// CategoricalColumn runs Evidently's default drift test on a categorical
+// column. Values are compared as strings, so format codes the way the
+// Python side's values print (district 18 as "18"). Every string is a value;
+// drop missing values before the call. It returns ErrEmptyColumn if either
+// sample is empty.
+func CategoricalColumn(ref, cur []string) (Result, error) {
+	if err := checkCategorical(ref, cur); err != nil {
+		return Result{}, err
+	}
+	rc, cc := categoricalCounts(ref, cur)
+	t := ChooseTest(len(ref), Categorical, len(rc))
+	return categoricalTest(t, rc, cc, len(ref), len(cur))
+}
+
+// CategoricalColumnWith runs test t, rather than the default, on a
+// categorical column. The z-test codes the first value in byte order as 0:
+// for more than two values that can differ from Python's order of the
+// original (say integer) values.
+func CategoricalColumnWith(t Test, ref, cur []string) (Result, error) {
+	if t.Rule() == 0 {
+		return Result{}, fmt.Errorf("drift: categorical column: test %q: %w", t, ErrUnknownTest)
+	}
+	if err := checkCategorical(ref, cur); err != nil {
+		return Result{}, err
+	}
+	rc, cc := categoricalCounts(ref, cur)
+	return categoricalTest(t, rc, cc, len(ref), len(cur))
+}
+
+func checkCategorical(ref, cur []string) error {
+	if len(ref) == 0 {
+		return fmt.Errorf("drift: reference sample is empty: %w", ErrEmptyColumn)
+	}
+	if len(cur) == 0 {
+		return fmt.Errorf("drift: current sample is empty: %w", ErrEmptyColumn)
+	}
+	return nil
+}
+
+func categoricalTest(t Test, rc, cc []int, nRef, nCur int) (Result, error) {
+	switch t {
+	case ChiSquare, Z:
+		return countsTest(t, rc, cc), nil
+	case JensenShannon, PSI:
+		return sharesTest(t, shares(rc, nRef), shares(cc, nCur)), nil
+	}
+	return Result{}, fmt.Errorf("drift: categorical column: test %q: %w", t, ErrTestKind)
+}
+
+// categoricalCounts counts each value of ref and cur over the union of their
+// values in ascending byte order.
+func categoricalCounts(ref, cur []string) (rc, cc []int) {
+	index := make(map[string]int)
+	var counts [2][]int
+	for s, sample := range [2][]string{ref, cur} {
+		for _, v := range sample {
+			i, ok := index[v]
+			if !ok {
+				i = len(index)
+				index[v] = i
+				counts[0] = append(counts[0], 0)
+				counts[1] = append(counts[1], 0)
+			}
+			counts[s][i]++
+		}
+	}
+	keys := make([]string, len(index))
+	for k, i := range index {
+		keys[i] = k
+	}
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
+	rc, cc = make([]int, len(keys)), make([]int, len(keys))
+	for to, from := range order {
+		rc[to], cc[to] = counts[0][from], counts[1][from]
+	}
+	return rc, cc
+}
+
+// DefaultDriftShare is Evidently's drift_share: the dataset drifts when at
+// least this share of its columns drift.
+const DefaultDriftShare = 0.5
+
+// Dataset is the dataset-level verdict over a set of columns.
+type Dataset struct {
+	Columns        int     `json:"columns"`
+	DriftedColumns int     `json:"drifted_columns"`
+	Share          float64 `json:"share"` // DriftedColumns / Columns
+	Drifted        bool    `json:"drifted"`
+}
+
+// DatasetDrift is Evidently's get_dataset_drift: the dataset counts as
+// drifted when the share of drifted columns is >= share (Evidently's
+// default is DefaultDriftShare). It returns ErrNoColumns for no results.
+func DatasetDrift(results []Result, share float64) (Dataset, error) {
+	if len(results) == 0 {
+		return Dataset{}, ErrNoColumns
+	}
+	d := Dataset{Columns: len(results)}
+	for _, r := range results {
+		if r.Drifted {
+			d.DriftedColumns++
+		}
+	}
+	d.Share = float64(d.DriftedColumns) / float64(d.Columns)
+	d.Drifted = d.Share >= share
+	return d, nil
+}

@@ -1,0 +1,136 @@
+package features
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/schema"
+)
+
+func month(y int, m time.Month) schema.Date {
+	return schema.DateOf(time.Date(y, m, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// accidents gives district 1 ten crashes a month (two with injuries) on
+// 50,000 vehicles throughout 2023, and 30 a month in 2024.
+func accidents() []schema.AccidentMonth {
+	var rows []schema.AccidentMonth
+	for m := time.January; m <= time.December; m++ {
+		rows = append(rows, schema.AccidentMonth{Area: 1, Month: month(2023, m), Crashes: 10, InjuryCrashes: 2, Exposure: 50})
+		rows = append(rows, schema.AccidentMonth{Area: 1, Month: month(2024, m), Crashes: 30, InjuryCrashes: 3, Exposure: 50})
+	}
+	return rows
+}
+
+func TestAccidentIndexTrailingTwelveMonths(t *testing.T) {
+	t.Parallel()
+	x := NewAccidentIndex(accidents())
+	tests := []struct {
+		name      string
+		at        time.Time
+		rate, inj float64
+		ok        bool
+	}{
+		// 120 crashes on 50 thousand vehicles a year: 2.4 per 1,000.
+		{"start of 2024 sees 2023", time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC), 120.0 * 12 / 600, 24.0 / 120, true},
+		// July 2024: Jul-Dec 2023 (60 crashes, 12 injuries) and Jan-Jun 2024 (180, 18).
+		{"mid 2024 mixes both years", time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC), 240.0 * 12 / 600, 30.0 / 240, true},
+		{"too early", time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC), 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, ok := x.At(1, tt.at)
+			if ok != tt.ok || math.Abs(a.CrashRate-tt.rate) > 1e-12 || math.Abs(a.InjuryShare-tt.inj) > 1e-12 {
+				t.Errorf("At = %+v, %v; want rate %v, injury share %v, %v", a, ok, tt.rate, tt.inj, tt.ok)
+			}
+		})
+	}
+	latest := x.Latest()[1]
+	if math.Abs(latest.CrashRate-7.2) > 1e-12 { // 360 crashes in 2024 on 50 thousand vehicles
+		t.Errorf("Latest crash rate = %v, want 7.2", latest.CrashRate)
+	}
+}
+
+func tinyDataset() *dataset.Dataset {
+	birth := schema.DateOf(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC))
+	lic := schema.DateOf(time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC))
+	start := schema.DateOf(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC))
+	return &dataset.Dataset{
+		Customers: []schema.Customer{{CustomerID: "C1", BirthDate: birth, LicenceDate: lic, HomeArea: 1, Sex: "F", CustomerSince: start}},
+		Policies: []schema.Policy{
+			{PolicyID: "P1", CustomerID: "C1", StartDate: start, EndDate: start + 366, VehicleType: "suv", VehicleAge: 2, Usage: "commute", AnnualMileage: 10000, Coverage: "standard", Deductible: 500},
+			{PolicyID: "P2", CustomerID: "C1", StartDate: start, EndDate: start + 366, VehicleType: "sedan", VehicleAge: 2, Usage: "commute", AnnualMileage: 10000, Coverage: "standard", Deductible: 500},
+		},
+		Claims:    []schema.Claim{{ClaimID: "K1", PolicyID: "P2", ClaimDate: start + 10, Amount: 100, ClaimType: "glass"}},
+		Accidents: accidents(),
+	}
+}
+
+func TestExamplesJoinsLabelsAndAccidents(t *testing.T) {
+	t.Parallel()
+	exs, err := Examples(tinyDataset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exs) != 2 || exs[0].Claim || !exs[1].Claim {
+		t.Fatalf("labels = %v, %v; want no claim for P1, a claim for P2", exs[0].Claim, exs[1].Claim)
+	}
+	if exs[0].Record.Age != 34.16 || exs[0].Accident.CrashRate <= 0 {
+		t.Errorf("example = %+v", exs[0])
+	}
+}
+
+func TestExamplesWithoutAccidentData(t *testing.T) {
+	t.Parallel()
+	d := tinyDataset()
+	d.Accidents = d.Accidents[20:] // drops most of 2023
+	if _, err := Examples(d); !errors.Is(err, ErrNoAccidentData) {
+		t.Fatalf("Examples = %v, want ErrNoAccidentData", err)
+	}
+}
+
+func TestSpecStandardisesAndRoundTrips(t *testing.T) {
+	t.Parallel()
+	exs, _ := Examples(tinyDataset())
+	spec, err := NewSpec(SetAccident, exs, NewAccidentIndex(accidents()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Areas must hold every district for serving; fill the others.
+	for _, a := range schema.Areas {
+		if _, ok := spec.Areas[strconv.Itoa(a)]; !ok {
+			spec.Areas[strconv.Itoa(a)] = Accident{CrashRate: 1, InjuryShare: 0.1}
+		}
+	}
+	d, err := spec.Design()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := d.Matrix(exs)
+	// Column vehicle_suv is 1 then 0: centre 0.5, scale 0.5, so +1 and -1.
+	col := indexOf(spec.Names, "vehicle_suv")
+	if x[col] != 1 || x[d.Width()+col] != -1 {
+		t.Errorf("vehicle_suv standardised to %v and %v, want 1 and -1", x[col], x[d.Width()+col])
+	}
+	// A constant column (age here) standardises to 0 with scale 1.
+	if c := indexOf(spec.Names, "age"); x[c] != 0 || spec.Scale[c] != 1 {
+		t.Errorf("constant age column gives %v with scale %v", x[c], spec.Scale[c])
+	}
+	spec.Names[0] = "renamed"
+	if _, err := spec.Design(); err == nil {
+		t.Error("Design accepted a spec whose names do not match this version's features")
+	}
+}
+
+func indexOf(names []string, n string) int {
+	for i, v := range names {
+		if v == n {
+			return i
+		}
+	}
+	return -1
+}

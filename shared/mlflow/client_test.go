@@ -1,0 +1,116 @@
+package mlflow
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// recorder is a stand-in server that records the JSON bodies it receives
+// and answers with canned replies; the behaviour of a real server is
+// covered by the MLflow integration tests.
+type recorder struct {
+	mu     sync.Mutex
+	bodies map[string][]map[string]any
+	reply  func(path string) (int, string)
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	data, _ := io.ReadAll(req.Body)
+	var body map[string]any
+	_ = json.Unmarshal(data, &body)
+	r.mu.Lock()
+	r.bodies[req.URL.Path] = append(r.bodies[req.URL.Path], body)
+	r.mu.Unlock()
+	status, out := 200, "{}"
+	if r.reply != nil {
+		status, out = r.reply(req.URL.Path)
+	}
+	w.WriteHeader(status)
+	io.WriteString(w, out)
+}
+
+func newRecorder(t *testing.T, reply func(string) (int, string)) (*Client, *recorder) {
+	rec := &recorder{bodies: map[string][]map[string]any{}, reply: reply}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL, WithBasicAuth("u", "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, rec
+}
+
+func TestLogBatchSplitsAtTheLimitsAndNeverSendsNull(t *testing.T) {
+	t.Parallel()
+	c, rec := newRecorder(t, nil)
+	metrics := make([]Metric, 2500)
+	for i := range metrics {
+		metrics[i] = Metric{Key: "m", Value: float64(i), Step: int64(i)}
+	}
+	if err := c.LogBatch(context.Background(), "r1", metrics, []Param{{"a", "1"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	calls := rec.bodies["/api/2.0/mlflow/runs/log-batch"]
+	if len(calls) != 3 {
+		t.Fatalf("%d calls for 2,500 metrics, want 3", len(calls))
+	}
+	for i, b := range calls {
+		for _, k := range []string{"metrics", "params", "tags"} {
+			if _, ok := b[k].([]any); !ok {
+				t.Errorf("call %d: %s is %v, want a list (MLflow refuses null)", i, k, b[k])
+			}
+		}
+	}
+}
+
+func TestErrorsCarryMLflowsCode(t *testing.T) {
+	t.Parallel()
+	c, _ := newRecorder(t, func(path string) (int, string) {
+		if strings.HasSuffix(path, "get-by-name") {
+			return 404, `{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no experiment"}`
+		}
+		if strings.HasSuffix(path, "experiments/create") {
+			return 200, `{"experiment_id":"7"}`
+		}
+		return 500, "<html>oops</html>"
+	})
+	id, err := c.EnsureExperiment(context.Background(), "claim-risk")
+	if err != nil || id != "7" {
+		t.Fatalf("EnsureExperiment = %q, %v; want 7 after creating it", id, err)
+	}
+	_, err = c.GetRun(context.Background(), "x")
+	if err == nil || !strings.Contains(err.Error(), "500") || !strings.Contains(err.Error(), "oops") {
+		t.Fatalf("GetRun = %v, want the status and body", err)
+	}
+}
+
+func TestLogArtifactNeedsTheProxy(t *testing.T) {
+	t.Parallel()
+	c, rec := newRecorder(t, nil)
+	run := RunInfo{RunID: "r", ArtifactURI: "mlflow-artifacts:/1/r/artifacts"}
+	if err := c.LogArtifact(context.Background(), run, "plots/roc.png", []byte("png")); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.bodies["/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/plots/roc.png"]) != 1 {
+		t.Errorf("upload went to %v", rec.bodies)
+	}
+	run.ArtifactURI = "s3://bucket/r/artifacts"
+	if err := c.LogArtifact(context.Background(), run, "x", nil); err == nil || !strings.Contains(err.Error(), "--artifacts-destination") {
+		t.Errorf("LogArtifact to s3 = %v, want advice", err)
+	}
+}
+
+func TestNewRejectsNonHTTP(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"", "file:///tmp/mlruns", "localhost:5000", "http://"} {
+		if _, err := New(u); err == nil {
+			t.Errorf("New(%q) succeeded", u)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package schema
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func validRecord() PolicyRecord {
+	return PolicyRecord{
+		PolicyID: "P1", CustomerID: "C1", Age: 40, YearsLicensed: 20, HomeArea: 18,
+		VehicleType: "sedan", VehicleAge: 5, Usage: "commute", AnnualMileage: 12000,
+		Coverage: "standard", Deductible: 500,
+	}
+}
+
+func TestRecordValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		change func(*PolicyRecord)
+		want   string // substring of the error; "" for valid
+	}{
+		{"valid", func(*PolicyRecord) {}, ""},
+		{"negative age", func(r *PolicyRecord) { r.Age = -3 }, "age: -3 is below the minimum 16 years"},
+		{"NaN mileage", func(r *PolicyRecord) { r.AnnualMileage = math.NaN() }, "annual_mileage: NaN"},
+		{"infinite mileage", func(r *PolicyRecord) { r.AnnualMileage = math.Inf(1) }, "annual_mileage: infinity"},
+		{"huge mileage", func(r *PolicyRecord) { r.AnnualMileage = 1e9 }, "annual_mileage: 1e+09 is above the maximum 100000 miles per year"},
+		{"unknown usage", func(r *PolicyRecord) { r.Usage = "racing" }, `usage: "racing" is not one of pleasure, commute, business`},
+		{"unknown district", func(r *PolicyRecord) { r.HomeArea = 13 }, `home_area: "13" is not one of`},
+		{"odd deductible", func(r *PolicyRecord) { r.Deductible = 750 }, `deductible: "750" is not one of 250, 500, 1000, 2000`},
+		{"empty policy id", func(r *PolicyRecord) { r.PolicyID = "" }, "policy_id: must not be empty"},
+		{"licensed before 14", func(r *PolicyRecord) { r.YearsLicensed = 30 }, "years_licensed: 30 years is more than age 40 minus 14"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := validRecord()
+			tt.change(&r)
+			err := r.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDate(t *testing.T) {
+	t.Parallel()
+	d := DateOf(time.Date(2024, 2, 29, 23, 59, 0, 0, time.UTC))
+	if got, want := int32(d), int32(19782); got != want { // date -d 2024-02-29 +%s / 86400
+		t.Errorf("DateOf(2024-02-29) = %d days, want %d", got, want)
+	}
+	data, err := json.Marshal(d)
+	if err != nil || string(data) != `"2024-02-29"` {
+		t.Fatalf("Marshal = %s, %v; want \"2024-02-29\"", data, err)
+	}
+	var back Date
+	if err := json.Unmarshal(data, &back); err != nil || back != d {
+		t.Fatalf("Unmarshal = %v, %v; want %v", back, err, d)
+	}
+	if err := json.Unmarshal([]byte(`"29/02/2024"`), &back); err == nil {
+		t.Error("Unmarshal of 29/02/2024 succeeded, want an error")
+	}
+}
+
+func TestRecordFor(t *testing.T) {
+	t.Parallel()
+	c := Customer{CustomerID: "C1", BirthDate: DateOf(time.Date(1980, 7, 1, 0, 0, 0, 0, time.UTC)),
+		LicenceDate: DateOf(time.Date(1998, 7, 1, 0, 0, 0, 0, time.UTC)), HomeArea: 18}
+	p := Policy{PolicyID: "P1", CustomerID: "C1", StartDate: DateOf(time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)),
+		VehicleType: "suv", VehicleAge: 3, Usage: "business", AnnualMileage: 9000, Coverage: "standard", Deductible: 1000}
+	r := RecordFor(c, p)
+	if r.Age != 44 || r.YearsLicensed != 26 || r.HomeArea != 18 || r.Deductible != 1000 {
+		t.Errorf("RecordFor = %+v; want age 44, 26 years licensed, area 18, deductible 1000", r)
+	}
+}
+
+func TestTablesDeclareEveryRecordField(t *testing.T) {
+	t.Parallel()
+	// The JSON names of PolicyRecord must be exactly Request's columns.
+	data, _ := json.Marshal(validRecord())
+	var fields map[string]any
+	_ = json.Unmarshal(data, &fields)
+	for _, c := range Request.Columns {
+		if _, ok := fields[c.Name]; !ok {
+			t.Errorf("Request column %s has no PolicyRecord field", c.Name)
+		}
+		delete(fields, c.Name)
+	}
+	for f := range fields {
+		t.Errorf("PolicyRecord field %s is not a Request column", f)
+	}
+}

@@ -1,0 +1,178 @@
+// Package testenv is what the integration tests share: the repository
+// root, function binaries built once per test process and started on free
+// loopback ports, the Python environment, a real MLflow server, and the
+// rule for tools a machine may lack: a test skips with the reason, unless
+// CLAIMRISK_REQUIRE_TOOLS=1 (set by CI) makes the absence a failure.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/localrun"
+)
+
+// RequireEnv names the variable that turns tool skips into failures.
+const RequireEnv = "CLAIMRISK_REQUIRE_TOOLS"
+
+// Require skips t because a tool is missing, or fails it when the
+// environment demands every tool.
+func Require(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv(RequireEnv) == "1" {
+		t.Fatalf("%s (required because %s=1)", msg, RequireEnv)
+	}
+	t.Skip(msg)
+}
+
+// RepoRoot is the directory holding go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testenv: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+var (
+	buildMu  sync.Mutex
+	built    = map[string]string{}
+	buildDir string
+)
+
+// Binary builds a command of the module once per test process and returns
+// its path: "claimrisk" builds ./cmd/claimrisk, any other name
+// ./functions/<name>/cmd.
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
+	}
+	if buildDir == "" {
+		dir, err := os.MkdirTemp("", "claimrisk-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buildDir = dir
+	}
+	pkg := "./functions/" + name + "/cmd"
+	if name == "claimrisk" {
+		pkg = "./cmd/claimrisk"
+	}
+	out := filepath.Join(buildDir, name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = RepoRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("testenv: build %s: %v\n%s", pkg, err, msg)
+	}
+	built[name] = out
+	return out
+}
+
+// FreeAddr returns a loopback address with a port nothing listens on.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Function is a function binary running for a test.
+type Function struct {
+	*localrun.Process
+	Addr string
+}
+
+// StartFunction runs the named function binary on a free port with env
+// added to the environment, waits until it is ready, and stops it (SIGTERM)
+// when the test ends. Its log is printed if the test fails.
+func StartFunction(t testing.TB, name string, env ...string) *Function {
+	t.Helper()
+	addr := FreeAddr(t)
+	logDir := t.TempDir()
+	p, err := localrun.Start(context.Background(), localrun.Spec{
+		Name: name, Path: Binary(t, name), Addr: addr, Ready: "/health/readiness",
+		Env: append([]string{"LISTEN_ADDRESS=" + addr}, env...), Timeout: 30 * time.Second,
+	}, logDir)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		p.Stop(10 * time.Second)
+		if t.Failed() {
+			data, _ := os.ReadFile(p.LogPath)
+			t.Logf("log of %s:\n%s", name, data)
+		}
+	})
+	return &Function{Process: p, Addr: addr}
+}
+
+// Python returns the interpreter of the project's environment: the
+// CLAIMRISK_PYTHON variable (set by make test), else .venv/bin/python.
+func Python(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("CLAIMRISK_PYTHON")
+	if p == "" {
+		p = filepath.Join(RepoRoot(t), ".venv", "bin", "python")
+	}
+	if _, err := os.Stat(p); err != nil {
+		Require(t, "no Python environment at %s: run make venv", p)
+	}
+	return p
+}
+
+// MLflow starts a real `mlflow server` with a SQLite store in a temporary
+// directory and returns its URL; it stops when the test ends.
+func MLflow(t testing.TB) string {
+	t.Helper()
+	return MLflowAt(t, FreeAddr(t))
+}
+
+// MLflowAt is MLflow on a chosen loopback address.
+func MLflowAt(t testing.TB, addr string) string {
+	t.Helper()
+	mlflowBin := filepath.Join(filepath.Dir(Python(t)), "mlflow")
+	if _, err := os.Stat(mlflowBin); err != nil {
+		Require(t, "mlflow is not installed beside %s: run make venv", Python(t))
+	}
+	dir := t.TempDir()
+	p, err := localrun.Start(context.Background(), localrun.MLflowSpec(mlflowBin, dir, addr), dir)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		p.Stop(10 * time.Second)
+		if t.Failed() {
+			data, _ := os.ReadFile(p.LogPath)
+			if len(data) > 4000 {
+				data = data[len(data)-4000:]
+			}
+			t.Logf("tail of the MLflow log:\n%s", data)
+		}
+	})
+	return p.URL
+}

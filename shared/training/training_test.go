@@ -1,0 +1,196 @@
+package training
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/mlflow"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/runstore"
+	"github.com/claimrisk/claimrisk/shared/schema"
+	"github.com/claimrisk/claimrisk/shared/synth"
+)
+
+func identity(s string) string { return s }
+
+// upload generates a dataset of n policies into a fresh mem:// bucket.
+func upload(t *testing.T, n int) (*blobstore.Bucket, dataset.Manifest) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := blobstore.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	cfg := synth.DefaultConfig()
+	cfg.Policies = n
+	d, err := synth.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, m, err := d.Encode("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.Upload(ctx, b, objs, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b, m
+}
+
+func trainer(b *blobstore.Bucket) *Trainer {
+	return &Trainer{Bucket: b, Runs: runstore.New(b), L2: 1, CodeVersion: "test", Pseudonymise: identity,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func TestTrainDatasetIsIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, m := upload(t, 4000)
+	tr := trainer(b)
+	first, err := tr.TrainDataset(ctx, m.ID(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := tr.Runs.List(ctx)
+	if len(runs) != 3 {
+		t.Fatalf("%d runs after one training, want 3", len(runs))
+	}
+	second, err := tr.TrainDataset(ctx, m.ID(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := tr.Runs.List(ctx)
+	if len(again) != 3 || first.RunID != second.RunID {
+		t.Fatalf("a repeated training gave %d runs and best %s (was %s); want the same 3 runs", len(again), second.RunID, first.RunID)
+	}
+	for i := range runs {
+		if !runs[i].Created.Equal(again[i].Created) {
+			t.Errorf("run %s was fitted again", runs[i].ID)
+		}
+	}
+	for _, obj := range []string{runstore.ModelObject, runstore.MetricsObject, runstore.FeaturesObject, runstore.ValidationObject,
+		runstore.CalibrationObject, runstore.ROCObject, runstore.LorenzObject} {
+		if ok, _ := b.Exists(ctx, runstore.Key(first.RunID, obj)); !ok {
+			t.Errorf("run %s has no %s", first.RunID, obj)
+		}
+	}
+}
+
+func TestMissingDatasetIsNoData(t *testing.T) {
+	t.Parallel()
+	b, _ := upload(t, 400)
+	if _, err := trainer(b).TrainDataset(context.Background(), "0000000000000000", "test"); !errors.Is(err, ErrNoData) {
+		t.Fatalf("TrainDataset of a missing dataset = %v, want ErrNoData", err)
+	}
+}
+
+func TestMLflowDownDoesNotFailTraining(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, m := upload(t, 2000)
+	tr := trainer(b)
+	c, _ := mlflow.New("http://127.0.0.1:1") // nothing listens on port 1
+	tr.Tracker = &Tracker{Client: c, Bucket: b}
+	out, err := tr.TrainDataset(ctx, m.ID(), "test")
+	if err != nil {
+		t.Fatalf("training failed because MLflow is down: %v", err)
+	}
+	r, err := tr.Runs.Get(ctx, out.RunID)
+	if err != nil || r.MLflowRunID != "" || r.MLflowError == "" {
+		t.Fatalf("run = %+v, %v; want no MLflow id and the reason recorded", r, err)
+	}
+}
+
+// The behaviour the insurer cares about, on the default-sized data.
+func TestAccidentDataBeatsTheLegacyFormula(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits three models on 40,000 policies")
+	}
+	t.Parallel()
+	b, m := upload(t, synth.DefaultConfig().Policies)
+	out, err := trainer(b).TrainDataset(context.Background(), m.ID(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gini := map[string]float64{}
+	for _, c := range out.Candidates {
+		gini[c.Kind] = c.Gini
+	}
+	t.Logf("out-of-time Gini: legacy %.3f, glm-base %.3f, glm-accident %.3f", gini[model.KindLegacy], gini[model.KindBase], gini[model.KindAccident])
+	if out.Kind != model.KindAccident {
+		t.Errorf("best candidate is %s, want %s", out.Kind, model.KindAccident)
+	}
+	if gini[model.KindAccident] < gini[model.KindLegacy]+0.1 {
+		t.Errorf("accident-aware Gini %.3f does not beat the legacy %.3f clearly (by 0.1)", gini[model.KindAccident], gini[model.KindLegacy])
+	}
+	if !(gini[model.KindLegacy] < gini[model.KindBase] && gini[model.KindBase] < gini[model.KindAccident]) {
+		t.Errorf("the GLM without accident data should sit in between: %v", gini)
+	}
+}
+
+func TestProbabilityRisesWithRiskDrivers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, m := upload(t, 20000)
+	tr := trainer(b)
+	out, err := tr.TrainDataset(ctx, m.ID(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := tr.Runs.Model(ctx, out.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := schema.PolicyRecord{Age: 45, YearsLicensed: 25, HomeArea: 8, VehicleType: "sedan", VehicleAge: 5,
+		Usage: "commute", AnnualMileage: 12000, Coverage: "standard", Deductible: 500}
+	p0 := mod.Predict(base)
+	riskier := map[string]func(r *schema.PolicyRecord){
+		"more miles":         func(r *schema.PolicyRecord) { r.AnnualMileage = 30000 },
+		"a young driver":     func(r *schema.PolicyRecord) { r.Age, r.YearsLicensed = 19, 1 },
+		"business use":       func(r *schema.PolicyRecord) { r.Usage = "business" },
+		"a sports car":       func(r *schema.PolicyRecord) { r.VehicleType = "sports" },
+		"a lower deductible": func(r *schema.PolicyRecord) { r.Deductible = 250 },
+	}
+	for name, change := range riskier {
+		r := base
+		change(&r)
+		if p := mod.Predict(r); p <= p0 {
+			t.Errorf("%s: probability %.4f, not above the base %.4f", name, p, p0)
+		}
+	}
+	// A district with more crashes per vehicle gives a higher probability.
+	d := mod.Design()
+	lo, hi := base, base
+	for _, area := range schema.Areas {
+		if d.AccidentFor(schema.PolicyRecord{HomeArea: area}).CrashRate < d.AccidentFor(lo).CrashRate {
+			lo.HomeArea = area
+		}
+		if d.AccidentFor(schema.PolicyRecord{HomeArea: area}).CrashRate > d.AccidentFor(hi).CrashRate {
+			hi.HomeArea = area
+		}
+	}
+	if mod.Predict(hi) <= mod.Predict(lo) {
+		t.Errorf("district %d (%.0f crashes per 1,000 vehicles) scores %.4f, district %d (%.0f) %.4f",
+			hi.HomeArea, d.AccidentFor(hi).CrashRate, mod.Predict(hi), lo.HomeArea, d.AccidentFor(lo).CrashRate, mod.Predict(lo))
+	}
+}
+
+func TestRunIDDependsOnEveryInput(t *testing.T) {
+	t.Parallel()
+	base := RunID("fp", model.KindBase, 1, "v1")
+	for _, other := range []string{RunID("fp2", model.KindBase, 1, "v1"), RunID("fp", model.KindLegacy, 1, "v1"),
+		RunID("fp", model.KindBase, 2, "v1"), RunID("fp", model.KindBase, 1, "v2")} {
+		if other == base {
+			t.Errorf("run id %s repeats for different inputs", other)
+		}
+	}
+	if RunID("fp", model.KindBase, 1, "v1") != base {
+		t.Error("run id is not deterministic")
+	}
+}
