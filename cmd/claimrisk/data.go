@@ -14,9 +14,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/crashes"
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/localrun"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/schema"
 	"github.com/claimrisk/claimrisk/shared/synth"
@@ -273,6 +275,7 @@ func (a *app) dataValidateCmd() *cobra.Command {
 
 func (a *app) dataUploadCmd() *cobra.Command {
 	var dir, sink string
+	var wait time.Duration
 	c := &cobra.Command{
 		Use:   "upload",
 		Short: "Validate the tables, write them to the bucket and announce them with a CloudEvent",
@@ -304,20 +307,32 @@ event is sent.`,
 			if sink == "" {
 				return nil
 			}
-			return a.announce(ctx, sink, b.URL, m)
+			if err := a.announce(ctx, sink, b.URL, m); err != nil {
+				return err
+			}
+			if wait > 0 {
+				return a.waitForDecision(ctx, b, m.ID(), wait)
+			}
+			return nil
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "data", "directory holding the tables")
 	c.Flags().StringVar(&sink, "sink", defaultSink(), "where to send the CloudEvent (env K_SINK)")
+	c.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for training and the promotion decision (e.g. 5m)")
 	return c
 }
 
 // DefaultBrokerURL is where `claimrisk up` serves its local broker.
 const DefaultBrokerURL = "http://127.0.0.1:8700"
 
+// defaultSink is K_SINK, else the broker of a running `claimrisk up`, else
+// where that broker listens by default.
 func defaultSink() string {
 	if s := os.Getenv("K_SINK"); s != "" {
 		return s
+	}
+	if state, err := localrun.ReadState(config.Home()); err == nil && state["broker"] != "" {
+		return state["broker"]
 	}
 	return DefaultBrokerURL
 }
@@ -347,7 +362,11 @@ func (a *app) announce(ctx context.Context, sink, bucketURL string, m dataset.Ma
 		}
 		return fmt.Errorf("the data is uploaded, but the event was refused: %w", err)
 	}
-	fmt.Fprintf(a.stdout, "sent %s (id %s) to %s\n", events.DatasetUploaded, e.ID(), sink)
+	if reply == nil {
+		fmt.Fprintf(a.stdout, "sent %s (id %s) to %s; training runs in the background (see 'claimrisk runs list')\n", events.DatasetUploaded, e.ID(), sink)
+	} else {
+		fmt.Fprintf(a.stdout, "sent %s (id %s) to %s\n", events.DatasetUploaded, e.ID(), sink)
+	}
 	if reply != nil && reply.Type() == events.ModelTrained {
 		var t events.ModelTrainedData
 		if err := events.Decode(*reply, &t); err == nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -32,9 +31,7 @@ func (a *app) runsCmd() *cobra.Command {
 				if runs == nil {
 					runs = []runstore.Run{}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(runs)
+				return writeJSON(a.stdout, runs)
 			}
 			if len(runs) == 0 {
 				fmt.Fprintf(a.stdout, "no runs in %s yet: upload data with 'claimrisk data upload'\n", b.URL)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,18 +77,7 @@ func TestBadEventsGetAClearNon2xx(t *testing.T) {
 	}
 }
 
-// runCLI runs the claimrisk binary and returns its standard output.
-func runCLI(t *testing.T, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(testenv.Binary(t, "claimrisk"), args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("claimrisk %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out)
-}
+func runCLI(t *testing.T, args ...string) string { return testenv.CLI(t, nil, args...) }
 
 func TestUploadTrainsThroughTheBinary(t *testing.T) {
 	bucket := "file://" + t.TempDir()

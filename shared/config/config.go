@@ -16,15 +16,22 @@ import (
 	"github.com/claimrisk/claimrisk/shared/pseudonym"
 )
 
-// DefaultBucket is the bucket the CLI, `make demo` and the local runtime
-// share when CLAIMRISK_BUCKET is not set: ~/.claimrisk/bucket.
-func DefaultBucket() string {
+// Home is where the local runtime keeps its bucket, logs and MLflow data:
+// CLAIMRISK_HOME, else ~/.claimrisk.
+func Home() string {
+	if h := os.Getenv("CLAIMRISK_HOME"); h != "" {
+		return h
+	}
 	home, err := os.UserHomeDir()
 	if err != nil || home == "" {
 		home = os.TempDir()
 	}
-	return filepath.Join(home, ".claimrisk", "bucket")
+	return filepath.Join(home, ".claimrisk")
 }
+
+// DefaultBucket is the bucket the CLI, `make demo` and the local runtime
+// share when CLAIMRISK_BUCKET is not set: the bucket directory in Home.
+func DefaultBucket() string { return filepath.Join(Home(), "bucket") }
 
 // Common is what every function reads.
 type Common struct {
@@ -73,4 +80,13 @@ func Usage(w io.Writer, spec any) error {
 		return fmt.Errorf("config: usage: %w", err)
 	}
 	return tw.Flush()
+}
+
+// Register configures functions/register: the promotion gate.
+type Register struct {
+	Common
+	Margin              float64 `envconfig:"CLAIMRISK_PROMOTION_MARGIN" default:"0.005" desc:"how much higher a challenger's out-of-time Gini must be than the champion's"`
+	MinAUC              float64 `envconfig:"CLAIMRISK_MIN_AUC" default:"0.6" desc:"floor on a challenger's out-of-time AUC"`
+	MinGini             float64 `envconfig:"CLAIMRISK_MIN_GINI" default:"0.2" desc:"floor on a challenger's out-of-time Gini"`
+	MaxCalibrationError float64 `envconfig:"CLAIMRISK_MAX_CALIBRATION_ERROR" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
 }

@@ -52,9 +52,9 @@ func CheckFree(name, addr string) error {
 	return nil
 }
 
-// Start launches the process, logging to logDir/<name>.log, and waits
+// StartProcess launches the process, logging to logDir/<name>.log, and waits
 // until its readiness path answers 200.
-func Start(ctx context.Context, s Spec, logDir string) (*Process, error) {
+func StartProcess(ctx context.Context, s Spec, logDir string) (*Process, error) {
 	if err := CheckFree(s.Name, s.Addr); err != nil {
 		return nil, err
 	}

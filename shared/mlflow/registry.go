@@ -89,3 +89,25 @@ func (c *Client) GetByAlias(ctx context.Context, name, alias string) (ModelVersi
 	err := c.call(ctx, http.MethodGet, "registered-models/alias", url.Values{"name": {name}, "alias": {alias}}, nil, &out)
 	return out.ModelVersion, err
 }
+
+// Alias is a registered model's alias.
+type Alias struct {
+	Alias   string `json:"alias"`
+	Version string `json:"version"`
+}
+
+// RegisteredModel is a model in MLflow's registry.
+type RegisteredModel struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	Aliases     []Alias `json:"aliases"`
+}
+
+// GetRegisteredModel returns a registered model with its aliases.
+func (c *Client) GetRegisteredModel(ctx context.Context, name string) (RegisteredModel, error) {
+	var out struct {
+		RegisteredModel RegisteredModel `json:"registered_model"`
+	}
+	err := c.call(ctx, http.MethodGet, "registered-models/get", url.Values{"name": {name}}, nil, &out)
+	return out.RegisteredModel, err
+}

@@ -103,6 +103,9 @@ type Store struct{ b *blobstore.Bucket }
 // New returns the run store of a bucket.
 func New(b *blobstore.Bucket) *Store { return &Store{b: b} }
 
+// Bucket is the store's bucket.
+func (s *Store) Bucket() *blobstore.Bucket { return s.b }
+
 // Save writes the artifacts, then run.json. Saving a run again overwrites
 // it with the same content, so a repeated training is harmless.
 func (s *Store) Save(ctx context.Context, r Run, a Artifacts) error {

@@ -8,10 +8,14 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -114,7 +118,7 @@ func StartFunction(t testing.TB, name string, env ...string) *Function {
 	t.Helper()
 	addr := FreeAddr(t)
 	logDir := t.TempDir()
-	p, err := localrun.Start(context.Background(), localrun.Spec{
+	p, err := localrun.StartProcess(context.Background(), localrun.Spec{
 		Name: name, Path: Binary(t, name), Addr: addr, Ready: "/health/readiness",
 		Env: append([]string{"LISTEN_ADDRESS=" + addr}, env...), Timeout: 30 * time.Second,
 	}, logDir)
@@ -160,7 +164,7 @@ func MLflowAt(t testing.TB, addr string) string {
 		Require(t, "mlflow is not installed beside %s: run make venv", Python(t))
 	}
 	dir := t.TempDir()
-	p, err := localrun.Start(context.Background(), localrun.MLflowSpec(mlflowBin, dir, addr), dir)
+	p, err := localrun.StartProcess(context.Background(), localrun.MLflowSpec(mlflowBin, dir, addr), dir)
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -175,4 +179,75 @@ func MLflowAt(t testing.TB, addr string) string {
 		}
 	})
 	return p.URL
+}
+
+// FreeBasePort finds n consecutive free loopback ports and returns the first.
+func FreeBasePort(t testing.TB, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		base := 20000 + rand.IntN(40000)
+		free := true
+		for i := 0; i < n && free; i++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
+			if err != nil {
+				free = false
+				continue
+			}
+			l.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("testenv: no run of free ports")
+	return 0
+}
+
+// System starts the local runtime (broker and function binaries) on free
+// ports with a bucket of its own, and stops it when the test ends.
+func System(t testing.TB, mlflowURI string, functions ...string) (*localrun.System, string) {
+	t.Helper()
+	var binDir string
+	for _, f := range functions {
+		binDir = filepath.Dir(Binary(t, f))
+	}
+	home := t.TempDir()
+	bucket := "file://" + filepath.Join(home, "bucket")
+	var env []string
+	if mlflowURI != "" {
+		env = append(env, "MLFLOW_TRACKING_URI="+mlflowURI)
+	}
+	sys, err := localrun.Start(context.Background(), localrun.Options{
+		BinDir: binDir, Bucket: bucket, Home: home, BasePort: FreeBasePort(t, 5), Env: env,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Only: functions,
+	})
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		sys.Stop()
+		if t.Failed() {
+			for _, f := range functions {
+				data, _ := os.ReadFile(filepath.Join(home, "logs", f+".log"))
+				t.Logf("log of %s:\n%s", f, data)
+			}
+		}
+	})
+	return sys, bucket
+}
+
+// CLI runs the claimrisk binary with args and returns its standard output;
+// a non-zero exit fails the test with the standard error. CLAIMRISK_HOME
+// points into the test's temporary directory unless env sets it.
+func CLI(t testing.TB, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(Binary(t, "claimrisk"), args...)
+	cmd.Env = append(append(os.Environ(), "CLAIMRISK_HOME="+t.TempDir()), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("claimrisk %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
 }

@@ -119,3 +119,24 @@ func (t *Tracker) logData(ctx context.Context, info mlflow.RunInfo, r runstore.R
 	}
 	return nil
 }
+
+// Ensure returns the MLflow run id of a stored run, logging the run to
+// MLflow first if it never was (MLflow was down when it was trained).
+func (t *Tracker) Ensure(ctx context.Context, runs *runstore.Store, runID string) (string, error) {
+	r, err := runs.Get(ctx, runID)
+	if err != nil {
+		return "", err
+	}
+	if r.MLflowRunID != "" {
+		return r.MLflowRunID, nil
+	}
+	id, err := t.LogRun(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	r.MLflowRunID, r.MLflowError = id, ""
+	if err := runs.SaveRun(ctx, r); err != nil {
+		return "", err
+	}
+	return id, nil
+}

@@ -1,0 +1,144 @@
+// Package function is the register function: a Knative Functions CloudEvent
+// function that registers each trained candidate and lets the promotion
+// gate decide whether it replaces the champion. It replies with
+// "model promoted" or "model rejected". The gate is shared/promotion; the
+// registry is shared/registry.
+package function
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/logging"
+	"github.com/claimrisk/claimrisk/shared/mlflow"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/promotion"
+	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/runstore"
+	"github.com/claimrisk/claimrisk/shared/training"
+)
+
+// Function judges trained models.
+type Function struct {
+	mu     sync.Mutex
+	gate   *promotion.Gate
+	bucket *blobstore.Bucket
+	log    *slog.Logger
+	ready  atomic.Bool
+}
+
+// New returns an unstarted function.
+func New() *Function { return &Function{log: logging.New(os.Stderr, "info", "register")} }
+
+// Start reads the configuration, opens the bucket and, with MLflow
+// configured, heals the mirror in the background.
+func (f *Function) Start(ctx context.Context, _ map[string]string) error {
+	var cfg config.Register
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, cfg.LogLevel, "register")
+	b, err := blobstore.Open(ctx, cfg.Bucket)
+	if err != nil {
+		return fmt.Errorf("register: start: %w", err)
+	}
+	runs := runstore.New(b)
+	reg := registry.Open(b, model.Name)
+	gate := &promotion.Gate{
+		Registry: reg, Runs: runs, Actor: "functions/register", Log: log,
+		Policy: promotion.Policy{Margin: cfg.Margin, MinAUC: cfg.MinAUC, MinGini: cfg.MinGini, MaxCalibrationError: cfg.MaxCalibrationError},
+	}
+	if cfg.MLflowURI != "" {
+		c, err := mlflow.New(cfg.MLflowURI, mlflow.WithBasicAuth(cfg.MLflowUser, cfg.MLflowPassword))
+		if err != nil {
+			return fmt.Errorf("register: start: %w", err)
+		}
+		tracker := &training.Tracker{Client: c, Bucket: b}
+		mirror := &registry.Mirror{Client: c, Registry: reg, MLflowRun: func(ctx context.Context, runID string) (string, error) {
+			return tracker.Ensure(ctx, runs, runID)
+		}}
+		gate.AfterChange = func(ctx context.Context) {
+			if rep, err := mirror.Sync(ctx); err != nil {
+				log.Warn("MLflow mirror is behind; the bucket stays the source of truth and the next sync heals it", "error", err.Error())
+			} else if len(rep.Created) > 0 || len(rep.AliasesSet) > 0 || len(rep.AliasesClear) > 0 {
+				log.Info("MLflow mirror synced", "created", rep.Created, "aliases_set", rep.AliasesSet, "aliases_cleared", rep.AliasesClear)
+			}
+		}
+		go gate.AfterChange(context.WithoutCancel(ctx))
+	}
+	f.mu.Lock()
+	f.gate, f.bucket, f.log = gate, b, log
+	f.mu.Unlock()
+	f.ready.Store(true)
+	log.Info("register function ready", "bucket", b.URL, "mlflow", cfg.MLflowURI, "policy", fmt.Sprintf("%+v", gate.Policy))
+	return nil
+}
+
+// Stop closes the bucket.
+func (f *Function) Stop(context.Context) error {
+	f.ready.Store(false)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bucket != nil {
+		return f.bucket.Close()
+	}
+	return nil
+}
+
+// Ready reports whether Start has finished.
+func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(), nil }
+
+// Alive reports that the process is serving.
+func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
+
+// Handle judges a "model trained" event and replies with the decision.
+func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	if !f.ready.Load() {
+		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "register: not ready yet")
+	}
+	if e.Type() != events.ModelTrained {
+		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s", e.Type(), events.ModelTrained)
+	}
+	var t events.ModelTrainedData
+	if err := events.Decode(e, &t); err != nil {
+		return nil, cehttp.NewResult(http.StatusBadRequest, "register: %v", err)
+	}
+	if t.RunID == "" {
+		return nil, cehttp.NewResult(http.StatusBadRequest, "register: %s: run_id is missing", e.Type())
+	}
+	if t.Bucket != "" {
+		if norm, err := blobstore.Normalize(t.Bucket); err != nil || norm != f.bucket.URL {
+			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "register: the event names bucket %s but this function uses %s", t.Bucket, f.bucket.URL)
+		}
+	}
+	log := f.log.With("event_id", e.ID(), "run_id", t.RunID)
+	d, err := f.gate.Judge(context.WithoutCancel(ctx), t)
+	if err != nil {
+		log.Error("registration failed", "error", err.Error())
+		if errors.Is(err, promotion.ErrInvalidCandidate) {
+			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "register: %v", err)
+		}
+		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "register: %v", err)
+	}
+	typ := events.ModelRejected
+	if d.Promoted {
+		typ = events.ModelPromoted
+	}
+	reply, err := events.New(fmt.Sprintf("decision-%s-v%d", model.Name, d.Version), typ, events.SourceRegister, fmt.Sprintf("%s/v%d", model.Name, d.Version), d)
+	if err != nil {
+		return nil, cehttp.NewResult(http.StatusInternalServerError, "register: %v", err)
+	}
+	return &reply, nil
+}

@@ -1,0 +1,260 @@
+// Package promotion is the gate between training and serving: it registers
+// a trained candidate as the challenger, scores it and the champion on the
+// same out-of-time data, and moves the champion alias only when the
+// challenger passes every check and beats the champion by a margin. Each
+// decision is recorded once, with both models' metrics and the reason.
+package promotion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/metrics"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/runstore"
+	"github.com/claimrisk/claimrisk/shared/training"
+)
+
+// Policy is what a challenger must achieve. The floors apply to every
+// promotion, the margin to replacing a champion.
+type Policy struct {
+	// Margin is how much higher the challenger's Gini must be.
+	Margin float64
+	// MinAUC and MinGini are floors on the challenger's out-of-time ranking.
+	MinAUC, MinGini float64
+	// MaxCalibrationError bounds |mean predicted - observed claim rate|.
+	MaxCalibrationError float64
+}
+
+// DefaultPolicy is the insurer's gate.
+func DefaultPolicy() Policy {
+	return Policy{Margin: 0.005, MinAUC: 0.6, MinGini: 0.2, MaxCalibrationError: 0.02}
+}
+
+// ErrInvalidCandidate marks a candidate that cannot be registered or
+// scored: retrying the same event cannot help.
+var ErrInvalidCandidate = errors.New("promotion: invalid candidate")
+
+// Gate registers and judges trained candidates.
+type Gate struct {
+	Registry *registry.Registry
+	Runs     *runstore.Store
+	Policy   Policy
+	Actor    string
+	Log      *slog.Logger
+	// AfterChange runs after the registry changed (the MLflow mirror).
+	AfterChange func(ctx context.Context)
+}
+
+// Judge handles one "model trained" event end to end and returns the
+// decision. Repeated calls for the same run return the same decision.
+func (g *Gate) Judge(ctx context.Context, t events.ModelTrainedData) (events.Decision, error) {
+	run, err := g.Runs.Get(ctx, t.RunID)
+	if errors.Is(err, runstore.ErrNotFound) {
+		return events.Decision{}, fmt.Errorf("%w: run %s is not in the bucket", ErrInvalidCandidate, t.RunID)
+	}
+	if err != nil {
+		return events.Decision{}, err
+	}
+	modelObj, err := g.Runs.Bucket().Read(ctx, runstore.Key(run.ID, runstore.ModelObject))
+	if err != nil {
+		return events.Decision{}, fmt.Errorf("promotion: run %s: %w", run.ID, err)
+	}
+	if _, err := model.Decode(modelObj); err != nil {
+		return events.Decision{}, fmt.Errorf("%w: run %s: %v", ErrInvalidCandidate, run.ID, err)
+	}
+	ver, created, err := g.Registry.Register(ctx, registry.Candidate{
+		Kind: run.Kind,
+		Lineage: registry.Lineage{
+			RunID: run.ID, DatasetID: run.DatasetID, Fingerprint: run.Fingerprint,
+			TrainWindow: run.TrainWindow, ValidWindow: run.ValidWindow, CodeVersion: run.CodeVersion,
+			Validation: runstore.Key(run.ID, runstore.ValidationObject), MLflowRunID: run.MLflowRunID,
+		},
+		Metrics:     run.Metrics,
+		ModelObject: modelObj,
+		Description: fmt.Sprintf("%s trained on dataset %s (%s), triggered by %s.", run.Kind, run.DatasetID, run.TrainWindow.From.Format(time.DateOnly)+" to "+run.TrainWindow.To.Format(time.DateOnly), run.Trigger),
+		Tags:        map[string]string{"trigger": run.Trigger},
+		Actor:       g.Actor,
+	})
+	if err != nil {
+		return events.Decision{}, err
+	}
+	log := g.Log.With("version", ver.Version, "run_id", run.ID)
+	if created {
+		log.Info("registered a new version")
+		if err := g.moveAlias(ctx, registry.Challenger, ver.Version, "registered from run "+run.ID); err != nil {
+			return events.Decision{}, err
+		}
+		g.changed(ctx)
+	}
+	if d, err := g.Registry.Decision(ctx, ver.Version); err == nil {
+		log.Info("already decided; repeating the decision", "promoted", d.Promoted)
+		return g.event(ver, d), nil
+	}
+	d, err := g.decide(ctx, ver)
+	if err != nil {
+		return events.Decision{}, err
+	}
+	d, _, err = g.Registry.Decide(ctx, d)
+	if err != nil {
+		return events.Decision{}, err
+	}
+	g.changed(ctx)
+	log.Info("decided", "promoted", d.Promoted, "reason", d.Reason)
+	return g.event(ver, d), nil
+}
+
+func (g *Gate) changed(ctx context.Context) {
+	if g.AfterChange != nil {
+		g.AfterChange(ctx)
+	}
+}
+
+func (g *Gate) event(ver registry.Version, d registry.Decision) events.Decision {
+	return events.Decision{
+		Bucket: g.Registry.Bucket().URL, Model: g.Registry.Name(), Version: ver.Version, RunID: ver.Lineage.RunID,
+		Promoted: d.Promoted, Reason: d.Reason, ChampionVersion: d.ChampionVersion,
+		ChallengerMetrics: d.ChallengerMetrics, ChampionMetrics: d.ChampionMetrics,
+	}
+}
+
+// moveAlias points alias at version, re-reading the state after a race.
+func (g *Gate) moveAlias(ctx context.Context, alias string, version int, reason string) error {
+	for range 10 {
+		s, err := g.Registry.Aliases(ctx)
+		if err != nil {
+			return err
+		}
+		if s.Aliases[alias] == version {
+			return nil
+		}
+		_, err = g.Registry.SetAlias(ctx, s.Seq, alias, version, g.Actor, reason)
+		if !errors.Is(err, registry.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("promotion: could not move %s to v%d: the registry kept changing", alias, version)
+}
+
+// decide compares the challenger with the current champion and moves the
+// champion alias when the challenger wins. It retries when another writer
+// moves an alias between the comparison and the move.
+func (g *Gate) decide(ctx context.Context, ver registry.Version) (registry.Decision, error) {
+	challenger, err := ver.LoadModel()
+	if err != nil {
+		return registry.Decision{}, fmt.Errorf("%w: %v", ErrInvalidCandidate, err)
+	}
+	rows, err := g.Runs.Validation(ctx, ver.Lineage.RunID)
+	if err != nil {
+		return registry.Decision{}, err
+	}
+	exs := training.Examples(rows)
+	y := make([]float64, len(exs))
+	for i, ex := range exs {
+		if ex.Claim {
+			y[i] = 1
+		}
+	}
+	cm, err := metrics.Evaluate(challenger.PredictExamples(exs), y)
+	if err != nil {
+		return registry.Decision{}, fmt.Errorf("%w: v%d on its validation rows: %v", ErrInvalidCandidate, ver.Version, err)
+	}
+	for range 10 {
+		s, err := g.Registry.Aliases(ctx)
+		if err != nil {
+			return registry.Decision{}, err
+		}
+		d := registry.Decision{Version: ver.Version, Time: time.Now().UTC(), Actor: g.Actor, ChallengerMetrics: cm}
+		champ, hasChamp := s.Aliases[registry.Champion]
+		switch {
+		case hasChamp && champ == ver.Version:
+			// A previous delivery moved the alias and stopped before recording.
+			d.Promoted, d.Reason = true, fmt.Sprintf("v%d is already the champion", ver.Version)
+			return d, nil
+		case hasChamp && g.validatedLater(ctx, champ, ver):
+			d.ChampionVersion = champ
+			d.Reason = fmt.Sprintf("v%d was validated on data up to %s, older than champion v%d's (its event arrived late)",
+				ver.Version, ver.Lineage.ValidWindow.To.Format(time.DateOnly), champ)
+			return d, nil
+		}
+		if reason := g.Policy.floors(cm); reason != "" {
+			d.ChampionVersion = champ
+			d.Reason = reason
+			return d, nil
+		}
+		if hasChamp {
+			cv, err := g.Registry.Get(ctx, champ)
+			if err != nil {
+				return registry.Decision{}, err
+			}
+			champion, err := cv.LoadModel()
+			if err != nil {
+				// A champion that cannot be scored is replaced by a valid challenger.
+				g.Log.Error("the champion cannot be loaded; judging the challenger on the floors alone", "champion", champ, "error", err.Error())
+			} else {
+				chm, err := metrics.Evaluate(champion.PredictExamples(exs), y)
+				if err != nil {
+					return registry.Decision{}, fmt.Errorf("promotion: champion v%d on v%d's validation rows: %w", champ, ver.Version, err)
+				}
+				d.ChampionVersion, d.ChampionMetrics = champ, &chm
+				if cm.Gini < chm.Gini+g.Policy.Margin {
+					d.Reason = fmt.Sprintf("out-of-time Gini %.4f does not beat champion v%d's %.4f by the margin %.4f on the same %d policies",
+						cm.Gini, champ, chm.Gini, g.Policy.Margin, cm.N)
+					return d, nil
+				}
+				d.Reason = fmt.Sprintf("out-of-time Gini %.4f beats champion v%d's %.4f by %.4f (margin %.4f) on the same %d policies",
+					cm.Gini, champ, chm.Gini, cm.Gini-chm.Gini, g.Policy.Margin, cm.N)
+			}
+		}
+		if d.Reason == "" {
+			d.Reason = fmt.Sprintf("first champion: out-of-time Gini %.4f and AUC %.4f pass the floors", cm.Gini, cm.AUC)
+		}
+		_, err = g.Registry.SetAlias(ctx, s.Seq, registry.Champion, ver.Version, g.Actor, d.Reason)
+		if errors.Is(err, registry.ErrConflict) {
+			continue // someone moved an alias meanwhile: compare again
+		}
+		if err != nil {
+			return registry.Decision{}, err
+		}
+		d.Promoted = true
+		if s.Aliases[registry.Challenger] == ver.Version {
+			if err := g.moveAlias(ctx, registry.Challenger, 0, "v"+strconv.Itoa(ver.Version)+" became the champion"); err != nil {
+				return registry.Decision{}, err
+			}
+		}
+		return d, nil
+	}
+	return registry.Decision{}, fmt.Errorf("promotion: v%d: the registry kept changing during the decision", ver.Version)
+}
+
+// validatedLater reports whether the champion was validated on more recent
+// data than the challenger: a late event from an older training must not
+// replace a model that has seen newer data.
+func (g *Gate) validatedLater(ctx context.Context, champ int, ver registry.Version) bool {
+	cv, err := g.Registry.Get(ctx, champ)
+	if err != nil {
+		return false
+	}
+	return cv.Lineage.ValidWindow.To.After(ver.Lineage.ValidWindow.To)
+}
+
+// floors returns why m fails the policy's floors, or "".
+func (p Policy) floors(m metrics.Summary) string {
+	switch {
+	case m.AUC < p.MinAUC:
+		return fmt.Sprintf("out-of-time AUC %.4f is below the floor %.4f", m.AUC, p.MinAUC)
+	case m.Gini < p.MinGini:
+		return fmt.Sprintf("out-of-time Gini %.4f is below the floor %.4f", m.Gini, p.MinGini)
+	case math.Abs(m.MeanPredicted-m.ObservedRate) > p.MaxCalibrationError:
+		return fmt.Sprintf("mean prediction %.4f is %.4f away from the observed claim rate %.4f (at most %.4f allowed)",
+			m.MeanPredicted, math.Abs(m.MeanPredicted-m.ObservedRate), m.ObservedRate, p.MaxCalibrationError)
+	}
+	return ""
+}

@@ -1,0 +1,205 @@
+package promotion
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/runstore"
+	"github.com/claimrisk/claimrisk/shared/synth"
+	"github.com/claimrisk/claimrisk/shared/training"
+)
+
+type fixture struct {
+	b       *blobstore.Bucket
+	trainer *training.Trainer
+	gate    *Gate
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	b, err := blobstore.Open(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	runs := runstore.New(b)
+	return &fixture{
+		b:       b,
+		trainer: &training.Trainer{Bucket: b, Runs: runs, L2: 1, CodeVersion: "test", Pseudonymise: func(s string) string { return s }, Log: quiet},
+		gate:    &Gate{Registry: registry.Open(b, model.Name), Runs: runs, Policy: DefaultPolicy(), Actor: "test", Log: quiet},
+	}
+}
+
+// train uploads a generated dataset and trains on it.
+func (f *fixture) train(t *testing.T, cfg synth.Config) events.ModelTrainedData {
+	t.Helper()
+	d, err := synth.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, m, _ := d.Encode("test")
+	if err := dataset.Upload(context.Background(), f.b, objs, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.trainer.TrainDataset(context.Background(), m.ID(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func config(seed uint64, first, last int) synth.Config {
+	return synth.Config{Seed: seed, Policies: 12000, FirstYear: first, LastYear: last}
+}
+
+func TestFirstModelBecomesChampionOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	trained := f.train(t, config(42, 2021, 2024))
+	d, err := f.gate.Judge(ctx, trained)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Promoted || d.Version != 1 || !strings.HasPrefix(d.Reason, "first champion") {
+		t.Fatalf("decision = %+v, want v1 promoted as the first champion", d)
+	}
+	// The same event again: the same decision, no second version.
+	again, err := f.gate.Judge(ctx, trained)
+	if err != nil || again.Version != 1 || !again.Promoted || again.Reason != d.Reason {
+		t.Fatalf("redelivery = %+v, %v", again, err)
+	}
+	if nums, _ := f.gate.Registry.Versions(ctx); len(nums) != 1 {
+		t.Fatalf("versions %v after a repeated event, want one", nums)
+	}
+	state, _ := f.gate.Registry.Aliases(ctx)
+	if state.Aliases[registry.Champion] != 1 {
+		t.Fatalf("aliases %v; want champion v1", state.Aliases)
+	}
+	if _, ok := state.Aliases[registry.Challenger]; ok {
+		t.Errorf("the challenger alias should be cleared once it became the champion: %v", state.Aliases)
+	}
+}
+
+func TestChallengerMustBeatTheChampionByTheMargin(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	first := f.train(t, config(42, 2021, 2024))
+	if _, err := f.gate.Judge(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	second := f.train(t, config(43, 2021, 2024))
+
+	// An impossible margin: rejected, and the reason says why with both Ginis.
+	f.gate.Policy.Margin = 0.5
+	d, err := f.gate.Judge(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Promoted || d.ChampionVersion != 1 || d.ChampionMetrics == nil || !strings.Contains(d.Reason, "does not beat champion v1") {
+		t.Fatalf("decision = %+v, want a rejection against v1 with both metrics", d)
+	}
+	if d.ChallengerMetrics.N != d.ChampionMetrics.N {
+		t.Errorf("challenger scored on %d rows, champion on %d: not the same data", d.ChallengerMetrics.N, d.ChampionMetrics.N)
+	}
+	state, _ := f.gate.Registry.Aliases(ctx)
+	if state.Aliases[registry.Champion] != 1 || state.Aliases[registry.Challenger] != 2 {
+		t.Fatalf("aliases %v; want champion v1 and challenger v2", state.Aliases)
+	}
+}
+
+func TestFloorsRejectAWeakModel(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.gate.Policy.MinGini = 0.9
+	d, err := f.gate.Judge(context.Background(), f.train(t, config(42, 2021, 2024)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Promoted || !strings.Contains(d.Reason, "below the floor 0.9000") {
+		t.Fatalf("decision = %+v, want a rejection by the Gini floor", d)
+	}
+}
+
+func TestALateEventFromOlderDataDoesNotReplaceTheChampion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	older := f.train(t, config(42, 2020, 2023))
+	newer := f.train(t, config(42, 2021, 2024))
+	// The newer training's event arrives first.
+	if d, err := f.gate.Judge(ctx, newer); err != nil || !d.Promoted {
+		t.Fatalf("newer: %+v %v", d, err)
+	}
+	d, err := f.gate.Judge(ctx, older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Promoted || d.Version != 2 || !strings.Contains(d.Reason, "older than champion v1") {
+		t.Fatalf("late older event: %+v; want v2 registered and rejected as older", d)
+	}
+}
+
+func TestConcurrentJudgementsLeaveOneConsistentChampion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	var trained []events.ModelTrainedData
+	for seed := uint64(50); seed < 53; seed++ {
+		trained = append(trained, f.train(t, config(seed, 2021, 2024)))
+	}
+	f.gate.Policy.Margin = 0
+	var wg sync.WaitGroup
+	decisions := make([]events.Decision, len(trained))
+	for i, tr := range trained {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := f.gate.Judge(ctx, tr)
+			if err != nil {
+				t.Error(err)
+			}
+			decisions[i] = d
+		}()
+	}
+	wg.Wait()
+	state, _ := f.gate.Registry.Aliases(ctx)
+	champ := state.Aliases[registry.Champion]
+	log, _ := f.gate.Registry.Log(ctx)
+	promoted := 0
+	for _, d := range decisions {
+		if d.Promoted {
+			promoted++
+		}
+	}
+	// Every promotion is an audit entry; the last champion move is the champion.
+	last := 0
+	for _, m := range log {
+		if m.Alias == registry.Champion {
+			last = m.Version
+		}
+	}
+	if champ == 0 || last != champ || promoted == 0 {
+		t.Fatalf("champion v%d, last champion move v%d, %d promoted; decisions %+v", champ, last, promoted, decisions)
+	}
+}
+
+func TestMissingRunIsInvalid(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, err := f.gate.Judge(context.Background(), events.ModelTrainedData{RunID: "run-000000000000"})
+	if err == nil || !strings.Contains(err.Error(), "not in the bucket") {
+		t.Fatalf("Judge of a missing run = %v", err)
+	}
+}

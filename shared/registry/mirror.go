@@ -1,0 +1,157 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/claimrisk/claimrisk/shared/mlflow"
+)
+
+// Tag names the mirror sets on MLflow model versions.
+const (
+	TagVersion  = "claimrisk.version"
+	TagRunID    = "claimrisk.run_id"
+	TagDecision = "claimrisk.decision"
+	TagReason   = "claimrisk.reason"
+)
+
+// Mirror copies the registry into MLflow's model registry. The bucket is
+// the source of truth: Sync creates the versions MLflow lacks, in order,
+// and points MLflow's aliases where the bucket's point. It is idempotent,
+// so running it after an outage heals the mirror.
+type Mirror struct {
+	Client   *mlflow.Client
+	Registry *Registry
+	// MLflowRun returns the MLflow run id of a training run, logging the
+	// run to MLflow first if it never was; a version links to its run.
+	MLflowRun func(ctx context.Context, runID string) (string, error)
+}
+
+// SyncReport says what a sync changed.
+type SyncReport struct {
+	Created      []int          // bucket versions newly created in MLflow
+	AliasesSet   map[string]int // alias -> bucket version
+	AliasesClear []string
+}
+
+// Sync brings MLflow's registry in line with the bucket's.
+func (m *Mirror) Sync(ctx context.Context) (SyncReport, error) {
+	rep := SyncReport{AliasesSet: map[string]int{}}
+	name := m.Registry.Name()
+	if err := m.Client.EnsureRegisteredModel(ctx, name, "Probability that a policy has at least one claim in its policy year. Mirrored from the claimrisk registry in the bucket.", nil); err != nil {
+		return rep, fmt.Errorf("registry: mirror: %w", err)
+	}
+	existing, err := m.Client.SearchModelVersions(ctx, name)
+	if err != nil {
+		return rep, fmt.Errorf("registry: mirror: %w", err)
+	}
+	mlflowOf := map[int]mlflow.ModelVersion{}
+	for _, mv := range existing {
+		for _, t := range mv.Tags {
+			if t.Key == TagVersion {
+				if v, err := strconv.Atoi(t.Value); err == nil {
+					mlflowOf[v] = mv
+				}
+			}
+		}
+	}
+	versions, err := m.Registry.All(ctx)
+	if err != nil {
+		return rep, err
+	}
+	for _, v := range versions {
+		mv, ok := mlflowOf[v.Version]
+		if !ok {
+			if mv, err = m.create(ctx, v); err != nil {
+				return rep, err
+			}
+			mlflowOf[v.Version] = mv
+			rep.Created = append(rep.Created, v.Version)
+		}
+		if d, err := m.Registry.Decision(ctx, v.Version); err == nil {
+			outcome := "rejected"
+			if d.Promoted {
+				outcome = "promoted"
+			}
+			if tagOf(mv, TagDecision) != outcome || tagOf(mv, TagReason) != d.Reason {
+				if err := m.Client.SetModelVersionTag(ctx, name, mv.Version, TagDecision, outcome); err != nil {
+					return rep, fmt.Errorf("registry: mirror v%d: %w", v.Version, err)
+				}
+				if err := m.Client.SetModelVersionTag(ctx, name, mv.Version, TagReason, d.Reason); err != nil {
+					return rep, fmt.Errorf("registry: mirror v%d: %w", v.Version, err)
+				}
+			}
+		}
+	}
+	state, err := m.Registry.Aliases(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rm, err := m.Client.GetRegisteredModel(ctx, name)
+	if err != nil {
+		return rep, fmt.Errorf("registry: mirror aliases: %w", err)
+	}
+	current := map[string]string{}
+	for _, a := range rm.Aliases {
+		current[a.Alias] = a.Version
+	}
+	for _, alias := range []string{Champion, Challenger} {
+		want, set := state.Aliases[alias]
+		has, cur := current[alias] != "", current[alias]
+		switch {
+		case set && cur != mlflowOf[want].Version:
+			n, _ := strconv.Atoi(mlflowOf[want].Version)
+			if err := m.Client.SetAlias(ctx, name, alias, n); err != nil {
+				return rep, fmt.Errorf("registry: mirror alias %s: %w", alias, err)
+			}
+			rep.AliasesSet[alias] = want
+		case !set && has:
+			if err := m.Client.DeleteAlias(ctx, name, alias); err != nil {
+				return rep, fmt.Errorf("registry: mirror alias %s: %w", alias, err)
+			}
+			rep.AliasesClear = append(rep.AliasesClear, alias)
+		}
+	}
+	return rep, nil
+}
+
+func tagOf(mv mlflow.ModelVersion, key string) string {
+	for _, t := range mv.Tags {
+		if t.Key == key {
+			return t.Value
+		}
+	}
+	return ""
+}
+
+func (m *Mirror) create(ctx context.Context, v Version) (mlflow.ModelVersion, error) {
+	runID := v.Lineage.MLflowRunID
+	if runID == "" {
+		id, err := m.MLflowRun(ctx, v.Lineage.RunID)
+		if err != nil {
+			return mlflow.ModelVersion{}, fmt.Errorf("registry: mirror v%d: log its run %s to MLflow: %w", v.Version, v.Lineage.RunID, err)
+		}
+		runID = id
+	}
+	run, err := m.Client.GetRun(ctx, runID)
+	if err != nil {
+		return mlflow.ModelVersion{}, fmt.Errorf("registry: mirror v%d: %w", v.Version, err)
+	}
+	source := mlflow.ArtifactSource(run.Info, "model")
+	tags := []mlflow.Tag{
+		{Key: TagVersion, Value: strconv.Itoa(v.Version)},
+		{Key: TagRunID, Value: v.Lineage.RunID},
+		{Key: "data_fingerprint", Value: v.Lineage.Fingerprint},
+		{Key: "model_kind", Value: v.Kind},
+		{Key: "code_version", Value: v.Lineage.CodeVersion},
+	}
+	for k, val := range v.Tags {
+		tags = append(tags, mlflow.Tag{Key: k, Value: val})
+	}
+	mv, err := m.Client.CreateModelVersion(ctx, m.Registry.Name(), source, runID, v.Description, tags)
+	if err != nil {
+		return mlflow.ModelVersion{}, fmt.Errorf("registry: mirror v%d: %w", v.Version, err)
+	}
+	return mv, nil
+}
