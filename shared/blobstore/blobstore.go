@@ -208,8 +208,31 @@ func (b *Bucket) Exists(ctx context.Context, key string) (bool, error) {
 	return ok, nil
 }
 
+// ErrUnavailable marks a bucket that cannot be read at all.
+var ErrUnavailable = errors.New("blobstore: bucket unavailable")
+
+// available checks a file bucket's directory: the file driver lists a
+// missing directory as empty, which would make an outage look like an
+// empty bucket.
+func (b *Bucket) available() error {
+	if b.dir == "" {
+		return nil
+	}
+	fi, err := os.Stat(b.dir)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%w: %s is not a directory", ErrUnavailable, b.dir)
+	}
+	return nil
+}
+
 // Keys lists the keys under prefix in lexical order.
 func (b *Bucket) Keys(ctx context.Context, prefix string) ([]string, error) {
+	if err := b.available(); err != nil {
+		return nil, err
+	}
 	var keys []string
 	it := b.List(&blob.ListOptions{Prefix: prefix})
 	for {
@@ -230,6 +253,9 @@ func (b *Bucket) Keys(ctx context.Context, prefix string) ([]string, error) {
 // Dirs lists the immediate "subdirectories" under prefix (which should end
 // in "/"), without the prefix and trailing slash, in lexical order.
 func (b *Bucket) Dirs(ctx context.Context, prefix string) ([]string, error) {
+	if err := b.available(); err != nil {
+		return nil, err
+	}
 	var dirs []string
 	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	for {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/kelseyhightower/envconfig"
 
@@ -89,4 +90,15 @@ type Register struct {
 	MinAUC              float64 `envconfig:"CLAIMRISK_MIN_AUC" default:"0.6" desc:"floor on a challenger's out-of-time AUC"`
 	MinGini             float64 `envconfig:"CLAIMRISK_MIN_GINI" default:"0.2" desc:"floor on a challenger's out-of-time Gini"`
 	MaxCalibrationError float64 `envconfig:"CLAIMRISK_MAX_CALIBRATION_ERROR" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
+}
+
+// Predict configures functions/predict: the prediction API.
+type Predict struct {
+	Common
+	MaxRecords   int           `envconfig:"CLAIMRISK_MAX_RECORDS" default:"1000" desc:"largest batch of records in one request"`
+	MaxBodyBytes int64         `envconfig:"CLAIMRISK_MAX_BODY_BYTES" default:"1048576" desc:"largest request body in bytes"`
+	PollInterval time.Duration `envconfig:"CLAIMRISK_POLL_INTERVAL" default:"15s" desc:"how often the champion alias is checked, besides model promoted events"`
+	LogBatchRows int           `envconfig:"CLAIMRISK_LOG_BATCH_ROWS" default:"5000" desc:"payload log: rows per object"`
+	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written"`
+	Instance     string        `envconfig:"HOSTNAME" desc:"name of this replica in payload log object keys (the pod name on Kubernetes)"`
 }

@@ -98,14 +98,16 @@ func (b *Broker) Publish(e event.Event) {
 }
 
 func (b *Broker) deliver(t Trigger, e event.Event, ttl int) {
+	// A ref with a uri is the ref's address plus the uri as a path, as
+	// Knative resolves it; a uri alone is absolute.
 	target := t.SubscriberURI
-	if target == "" {
+	if t.Subscriber != "" {
 		url, ok := b.Resolve(t.Subscriber)
 		if !ok {
 			b.dead(t, e, 0, fmt.Errorf("subscriber %s is not running", t.Subscriber))
 			return
 		}
-		target = url
+		target = url + t.SubscriberURI
 	}
 	if b.client == nil {
 		b.client = &http.Client{Timeout: 11 * time.Minute}

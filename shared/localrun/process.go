@@ -111,9 +111,9 @@ func (p *Process) waitReady(ctx context.Context, path string, timeout time.Durat
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("localrun: %s was not ready at %s%s after %s; see %s", p.Name, p.URL, path, timeout, p.LogPath)
+			return fmt.Errorf("localrun: %s was not ready at %s%s after %s; the end of %s says: %s", p.Name, p.URL, path, timeout, p.LogPath, tail(p.LogPath, 600))
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -151,3 +151,6 @@ func tail(path string, n int) string {
 	}
 	return strings.ReplaceAll(s, "\n", " | ")
 }
+
+// Pid is the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }

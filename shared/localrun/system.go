@@ -164,8 +164,14 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 			o.Log.Warn("no binary; running without it", "function", name, "path", path)
 			continue
 		}
+		// predict is ready only once a champion exists; start-up waits for
+		// it to be alive, since the first champion may be minutes away.
+		ready := "/health/readiness"
+		if name == "predict" {
+			ready = "/health/liveness"
+		}
 		p, err := StartProcess(ctx, Spec{
-			Name: name, Path: path, Addr: addr(i + 1), Ready: "/health/readiness",
+			Name: name, Path: path, Addr: addr(i + 1), Ready: ready,
 			Env: append([]string{"LISTEN_ADDRESS=" + addr(i+1)}, env...), Timeout: 60 * time.Second,
 		}, logDir)
 		if err != nil {

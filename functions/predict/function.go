@@ -1,0 +1,206 @@
+// Package function is the predict function: a Knative Functions HTTP
+// function that answers claim probabilities from the registry's champion,
+// logs every answered prediction to the bucket, stores observed outcomes,
+// and swaps in a new champion without failing a request in flight. The API
+// contract is shared/predictapi; the payload log is shared/predlog.
+package function
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/logging"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/predictapi"
+	"github.com/claimrisk/claimrisk/shared/predlog"
+	"github.com/claimrisk/claimrisk/shared/pseudonym"
+	"github.com/claimrisk/claimrisk/shared/registry"
+)
+
+// loaded is a champion in memory.
+type loaded struct {
+	model    *model.Model
+	version  registry.Version
+	loadedAt time.Time
+}
+
+// Function serves predictions.
+type Function struct {
+	cfg         config.Predict
+	log         *slog.Logger
+	bucket      *blobstore.Bucket
+	reg         *registry.Registry
+	pseudo      *pseudonym.Pseudonymiser
+	predictions *predlog.Logger[predlog.Row]
+	feedback    *predlog.Logger[predlog.Feedback]
+	metrics     *metricSet
+	handler     http.Handler
+
+	current   atomic.Pointer[loaded]
+	regStatus atomic.Pointer[predictapi.RegistryStatus]
+	reload    chan struct{}
+	ready     atomic.Bool
+	started   atomic.Bool
+	stopOnce  sync.Once
+	stop      chan struct{}
+	loops     sync.WaitGroup
+}
+
+// New returns an unstarted function.
+func New() *Function {
+	f := &Function{log: logging.New(os.Stderr, "info", "predict"), reload: make(chan struct{}, 1), stop: make(chan struct{})}
+	f.handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusServiceUnavailable, "predict: starting")
+	})
+	return f
+}
+
+// Start reads the configuration, opens the bucket and the payload logs,
+// and loads the champion in the background; Ready turns true once it is.
+func (f *Function) Start(ctx context.Context, _ map[string]string) error {
+	var cfg config.Predict
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = randomID(4)
+	}
+	f.cfg = cfg
+	f.log = logging.New(os.Stderr, cfg.LogLevel, "predict")
+	b, err := blobstore.Open(ctx, cfg.Bucket)
+	if err != nil {
+		return fmt.Errorf("predict: start: %w", err)
+	}
+	if f.pseudo, err = pseudonym.New(cfg.PseudonymKey); err != nil {
+		return fmt.Errorf("predict: start: %w", err)
+	}
+	f.bucket, f.reg = b, registry.Open(b, model.Name)
+	f.metrics = newMetrics()
+	f.predictions = predlog.NewLogger[predlog.Row](b, predlog.Options{
+		Prefix: predlog.PredictionsPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
+		Log: f.log, OnFlush: f.metrics.flushed("predictions"),
+	})
+	f.feedback = predlog.NewLogger[predlog.Feedback](b, predlog.Options{
+		Prefix: predlog.FeedbackPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
+		Log: f.log, OnFlush: f.metrics.flushed("feedback"),
+	})
+	f.metrics.pending(func() float64 { return float64(f.predictions.Pending() + f.feedback.Pending()) })
+	f.handler = f.routes()
+	f.started.Store(true)
+	f.loops.Add(1)
+	go f.watchChampion()
+	f.log.Info("predict function started; loading the champion", "bucket", b.URL, "max_records", cfg.MaxRecords, "instance", cfg.Instance)
+	return nil
+}
+
+// Stop turns readiness off, stops watching the registry and writes every
+// buffered payload-log row; Knative sends SIGTERM before scaling to zero,
+// and the runtime calls Stop after in-flight requests have finished.
+func (f *Function) Stop(ctx context.Context) error {
+	f.ready.Store(false)
+	if !f.started.Load() {
+		return nil
+	}
+	f.stopOnce.Do(func() { close(f.stop) })
+	f.loops.Wait()
+	errP := f.predictions.Close(ctx)
+	errF := f.feedback.Close(ctx)
+	f.log.Info("predict function stopped; payload log flushed", "unwritten_rows", f.predictions.Pending()+f.feedback.Pending())
+	return errors.Join(errP, errF, f.bucket.Close())
+}
+
+// Ready reports whether a champion is loaded.
+func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(), nil }
+
+// Alive reports that the process is serving.
+func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
+
+// Handle serves every path but the runtime's health endpoints.
+func (f *Function) Handle(w http.ResponseWriter, r *http.Request) { f.handler.ServeHTTP(w, r) }
+
+// watchChampion loads the champion, then reloads it on a promotion event or
+// when the poll sees the alias move.
+func (f *Function) watchChampion() {
+	defer f.loops.Done()
+	wait := 500 * time.Millisecond
+	for {
+		err := f.refresh(context.Background())
+		switch {
+		case err != nil && f.current.Load() == nil:
+			f.log.Warn("no champion to serve yet; retrying", "error", err.Error(), "retry_in", wait.String())
+		case err != nil:
+			f.log.Warn("cannot check the registry; serving the current champion", "version", f.current.Load().version.Version, "error", err.Error())
+		}
+		next := f.cfg.PollInterval
+		if f.current.Load() == nil {
+			next, wait = wait, min(wait*2, f.cfg.PollInterval)
+		}
+		select {
+		case <-f.stop:
+			return
+		case <-f.reload:
+		case <-time.After(next):
+		}
+	}
+}
+
+// refresh loads the champion if it is not the one in memory.
+func (f *Function) refresh(ctx context.Context) error {
+	state, err := f.reg.Aliases(ctx)
+	now := time.Now().UTC()
+	if err != nil {
+		f.regStatus.Store(&predictapi.RegistryStatus{Reachable: false, CheckedAt: now, Error: err.Error()})
+		return err
+	}
+	f.regStatus.Store(&predictapi.RegistryStatus{Reachable: true, CheckedAt: now})
+	v, ok := state.Aliases[registry.Champion]
+	if !ok {
+		return fmt.Errorf("%s has no champion yet", f.reg.Name())
+	}
+	if cur := f.current.Load(); cur != nil && cur.version.Version == v {
+		return nil
+	}
+	ver, err := f.reg.Get(ctx, v)
+	if err != nil {
+		return err
+	}
+	m, err := ver.LoadModel()
+	if err != nil {
+		f.regStatus.Store(&predictapi.RegistryStatus{Reachable: true, CheckedAt: now, Error: err.Error()})
+		return fmt.Errorf("champion v%d cannot be served: %w", v, err)
+	}
+	prev := f.current.Swap(&loaded{model: m, version: ver, loadedAt: now})
+	f.ready.Store(true)
+	if prev == nil {
+		f.log.Info("champion loaded; ready", "version", v, "kind", ver.Kind, "run_id", ver.Lineage.RunID)
+	} else {
+		f.log.Info("new champion swapped in", "version", v, "previous", prev.version.Version)
+	}
+	f.metrics.model(v)
+	return nil
+}
+
+// requestReload asks the watcher to look at the registry now.
+func (f *Function) requestReload() {
+	select {
+	case f.reload <- struct{}{}:
+	default:
+	}
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,399 @@
+package function
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/parquetio"
+	"github.com/claimrisk/claimrisk/shared/predictapi"
+	"github.com/claimrisk/claimrisk/shared/predlog"
+	"github.com/claimrisk/claimrisk/shared/schema"
+	"github.com/claimrisk/claimrisk/shared/testenv"
+)
+
+func record(i int) schema.PolicyRecord {
+	return schema.PolicyRecord{
+		PolicyID: fmt.Sprintf("P%06d", i), CustomerID: fmt.Sprintf("C%06d", i), Age: 20 + float64(i%60),
+		YearsLicensed: min(2+float64(i%40), 4+float64(i%60)), HomeArea: schema.Areas[i%len(schema.Areas)], VehicleType: schema.VehicleTypes[i%5],
+		VehicleAge: i % 15, Usage: schema.Usages[i%3], AnnualMileage: 3000 + float64(i%40)*700,
+		Coverage: schema.Coverages[i%3], Deductible: []int{250, 500, 1000, 2000}[i%4],
+	}
+}
+
+func records(n int) []schema.PolicyRecord {
+	out := make([]schema.PolicyRecord, n)
+	for i := range out {
+		out[i] = record(i)
+	}
+	return out
+}
+
+// served starts the predict binary on a bucket with a champion.
+func served(t *testing.T, env ...string) (*testenv.Function, string, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bucket")
+	bucket := "file://" + dir
+	if d := testenv.Train(t, bucket, 42, 8000); !d.Promoted {
+		t.Fatalf("no champion to serve: %s", d.Reason)
+	}
+	fn := testenv.StartFunction(t, "predict", append([]string{"CLAIMRISK_BUCKET=" + bucket, "CLAIMRISK_LOG_MAX_AGE=200ms", "CLAIMRISK_POLL_INTERVAL=500ms"}, env...)...)
+	return fn, bucket, dir
+}
+
+func TestPredictBatchesOfOneAndAThousand(t *testing.T) {
+	fn, _, _ := served(t)
+	c := predictapi.NewClient(fn.URL, "")
+	for _, n := range []int{1, 1000} {
+		resp, err := c.Predict(context.Background(), records(n))
+		if err != nil {
+			t.Fatalf("%d records: %v", n, err)
+		}
+		if len(resp.Predictions) != n || resp.Model.Version != 1 || resp.Model.Name != "claim-risk" || !strings.HasPrefix(resp.RequestID, "req-") {
+			t.Fatalf("%d records: %d predictions from %+v, request %q", n, len(resp.Predictions), resp.Model, resp.RequestID)
+		}
+		for i, p := range resp.Predictions {
+			if p.PolicyID != records(n)[i].PolicyID || p.ClaimProbability <= 0 || p.ClaimProbability >= 1 || p.RiskBand == "" {
+				t.Fatalf("prediction %d = %+v", i, p)
+			}
+		}
+	}
+	info, err := c.Model(context.Background())
+	if err != nil || info.Version != 1 || info.Alias != "champion" || info.RunID == "" || info.Metrics.AUC <= 0.5 || !info.Registry.Reachable {
+		t.Fatalf("/v1/model = %+v, %v", info, err)
+	}
+	for _, path := range []string{"/openapi.json", "/docs", "/metrics"} {
+		resp, err := http.Get(fn.URL + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %v %v", path, resp, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if path == "/metrics" && !strings.Contains(string(body), `claimrisk_predictions_total{model_version="1"} 1001`) {
+			t.Errorf("/metrics does not count the 1,001 predictions:\n%s", body)
+		}
+	}
+}
+
+func post(t *testing.T, url, contentType string, body []byte) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, contentType, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e predictapi.ErrorResponse
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		if err := json.Unmarshal(data, &e); err != nil {
+			t.Fatalf("status %d with a body that is not the error JSON: %s", resp.StatusCode, data)
+		}
+	}
+	return resp.StatusCode, e.Error.Message
+}
+
+func TestBadInputGetsA4xxThatNamesTheProblem(t *testing.T) {
+	fn, _, _ := served(t, "CLAIMRISK_MAX_RECORDS=50", "CLAIMRISK_MAX_BODY_BYTES=20000")
+	good, _ := json.Marshal(record(1))
+	with := func(field, value string) []byte {
+		var m map[string]json.RawMessage
+		json.Unmarshal(good, &m)
+		if value == "" {
+			delete(m, field)
+		} else {
+			m[field] = json.RawMessage(value)
+		}
+		r, _ := json.Marshal(m)
+		return []byte(`{"records":[` + string(r) + `]}`)
+	}
+	many := func(n int) []byte {
+		b, _ := json.Marshal(predictapi.PredictRequest{Records: records(n)})
+		return b
+	}
+	tests := []struct {
+		name, contentType string
+		body              []byte
+		status            int
+		msg               string
+	}{
+		{"missing field", "application/json", with("age", ""), 400, "records[0].age: missing"},
+		{"unknown field", "application/json", with("colour", `"red"`), 400, "records[0].colour: unknown field"},
+		{"wrong type", "application/json", with("age", `"forty"`), 400, `records[0].age: must be a number, got the string "forty"`},
+		{"NaN", "application/json", []byte(strings.Replace(string(with("age", "1")), `"age":1`, `"age":NaN`, 1)), 400, "not a JSON object"},
+		{"Infinity", "application/json", []byte(strings.Replace(string(with("age", "1")), `"age":1`, `"age":Infinity`, 1)), 400, "not a JSON object"},
+		{"number too large", "application/json", with("age", "1e999"), 400, "records[0].age: 1e999 is not a finite number"},
+		{"negative age", "application/json", with("age", "-4"), 422, "records[0].age: -4 is below the minimum 16 years"},
+		{"a mileage of 10^9", "application/json", with("annual_mileage", "1e9"), 422, "records[0].annual_mileage: 1e+09 is above the maximum 100000 miles per year"},
+		{"fractional district", "application/json", with("home_area", "18.5"), 400, "records[0].home_area: must be a whole number"},
+		{"unknown district", "application/json", with("home_area", "13"), 422, `records[0].home_area: "13" is not one of`},
+		{"null", "application/json", with("usage", "null"), 400, "records[0].usage: missing"},
+		{"empty batch", "application/json", []byte(`{"records":[]}`), 422, "records: the batch is empty"},
+		{"batch over the limit", "application/json", many(51), 413, "51 items is more than the limit of 50"},
+		{"not JSON", "application/json", []byte("age=40"), 400, "not a JSON object"},
+		{"not an object", "application/json", []byte(`[1,2]`), 400, "not a JSON object"},
+		{"records not an array", "application/json", []byte(`{"records":{}}`), 400, "records: must be an array of objects"},
+		{"trailing data", "application/json", append(many(1), []byte(`{}`)...), 400, "unexpected data after the JSON value"},
+		{"oversized body", "application/json", bytes.Repeat([]byte(" "), 30000), 413, "larger than 20000 bytes"},
+		{"wrong content type", "text/plain", many(1), 415, `content type "text/plain"`},
+		{"no content type", "", many(1), 415, "send application/json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, msg := post(t, fn.URL+"/v1/predict", tt.contentType, tt.body)
+			if status != tt.status || !strings.Contains(msg, tt.msg) {
+				t.Errorf("got %d %q; want %d containing %q", status, msg, tt.status, tt.msg)
+			}
+		})
+	}
+	// Wrong methods and paths are 4xx too, and the service stays up.
+	req, _ := http.NewRequest(http.MethodGet, fn.URL+"/v1/predict", nil)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 405 {
+		t.Errorf("GET /v1/predict: %v %v, want 405", resp, err)
+	}
+	if status, _ := post(t, fn.URL+"/v2/predict", "application/json", many(1)); status != 404 {
+		t.Errorf("POST /v2/predict: %d, want 404", status)
+	}
+	if resp, err := http.Get(fn.URL + "/health/readiness"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("not ready after the bad requests: %v %v", resp, err)
+	}
+}
+
+// logged reads every row of one payload log in the bucket directory.
+func logged[T any](t *testing.T, dir, prefix string) []T {
+	t.Helper()
+	var rows []T
+	root := filepath.Join(dir, filepath.FromSlash(prefix))
+	filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !strings.HasSuffix(path, ".parquet") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := parquetio.Decode[T](data)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		rows = append(rows, r...)
+		return nil
+	})
+	return rows
+}
+
+func TestFeedbackIsStored(t *testing.T) {
+	fn, _, dir := served(t)
+	c := predictapi.NewClient(fn.URL, "")
+	resp, err := c.Predict(context.Background(), records(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	ack, err := c.Feedback(context.Background(), []predictapi.Outcome{
+		{RequestID: resp.RequestID, PolicyID: "P000000", Claim: &yes},
+		{PolicyID: "P000001", Claim: &no},
+	})
+	if err != nil || ack.Accepted != 2 {
+		t.Fatalf("feedback: %+v %v", ack, err)
+	}
+	for _, bad := range []string{`{"outcomes":[{"claim":true}]}`, `{"outcomes":[{"policy_id":"P1"}]}`, `{"outcomes":[{"policy_id":"P1","claim":"yes"}]}`} {
+		if status, msg := post(t, fn.URL+"/v1/feedback", "application/json", []byte(bad)); status != 400 || msg == "" {
+			t.Errorf("%s: %d %q, want 400 with a message", bad, status, msg)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows := logged[predlog.Feedback](t, dir, predlog.FeedbackPrefix)
+		if len(rows) == 2 {
+			if rows[0].RequestID != resp.RequestID || rows[0].Claim != 1 || rows[0].PolicyID == "P000000" || !strings.HasPrefix(rows[0].PolicyID, "p_") {
+				t.Fatalf("feedback row = %+v; want the request id, claim 1 and a pseudonymised policy id", rows[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("feedback rows in the bucket: %d, want 2", len(rows))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// load sends batches of n records from workers goroutines until stop is
+// closed, recording every answer.
+type load struct {
+	mu       sync.Mutex
+	answered map[string]int // request id -> records
+	versions map[int]int
+	failures atomic.Int64
+	lastErr  atomic.Value
+}
+
+func runLoad(url string, workers, n int, stop <-chan struct{}, tolerateErrors bool) *load {
+	l := &load{answered: map[string]int{}, versions: map[int]int{}}
+	c := predictapi.NewClient(url, "")
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs := records(n + w)[w:]
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := c.Predict(context.Background(), recs)
+				if err != nil {
+					l.failures.Add(1)
+					l.lastErr.Store(err.Error())
+					if tolerateErrors {
+						time.Sleep(5 * time.Millisecond)
+					}
+					continue
+				}
+				l.mu.Lock()
+				l.answered[resp.RequestID] = len(resp.Predictions)
+				l.versions[resp.Model.Version]++
+				l.mu.Unlock()
+			}
+		}()
+	}
+	go func() { <-stop; wg.Wait() }()
+	return l
+}
+
+func TestPromotionIsPickedUpWithoutFailingARequest(t *testing.T) {
+	fn, bucket, _ := served(t, "CLAIMRISK_POLL_INTERVAL=1h") // the event, not the poll, must do it
+	stop := make(chan struct{})
+	l := runLoad(fn.URL, 4, 5, stop, false)
+	time.Sleep(500 * time.Millisecond)
+	if d := testenv.Train(t, bucket, 7, 8000); !d.Promoted || d.Version != 2 {
+		t.Fatalf("second training: %+v", d)
+	}
+	e, _ := events.New("promoted-2", events.ModelPromoted, events.SourceRegister, "", events.Decision{Version: 2, Promoted: true})
+	s, _ := events.NewSender()
+	if _, err := s.Send(context.Background(), fn.URL+"/v1/events", e); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.mu.Lock()
+		v2 := l.versions[2]
+		l.mu.Unlock()
+		if v2 > 20 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	time.Sleep(200 * time.Millisecond)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := l.failures.Load(); f != 0 {
+		t.Fatalf("%d requests failed during the promotion (last: %v)", f, l.lastErr.Load())
+	}
+	if l.versions[1] == 0 || l.versions[2] == 0 {
+		t.Fatalf("answers by version %v; want both v1 and v2", l.versions)
+	}
+}
+
+func TestSIGTERMUnderLoadLogsEveryAnsweredPrediction(t *testing.T) {
+	fn, _, dir := served(t, "CLAIMRISK_LOG_MAX_AGE=1h", "CLAIMRISK_LOG_BATCH_ROWS=1000000") // only shutdown writes
+	stop := make(chan struct{})
+	l := runLoad(fn.URL, 8, 20, stop, true)
+	time.Sleep(1500 * time.Millisecond)
+	if err := syscall.Kill(fn.Process.Pid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-fn.Done():
+	case <-time.After(40 * time.Second):
+		t.Fatal("predict did not exit after SIGTERM")
+	}
+	close(stop)
+	time.Sleep(100 * time.Millisecond)
+	rows := logged[predlog.Row](t, dir, predlog.PredictionsPrefix)
+	perRequest := map[string]int{}
+	for _, r := range rows {
+		perRequest[r.RequestID]++
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	answered := 0
+	for id, n := range l.answered {
+		answered += n
+		if perRequest[id] != n {
+			t.Errorf("request %s answered %d predictions, logged %d", id, n, perRequest[id])
+		}
+	}
+	if answered == 0 || len(rows) != answered {
+		t.Fatalf("answered %d predictions in %d requests, logged %d rows; want exactly one row each", answered, len(l.answered), len(rows))
+	}
+	t.Logf("SIGTERM during load: %d requests (%d predictions) answered and logged", len(l.answered), answered)
+}
+
+func TestBucketOutageLosesNothing(t *testing.T) {
+	fn, _, dir := served(t, "CLAIMRISK_LOG_MAX_AGE=100ms")
+	c := predictapi.NewClient(fn.URL, "")
+	answered := 0
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			resp, err := c.Predict(context.Background(), records(3))
+			if err != nil {
+				t.Fatalf("request failed: %v", err)
+			}
+			answered += len(resp.Predictions)
+		}
+	}
+	send(5)
+	// The bucket goes away: its directory is replaced by a file.
+	away := dir + ".away"
+	if err := os.Rename(dir, away); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a bucket"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	send(20)
+	time.Sleep(1500 * time.Millisecond) // flushes fail and are retried
+	info, err := c.Model(context.Background())
+	if err != nil || info.Registry.Reachable {
+		t.Errorf("/v1/model during the outage: %+v %v; want the registry reported unreachable", info.Registry, err)
+	}
+	// It comes back.
+	os.Remove(dir)
+	if err := os.Rename(away, dir); err != nil {
+		t.Fatal(err)
+	}
+	send(5)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rows := logged[predlog.Row](t, dir, predlog.PredictionsPrefix)
+		if len(rows) == answered {
+			break
+		}
+		if len(rows) > answered {
+			t.Fatalf("logged %d rows for %d answered predictions: duplicates", len(rows), answered)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("logged %d rows for %d answered predictions after the bucket returned", len(rows), answered)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if rows := logged[predlog.Row](t, dir, predlog.PredictionsPrefix); len(rows) != answered {
+		t.Fatalf("logged %d rows for %d answered predictions", len(rows), answered)
+	}
+}

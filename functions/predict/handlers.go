@@ -1,0 +1,237 @@
+package function
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/binding"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/predictapi"
+	"github.com/claimrisk/claimrisk/shared/predlog"
+	"github.com/claimrisk/claimrisk/shared/registry"
+)
+
+func (f *Function) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/predict", f.predict)
+	mux.HandleFunc("POST /v1/feedback", f.postFeedback)
+	mux.HandleFunc("GET /v1/model", f.modelInfo)
+	mux.HandleFunc("POST /v1/events", f.event)
+	mux.HandleFunc("GET /openapi.json", f.openapi)
+	mux.HandleFunc("GET /docs", f.docs)
+	mux.Handle("GET /metrics", f.metrics.handler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.Header.Get("Ce-Type") != "" {
+			f.event(w, r) // a broker delivering to the Service's root
+			return
+		}
+		if allow, ok := methods[r.URL.Path]; ok {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, allow))
+			return
+		}
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s; see /openapi.json", r.Method, r.URL.Path))
+	})
+	return f.observe(mux)
+}
+
+// observe counts and times requests and turns a panic into a logged 500.
+func (f *Function) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				f.log.Error("handler panicked", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				writeError(rec, http.StatusInternalServerError, "internal error")
+			}
+			f.metrics.request(route(r), rec.status, time.Since(start))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// methods are the routes' allowed methods, for 405 answers.
+var methods = map[string]string{
+	"/v1/predict": "POST", "/v1/feedback": "POST", "/v1/events": "POST",
+	"/v1/model": "GET", "/openapi.json": "GET", "/docs": "GET", "/metrics": "GET",
+}
+
+func route(r *http.Request) string {
+	if _, ok := methods[r.URL.Path]; ok {
+		return r.URL.Path
+	}
+	return "other"
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, predictapi.ErrorResponse{Error: predictapi.ErrorBody{Status: status, Message: msg}})
+}
+
+// readJSON checks the content type and reads the body within the limit.
+func (f *Function) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/json", ct))
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, f.cfg.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes; send smaller batches", f.cfg.MaxBodyBytes))
+		return nil, false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+func writeAPIError(w http.ResponseWriter, err error) {
+	var ae *predictapi.Error
+	if errors.As(err, &ae) {
+		writeError(w, ae.Status, ae.Message)
+		return
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
+}
+
+func (f *Function) predict(w http.ResponseWriter, r *http.Request) {
+	body, ok := f.readJSON(w, r)
+	if !ok {
+		return
+	}
+	records, err := predictapi.DecodePredict(body, predictapi.Limits{MaxRecords: f.cfg.MaxRecords})
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	cur := f.current.Load()
+	if cur == nil {
+		writeError(w, http.StatusServiceUnavailable, "no champion loaded yet; train and register a model first")
+		return
+	}
+	now := time.Now().UTC()
+	resp := predictapi.PredictResponse{
+		RequestID:   "req-" + randomID(8),
+		Model:       predictapi.ModelRef{Name: model.Name, Version: cur.version.Version},
+		Predictions: make([]predictapi.Prediction, len(records)),
+	}
+	rows := make([]predlog.Row, len(records))
+	design := cur.model.Design()
+	for i, rec := range records {
+		acc := design.AccidentFor(rec)
+		p := cur.model.Predict(rec)
+		band := model.Band(p)
+		resp.Predictions[i] = predictapi.Prediction{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: band}
+		logged := rec
+		logged.PolicyID, logged.CustomerID = f.pseudo.Of(rec.PolicyID), f.pseudo.Of(rec.CustomerID)
+		rows[i] = predlog.Row{Time: now, RequestID: resp.RequestID, ModelVersion: int32(cur.version.Version), PolicyRecord: logged,
+			CrashRate: acc.CrashRate, InjuryShare: acc.InjuryShare, Probability: p, Band: band}
+		f.metrics.probability(p)
+	}
+	if err := f.predictions.Add(rows...); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the payload log cannot keep up (the bucket is not accepting writes); try again shortly")
+		return
+	}
+	f.metrics.predictions(cur.version.Version, len(records))
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (f *Function) postFeedback(w http.ResponseWriter, r *http.Request) {
+	body, ok := f.readJSON(w, r)
+	if !ok {
+		return
+	}
+	outcomes, err := predictapi.DecodeFeedback(body, predictapi.Limits{MaxRecords: f.cfg.MaxRecords})
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	now := time.Now().UTC()
+	rows := make([]predlog.Feedback, len(outcomes))
+	for i, o := range outcomes {
+		rows[i] = predlog.Feedback{Time: now, RequestID: o.RequestID, Claim: boolInt(*o.Claim)}
+		if o.PolicyID != "" {
+			rows[i].PolicyID = f.pseudo.Of(o.PolicyID)
+		}
+	}
+	if err := f.feedback.Add(rows...); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the feedback log cannot keep up; try again shortly")
+		return
+	}
+	writeJSON(w, http.StatusOK, predictapi.FeedbackResponse{Accepted: len(rows)})
+}
+
+func boolInt(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (f *Function) modelInfo(w http.ResponseWriter, _ *http.Request) {
+	cur := f.current.Load()
+	if cur == nil {
+		writeError(w, http.StatusServiceUnavailable, "no champion loaded yet")
+		return
+	}
+	info := predictapi.ModelInfo{
+		Name: model.Name, Version: cur.version.Version, Alias: registry.Champion, Kind: cur.version.Kind,
+		RunID: cur.version.Lineage.RunID, Metrics: cur.version.Metrics, LoadedAt: cur.loadedAt,
+	}
+	if s := f.regStatus.Load(); s != nil {
+		info.Registry = *s
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// event takes a "model promoted" CloudEvent and looks at the registry now.
+func (f *Function) event(w http.ResponseWriter, r *http.Request) {
+	e, err := binding.ToEvent(r.Context(), cehttp.NewMessageFromHttpRequest(r))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "not a CloudEvent: "+err.Error())
+		return
+	}
+	if e.Type() != events.ModelPromoted {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported event type %q; want %s", e.Type(), events.ModelPromoted))
+		return
+	}
+	f.log.Info("promotion announced; reloading the champion", "event_id", e.ID())
+	f.requestReload()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (f *Function) openapi(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, predictapi.Document(f.cfg.MaxRecords, false))
+}
+
+func (f *Function) docs(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = predictapi.RenderHTML(w, predictapi.Document(f.cfg.MaxRecords, false))
+}

@@ -1,0 +1,82 @@
+package function
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metricSet is the function's Prometheus metrics, on a registry of its own.
+type metricSet struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	answered *prometheus.CounterVec
+	probs    prometheus.Histogram
+	champion prometheus.Gauge
+	flushes  *prometheus.CounterVec
+}
+
+func newMetrics() *metricSet {
+	m := &metricSet{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "claimrisk_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "claimrisk_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+		}, []string{"route"}),
+		answered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "claimrisk_predictions_total", Help: "Answered predictions (records) by model version.",
+		}, []string{"model_version"}),
+		probs: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "claimrisk_predicted_probability", Help: "Distribution of predicted claim probabilities.",
+			Buckets: []float64{0.02, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5},
+		}),
+		champion: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "claimrisk_champion_version", Help: "The model version being served.",
+		}),
+		flushes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "claimrisk_payload_log_writes_total", Help: "Payload-log object writes by log and outcome.",
+		}, []string{"log", "outcome"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.answered, m.probs, m.champion, m.flushes,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metricSet) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+func (m *metricSet) request(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+func (m *metricSet) predictions(version, n int) {
+	m.answered.WithLabelValues(strconv.Itoa(version)).Add(float64(n))
+}
+
+func (m *metricSet) probability(p float64) { m.probs.Observe(p) }
+
+func (m *metricSet) model(version int) { m.champion.Set(float64(version)) }
+
+func (m *metricSet) flushed(log string) func(int, error) {
+	return func(_ int, err error) {
+		outcome := "ok"
+		if err != nil {
+			outcome = "error"
+		}
+		m.flushes.WithLabelValues(log, outcome).Inc()
+	}
+}
+
+func (m *metricSet) pending(f func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "claimrisk_payload_log_pending_rows", Help: "Rows buffered for the payload and feedback logs, not yet written.",
+	}, f))
+}

@@ -1,0 +1,218 @@
+package predlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/parquetio"
+)
+
+// Prefixes of the two logs in the bucket.
+const (
+	PredictionsPrefix = "predlog/predictions/"
+	FeedbackPrefix    = "predlog/feedback/"
+)
+
+// ErrFull means the buffer holds MaxPending rows because the bucket has
+// been unavailable; the caller should refuse new work until it drains.
+var ErrFull = errors.New("predlog: buffer full; the bucket is not accepting writes")
+
+// Options tune a Logger.
+type Options struct {
+	// Prefix is where the objects go (PredictionsPrefix or FeedbackPrefix).
+	Prefix string
+	// Instance names the writer, so two replicas never write the same key.
+	Instance string
+	// BatchRows flushes once this many rows are buffered (default 5,000).
+	BatchRows int
+	// MaxAge flushes rows at most this old (default 10 s).
+	MaxAge time.Duration
+	// MaxPending bounds the buffer while the bucket is away (default 500,000).
+	MaxPending int
+	Log        *slog.Logger
+	// OnFlush, when set, is told of every flush attempt (for metrics).
+	OnFlush func(rows int, err error)
+}
+
+// batch is a sealed set of rows with its object key, written until it succeeds.
+type batch[T any] struct {
+	key  string
+	rows []T
+}
+
+// Logger buffers rows of T and writes them to the bucket as Parquet objects,
+// off the caller's path. A batch keeps its key across retries, so a write
+// that succeeded but looked failed is rewritten with the same content under
+// the same key: nothing is lost and nothing is duplicated.
+type Logger[T any] struct {
+	b    *blobstore.Bucket
+	opts Options
+
+	mu      sync.Mutex
+	buf     []T
+	oldest  time.Time
+	sealed  []batch[T]
+	seq     int
+	pending int
+
+	kick   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	closed bool
+}
+
+// NewLogger starts a logger; Close flushes and stops it.
+func NewLogger[T any](b *blobstore.Bucket, o Options) *Logger[T] {
+	if o.BatchRows <= 0 {
+		o.BatchRows = 5000
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = 10 * time.Second
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 500_000
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	l := &Logger[T]{b: b, opts: o, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// Add buffers rows. It never waits for the bucket; it returns ErrFull when
+// too many rows are waiting for it.
+func (l *Logger[T]) Add(rows ...T) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("predlog: logger is closed")
+	}
+	if l.pending+len(rows) > l.opts.MaxPending {
+		return ErrFull
+	}
+	if len(l.buf) == 0 {
+		l.oldest = time.Now()
+	}
+	l.buf = append(l.buf, rows...)
+	l.pending += len(rows)
+	if len(l.buf) >= l.opts.BatchRows {
+		l.sealLocked()
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Pending is the number of rows not yet written.
+func (l *Logger[T]) Pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pending
+}
+
+func (l *Logger[T]) sealLocked() {
+	if len(l.buf) == 0 {
+		return
+	}
+	now := time.Now().UTC()
+	l.seq++
+	key := fmt.Sprintf("%s%s/%d-%s-%06d.parquet", l.opts.Prefix, now.Format("2006/01/02"), now.UnixMilli(), l.opts.Instance, l.seq)
+	l.sealed = append(l.sealed, batch[T]{key: key, rows: l.buf})
+	l.buf = nil
+}
+
+func (l *Logger[T]) run() {
+	defer close(l.done)
+	tick := time.NewTicker(min(l.opts.MaxAge/4, time.Second))
+	defer tick.Stop()
+	backoff := 200 * time.Millisecond
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		case <-l.kick:
+		}
+		l.mu.Lock()
+		if len(l.buf) > 0 && time.Since(l.oldest) >= l.opts.MaxAge {
+			l.sealLocked()
+		}
+		l.mu.Unlock()
+		if err := l.writeSealed(context.Background()); err != nil {
+			l.opts.Log.Warn("payload log write failed; keeping the rows and retrying", "error", err.Error(), "pending_rows", l.Pending(), "retry_in", backoff.String())
+			select {
+			case <-l.stop:
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 10*time.Second)
+			continue
+		}
+		backoff = 200 * time.Millisecond
+	}
+}
+
+// writeSealed writes the sealed batches in order, stopping at the first failure.
+func (l *Logger[T]) writeSealed(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		if len(l.sealed) == 0 {
+			l.mu.Unlock()
+			return nil
+		}
+		b := l.sealed[0]
+		l.mu.Unlock()
+		data, err := parquetio.Encode(b.rows)
+		if err != nil {
+			return err
+		}
+		err = l.b.Write(ctx, b.key, data, "application/vnd.apache.parquet")
+		if l.opts.OnFlush != nil {
+			l.opts.OnFlush(len(b.rows), err)
+		}
+		if err != nil {
+			return err
+		}
+		l.mu.Lock()
+		l.sealed = l.sealed[1:]
+		l.pending -= len(b.rows)
+		l.mu.Unlock()
+	}
+}
+
+// Close stops accepting rows and writes everything buffered, retrying
+// until ctx ends. Rows still unwritten then are reported, never dropped
+// silently.
+func (l *Logger[T]) Close(ctx context.Context) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.sealLocked()
+	l.mu.Unlock()
+	close(l.stop)
+	<-l.done
+	backoff := 100 * time.Millisecond
+	for {
+		err := l.writeSealed(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("predlog: %d rows could not be written before shutdown: %w", l.Pending(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}

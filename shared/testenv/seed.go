@@ -1,0 +1,62 @@
+package testenv
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/promotion"
+	"github.com/claimrisk/claimrisk/shared/pseudonym"
+	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/runstore"
+	"github.com/claimrisk/claimrisk/shared/synth"
+	"github.com/claimrisk/claimrisk/shared/training"
+)
+
+// Train generates a small dataset with the given seed into the bucket,
+// trains on it in-process and registers the best candidate through the
+// promotion gate with a negative margin, so that a new candidate replaces
+// the champion whenever it passes the floors. It returns the decision.
+func Train(t testing.TB, bucketURL string, seed uint64, policies int) events.Decision {
+	t.Helper()
+	ctx := context.Background()
+	b, err := blobstore.Open(ctx, bucketURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cfg := synth.DefaultConfig()
+	cfg.Seed, cfg.Policies = seed, policies
+	d, err := synth.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, m, err := d.Encode("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.Upload(ctx, b, objs, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, _ := pseudonym.New(pseudonym.DevKey)
+	runs := runstore.New(b)
+	tr := &training.Trainer{Bucket: b, Runs: runs, L2: 1, CodeVersion: "test", Pseudonymise: p.Of, Log: quiet}
+	out, err := tr.TrainDataset(ctx, m.ID(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := promotion.DefaultPolicy()
+	policy.Margin = -1 // any candidate past the floors replaces the champion
+	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runs, Policy: policy, Actor: "test", Log: quiet}
+	dec, err := gate.Judge(ctx, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec
+}
