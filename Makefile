@@ -9,7 +9,7 @@ PY_BENCH := $(VENV_BENCH)/bin/python
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/claimrisk/claimrisk/shared/version.Commit=$(COMMIT)
 BIN := bin
-FUNCTIONS := train register
+FUNCTIONS := train register predict drift
 
 .PHONY: all build venv venv-bench test test-go test-python lint demo clean help
 

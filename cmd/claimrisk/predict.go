@@ -145,4 +145,3 @@ and sent in batches of --batch.`,
 	f.IntVar(&batch, "batch", 1000, "records per request")
 	return c
 }
-

@@ -16,9 +16,9 @@ import (
 
 // upOptions are the flags of `up` (and of `demo`, which runs it).
 type upOptions struct {
-	basePort, mlflowPort int
-	noMLflow             bool
-	driftInterval        time.Duration
+	basePort, mlflowPort, evidentlyPort int
+	noMLflow, noEvidently               bool
+	driftInterval                       time.Duration
 }
 
 func (o *upOptions) flags(c *cobra.Command) {
@@ -26,6 +26,8 @@ func (o *upOptions) flags(c *cobra.Command) {
 	f.IntVar(&o.basePort, "base-port", 8700, "port of the local broker; train, register, predict and drift take the next four")
 	f.IntVar(&o.mlflowPort, "mlflow-port", 5050, "port of the MLflow tracking server")
 	f.BoolVar(&o.noMLflow, "no-mlflow", false, "run without an MLflow server")
+	f.IntVar(&o.evidentlyPort, "evidently-port", 8001, "port of the Evidently UI")
+	f.BoolVar(&o.noEvidently, "no-evidently", false, "run without the Evidently job and UI")
 	f.DurationVar(&o.driftInterval, "drift-interval", time.Minute, "how often the cron event asks for a drift check (0 turns it off)")
 }
 
@@ -38,7 +40,14 @@ func (a *app) startSystem(cmd *cobra.Command, o upOptions, log *slog.Logger) (*l
 	binDir := filepath.Dir(exe)
 	opts := localrun.Options{
 		BinDir: binDir, Bucket: a.bucketURL, Home: config.Home(), BasePort: o.basePort,
-		MLflowPort: o.mlflowPort, DriftInterval: o.driftInterval, Log: log,
+		MLflowPort: o.mlflowPort, EvidentlyPort: o.evidentlyPort, DriftInterval: o.driftInterval, Log: log,
+	}
+	if !o.noEvidently {
+		if path, ok := localrun.FindPython(binDir); ok {
+			opts.Python = path
+		} else {
+			log.Warn("no Python environment with the Evidently job (make venv creates one); running without it")
+		}
 	}
 	if !o.noMLflow {
 		if path, ok := localrun.FindMLflow(binDir); ok {

@@ -1,6 +1,7 @@
 package function
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ func (f *Function) routes() http.Handler {
 	mux.HandleFunc("POST /v1/feedback", f.postFeedback)
 	mux.HandleFunc("GET /v1/model", f.modelInfo)
 	mux.HandleFunc("POST /v1/events", f.event)
+	mux.HandleFunc("POST /v1/admin/flush", f.flush)
 	mux.HandleFunc("GET /openapi.json", f.openapi)
 	mux.HandleFunc("GET /docs", f.docs)
 	mux.Handle("GET /metrics", f.metrics.handler())
@@ -61,7 +63,7 @@ func (f *Function) observe(next http.Handler) http.Handler {
 
 // methods are the routes' allowed methods, for 405 answers.
 var methods = map[string]string{
-	"/v1/predict": "POST", "/v1/feedback": "POST", "/v1/events": "POST",
+	"/v1/predict": "POST", "/v1/feedback": "POST", "/v1/events": "POST", "/v1/admin/flush": "POST",
 	"/v1/model": "GET", "/openapi.json": "GET", "/docs": "GET", "/metrics": "GET",
 }
 
@@ -225,6 +227,19 @@ func (f *Function) event(w http.ResponseWriter, r *http.Request) {
 	f.log.Info("promotion announced; reloading the champion", "event_id", e.ID())
 	f.requestReload()
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// flush writes the buffered payload-log and feedback rows now, for a
+// person or a simulation that wants the drift check to see them at once.
+func (f *Function) flush(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	pending := f.predictions.Pending() + f.feedback.Pending()
+	if err := errors.Join(f.predictions.Flush(ctx), f.feedback.Flush(ctx)); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "could not write the buffered rows: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"written_rows": pending})
 }
 
 func (f *Function) openapi(w http.ResponseWriter, _ *http.Request) {

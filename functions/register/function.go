@@ -58,7 +58,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	reg := registry.Open(b, model.Name)
 	gate := &promotion.Gate{
 		Registry: reg, Runs: runs, Actor: "functions/register", Log: log,
-		Policy: promotion.Policy{Margin: cfg.Margin, MinAUC: cfg.MinAUC, MinGini: cfg.MinGini, MaxCalibrationError: cfg.MaxCalibrationError},
+		Policy: promotion.Policy{Margin: cfg.Margin, LogLossMargin: cfg.LogLossMargin, GiniTolerance: cfg.GiniTolerance, MinAUC: cfg.MinAUC, MinGini: cfg.MinGini, MaxCalibrationError: cfg.MaxCalibrationError},
 	}
 	if cfg.MLflowURI != "" {
 		c, err := mlflow.New(cfg.MLflowURI, mlflow.WithBasicAuth(cfg.MLflowUser, cfg.MLflowPassword))

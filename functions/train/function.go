@@ -22,6 +22,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
@@ -112,7 +113,13 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "train: not ready yet")
 	}
 	log := f.log.With("event_id", e.ID(), "event_type", e.Type())
-	var datasetID string
+	// Training finishes even if the caller goes away: the result is stored
+	// and a redelivery finds it. Concurrent deliveries share one training.
+	work := context.WithoutCancel(ctx)
+	var (
+		key   string
+		train func() (events.ModelTrainedData, error)
+	)
 	switch e.Type() {
 	case events.DatasetUploaded:
 		var d events.DatasetUploadedData
@@ -125,19 +132,57 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		if err := f.sameBucket(d.Bucket); err != nil {
 			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "train: %v", err)
 		}
-		datasetID = d.DatasetID
+		key = d.DatasetID
+		train = func() (events.ModelTrainedData, error) { return f.trainer.TrainDataset(work, d.DatasetID, e.Type()) }
+	case events.DriftDetected:
+		var d events.DriftDetectedData
+		if err := events.Decode(e, &d); err != nil {
+			return nil, cehttp.NewResult(http.StatusBadRequest, "train: %v", err)
+		}
+		if d.ReportKey == "" {
+			return nil, cehttp.NewResult(http.StatusBadRequest, "train: %s: report_key is missing", e.Type())
+		}
+		if err := f.sameBucket(d.Bucket); err != nil {
+			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "train: %v", err)
+		}
+		var rep driftcheck.Report
+		if err := f.bucket.ReadJSON(work, d.ReportKey, &rep); err != nil {
+			if errors.Is(err, blobstore.ErrNotFound) {
+				return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "train: drift report %s is not in the bucket", d.ReportKey)
+			}
+			return nil, cehttp.NewResult(http.StatusServiceUnavailable, "train: %v", err)
+		}
+		key = "drift:" + rep.ID
+		train = func() (events.ModelTrainedData, error) {
+			return f.trainer.TrainDrift(work, rep.DatasetID, rep.LabelledKey)
+		}
+	case events.Ping:
+		if v := fmt.Sprint(e.Extensions()[CheckExtension]); v != "datasets" {
+			return nil, cehttp.NewResult(http.StatusBadRequest, "train: this cron event asks for check=%s; train answers check=datasets", v)
+		}
+		ids, err := f.trainer.Untrained(work)
+		if err != nil {
+			return nil, cehttp.NewResult(http.StatusServiceUnavailable, "train: scan datasets: %v", err)
+		}
+		if len(ids) == 0 {
+			log.Debug("dataset scan: every dataset is trained")
+			return nil, nil
+		}
+		log.Info("dataset scan found untrained datasets; training the first", "datasets", ids)
+		key = ids[0]
+		train = func() (events.ModelTrainedData, error) { return f.trainer.TrainDataset(work, ids[0], "dataset scan") }
 	default:
-		return nil, cehttp.NewResult(http.StatusBadRequest, "train: unsupported event type %q; want %s", e.Type(), events.DatasetUploaded)
+		return nil, cehttp.NewResult(http.StatusBadRequest, "train: unsupported event type %q; want %s, %s or %s (check=datasets)",
+			e.Type(), events.DatasetUploaded, events.DriftDetected, events.Ping)
 	}
-	log.Info("training requested", "dataset_id", datasetID)
-	// Training finishes even if the caller goes away: the result is stored
-	// and a redelivery finds it. Concurrent deliveries share one training.
-	work := context.WithoutCancel(ctx)
-	v, err, _ := f.flight.Do(datasetID, func() (any, error) {
-		return f.trainer.TrainDataset(work, datasetID, e.Type())
-	})
+	log.Info("training requested", "data", key)
+	v, err, _ := f.flight.Do(key, func() (any, error) { return train() })
+	if errors.Is(err, training.ErrNothingToLearn) {
+		log.Info("not retraining: " + err.Error())
+		return nil, nil
+	}
 	if err != nil {
-		log.Error("training failed", "dataset_id", datasetID, "error", err.Error())
+		log.Error("training failed", "data", key, "error", err.Error())
 		return nil, resultFor(err)
 	}
 	out := v.(events.ModelTrainedData)
@@ -148,6 +193,10 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	log.Info("training finished", "best_run_id", out.RunID, "kind", out.Kind, "gini", out.Metrics.Gini)
 	return &reply, nil
 }
+
+// CheckExtension tells the cron events apart; the dataset scan's carry
+// check=datasets.
+const CheckExtension = "check"
 
 func (f *Function) sameBucket(raw string) error {
 	if raw == "" {

@@ -87,6 +87,8 @@ func Usage(w io.Writer, spec any) error {
 type Register struct {
 	Common
 	Margin              float64 `envconfig:"CLAIMRISK_PROMOTION_MARGIN" default:"0.005" desc:"how much higher a challenger's out-of-time Gini must be than the champion's"`
+	LogLossMargin       float64 `envconfig:"CLAIMRISK_PROMOTION_LOG_LOSS_MARGIN" default:"0.01" desc:"relative log-loss improvement that wins when the Gini stays within the tolerance"`
+	GiniTolerance       float64 `envconfig:"CLAIMRISK_PROMOTION_GINI_TOLERANCE" default:"0.03" desc:"how far below the champion's Gini a challenger that wins on log loss may rank"`
 	MinAUC              float64 `envconfig:"CLAIMRISK_MIN_AUC" default:"0.6" desc:"floor on a challenger's out-of-time AUC"`
 	MinGini             float64 `envconfig:"CLAIMRISK_MIN_GINI" default:"0.2" desc:"floor on a challenger's out-of-time Gini"`
 	MaxCalibrationError float64 `envconfig:"CLAIMRISK_MAX_CALIBRATION_ERROR" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
@@ -101,4 +103,15 @@ type Predict struct {
 	LogBatchRows int           `envconfig:"CLAIMRISK_LOG_BATCH_ROWS" default:"5000" desc:"payload log: rows per object"`
 	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written"`
 	Instance     string        `envconfig:"HOSTNAME" desc:"name of this replica in payload log object keys (the pod name on Kubernetes)"`
+}
+
+// Drift configures functions/drift: the scheduled drift check.
+type Drift struct {
+	Common
+	Window            time.Duration `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"how much of the payload log, ending at the cron event's time, one check reads"`
+	MinRows           int           `envconfig:"CLAIMRISK_DRIFT_MIN_ROWS" default:"200" desc:"fewest logged predictions in the window for a verdict"`
+	DriftShare        float64       `envconfig:"CLAIMRISK_DRIFT_SHARE" default:"0.3" desc:"share of drifted feature columns at which the data counts as drifted"`
+	MinLabels         int           `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks"`
+	MaxAUCDrop        float64       `envconfig:"CLAIMRISK_DRIFT_MAX_AUC_DROP" default:"0.05" desc:"largest allowed fall of AUC below the champion's validation AUC"`
+	MaxCalibrationGap float64       `envconfig:"CLAIMRISK_DRIFT_MAX_CALIBRATION_GAP" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
 }

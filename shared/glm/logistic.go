@@ -21,6 +21,8 @@ type Options struct {
 	// Workers is the number of goroutines that evaluate the objective
 	// (default GOMAXPROCS).
 	Workers int
+	// Weights, when set, weigh each row's log-likelihood (all 1 otherwise).
+	Weights []float64
 }
 
 // Fit is a fitted logistic regression on standardised features.
@@ -42,6 +44,7 @@ var ErrBadInput = errors.New("glm: bad input")
 type Problem struct {
 	x       []float64
 	y       []float64
+	w       []float64 // nil for unit weights
 	n, p    int
 	l2      float64
 	workers int
@@ -77,6 +80,24 @@ func NewProblem(x []float64, y []float64, p int, l2 float64, workers int) (*Prob
 		workers = runtime.GOMAXPROCS(0)
 	}
 	return &Problem{x: x, y: y, n: len(y), p: p, l2: l2, workers: workers}, nil
+}
+
+// SetWeights weighs each row's log-likelihood; nil means all 1.
+func (pr *Problem) SetWeights(w []float64) error {
+	if w == nil {
+		pr.w = nil
+		return nil
+	}
+	if len(w) != pr.n {
+		return fmt.Errorf("%w: %d weights for %d rows", ErrBadInput, len(w), pr.n)
+	}
+	for i, v := range w {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: weight %d is %v", ErrBadInput, i, v)
+		}
+	}
+	pr.w = w
+	return nil
 }
 
 // Dim is the number of parameters: the intercept and p coefficients.
@@ -134,19 +155,23 @@ func (pr *Problem) Eval(beta, grad []float64, hess *mat.SymDense) float64 {
 				for j, v := range xi {
 					z += v * beta[j]
 				}
-				pt.f += softplus(z) - pr.y[i]*z
+				wi := 1.0
+				if pr.w != nil {
+					wi = pr.w[i]
+				}
+				pt.f += wi * (softplus(z) - pr.y[i]*z)
 				if pt.g == nil && pt.h == nil {
 					continue
 				}
 				mu := Sigmoid(z)
 				if pt.g != nil {
-					r := mu - pr.y[i]
+					r := wi * (mu - pr.y[i])
 					for j, v := range xi {
 						pt.g[j] += r * v
 					}
 				}
 				if pt.h != nil {
-					wgt := mu * (1 - mu)
+					wgt := wi * mu * (1 - mu)
 					for j := range d {
 						wj := wgt * xi[j]
 						row := pt.h[j*d:]
@@ -203,6 +228,9 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := pr.SetWeights(opt.Weights); err != nil {
+		return nil, err
+	}
 	d := pr.Dim()
 	n := float64(pr.n)
 	// gonum asks for the value, gradient and Hessian at one point in separate
@@ -241,7 +269,7 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-15, Relative: 1e-15, Iterations: 3},
 	}
 	init := make([]float64, d)
-	init[0] = logit(mean(y))
+	init[0] = logit(weightedMean(y, opt.Weights))
 	res, err := optimize.Minimize(problem, init, settings, &optimize.Newton{})
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("glm: fit: %w", err)
@@ -266,12 +294,17 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	}, nil
 }
 
-func mean(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
+func weightedMean(v, w []float64) float64 {
+	s, total := 0.0, 0.0
+	for i, x := range v {
+		wi := 1.0
+		if w != nil {
+			wi = w[i]
+		}
+		s += wi * x
+		total += wi
 	}
-	return s / float64(len(v))
+	return s / total
 }
 
 func logit(p float64) float64 { return math.Log(p / (1 - p)) }

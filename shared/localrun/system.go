@@ -37,6 +37,9 @@ type Options struct {
 	// MLflow is the mlflow command, or "" to run without a tracking server.
 	MLflow     string
 	MLflowPort int
+	// Python runs the Evidently job and UI, or "" to run without them.
+	Python        string
+	EvidentlyPort int
 	// DriftInterval is how often the cron event is sent (0: never).
 	DriftInterval time.Duration
 	// Env is added to every function's environment.
@@ -60,6 +63,8 @@ type System struct {
 	server     *http.Server
 	stopCron   context.CancelFunc
 	cronDone   chan struct{}
+	stopJobs   context.CancelFunc
+	jobsDone   chan struct{}
 	home       string
 }
 
@@ -184,6 +189,11 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 		sys.Components = append(sys.Components, Component{name, p.URL})
 	}
 
+	if o.Python != "" {
+		if err := sys.evidently(ctx, o, b, logDir); err != nil {
+			return nil, err
+		}
+	}
 	if o.DriftInterval > 0 {
 		cctx, cancel := context.WithCancel(context.Background())
 		sys.stopCron, sys.cronDone = cancel, make(chan struct{})
@@ -210,9 +220,10 @@ func (s *System) cron(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			e, err := PingEvent(now)
-			if err == nil {
-				s.Broker.Publish(e)
+			for _, check := range []string{"datasets", "drift"} {
+				if e, err := PingEvent(now, check); err == nil {
+					s.Broker.Publish(e)
+				}
 			}
 		}
 	}
@@ -224,6 +235,10 @@ func (s *System) Stop() {
 	if s.stopCron != nil {
 		s.stopCron()
 		<-s.cronDone
+	}
+	if s.stopJobs != nil {
+		s.stopJobs()
+		<-s.jobsDone
 	}
 	if s.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -258,7 +273,17 @@ func (s *System) Wait(ctx context.Context) error {
 	}
 }
 
-// PingEvent is the event a PingSource sends on schedule.
-func PingEvent(now time.Time) (event.Event, error) {
-	return events.New("ping-"+strconv.FormatInt(now.UnixNano(), 36), events.Ping, "/apis/v1/namespaces/claimrisk/pingsources/drift-schedule", "", map[string]string{"check": "drift"})
+// PingEvent is the event one of the PingSources in config/knative sends on
+// schedule: check is "drift" (the drift schedule) or "datasets" (the
+// dataset scan), carried as an extension attribute the Triggers filter on.
+func PingEvent(now time.Time, check string) (event.Event, error) {
+	source := map[string]string{"drift": "drift-schedule", "datasets": "dataset-scan"}[check]
+	e, err := events.New(fmt.Sprintf("ping-%s-%s", check, strconv.FormatInt(now.UnixNano(), 36)), events.Ping,
+		"/apis/v1/namespaces/claimrisk/pingsources/"+source, "", map[string]string{"check": check})
+	if err != nil {
+		return e, err
+	}
+	e.SetTime(now.UTC())
+	e.SetExtension("check", check)
+	return e, nil
 }

@@ -31,7 +31,9 @@ type APIError struct {
 	Message string
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message) }
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+}
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
@@ -86,6 +88,11 @@ func (c *Client) Feedback(ctx context.Context, outcomes []Outcome) (FeedbackResp
 	var out FeedbackResponse
 	err := c.do(ctx, http.MethodPost, "/v1/feedback", FeedbackRequest{Outcomes: outcomes}, &out)
 	return out, err
+}
+
+// Flush asks the API to write its buffered payload-log rows now.
+func (c *Client) Flush(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/admin/flush", map[string]string{}, nil)
 }
 
 // Model describes the model that answers.

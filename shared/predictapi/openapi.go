@@ -100,6 +100,12 @@ func Document(maxRecords int, bearer bool) map[string]any {
 				"operationId": "model",
 				"responses":   withOK(jsonBody("ModelInfo", "The loaded champion."), 401, 503),
 			}},
+			"/v1/admin/flush": obj{"post": obj{
+				"summary":     "Write the buffered payload-log and feedback rows now",
+				"operationId": "flush",
+				"responses": withOK(obj{"description": "The rows were written.", "content": obj{"application/json": obj{"schema": obj{
+					"type": "object", "properties": obj{"written_rows": obj{"type": "integer", "minimum": 0}}}}}}, 401, 503),
+			}},
 			"/v1/feedback": obj{"post": obj{
 				"summary":     "Observed outcomes of earlier predictions",
 				"operationId": "feedback",

@@ -54,6 +54,7 @@ type Logger[T any] struct {
 	opts Options
 
 	mu      sync.Mutex
+	wmu     sync.Mutex // one writer of sealed batches at a time
 	buf     []T
 	oldest  time.Time
 	sealed  []batch[T]
@@ -162,6 +163,8 @@ func (l *Logger[T]) run() {
 
 // writeSealed writes the sealed batches in order, stopping at the first failure.
 func (l *Logger[T]) writeSealed(ctx context.Context) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
 	for {
 		l.mu.Lock()
 		if len(l.sealed) == 0 {
@@ -185,6 +188,26 @@ func (l *Logger[T]) writeSealed(ctx context.Context) error {
 		l.sealed = l.sealed[1:]
 		l.pending -= len(b.rows)
 		l.mu.Unlock()
+	}
+}
+
+// Flush writes every buffered row now, retrying until ctx ends.
+func (l *Logger[T]) Flush(ctx context.Context) error {
+	l.mu.Lock()
+	l.sealLocked()
+	l.mu.Unlock()
+	backoff := 50 * time.Millisecond
+	for {
+		err := l.writeSealed(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("predlog: flush: %d rows not written: %w", l.Pending(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
 	}
 }
 

@@ -27,6 +27,16 @@ import (
 type Policy struct {
 	// Margin is how much higher the challenger's Gini must be.
 	Margin float64
+	// LogLossMargin is the relative log-loss improvement that also wins,
+	// provided the Gini stays within GiniTolerance of the champion's: a
+	// model whose probabilities fit current claims better is better, even
+	// when it orders policies no better (concept drift that moves the claim
+	// rate changes calibration, not ranking). A Gini win must not cost more
+	// than LogLossMargin of log loss either.
+	LogLossMargin float64
+	// GiniTolerance is how far below the champion's Gini a challenger that
+	// wins on log loss may rank.
+	GiniTolerance float64
 	// MinAUC and MinGini are floors on the challenger's out-of-time ranking.
 	MinAUC, MinGini float64
 	// MaxCalibrationError bounds |mean predicted - observed claim rate|.
@@ -35,7 +45,7 @@ type Policy struct {
 
 // DefaultPolicy is the insurer's gate.
 func DefaultPolicy() Policy {
-	return Policy{Margin: 0.005, MinAUC: 0.6, MinGini: 0.2, MaxCalibrationError: 0.02}
+	return Policy{Margin: 0.005, LogLossMargin: 0.01, GiniTolerance: 0.03, MinAUC: 0.6, MinGini: 0.2, MaxCalibrationError: 0.02}
 }
 
 // ErrInvalidCandidate marks a candidate that cannot be registered or
@@ -204,13 +214,21 @@ func (g *Gate) decide(ctx context.Context, ver registry.Version) (registry.Decis
 					return registry.Decision{}, fmt.Errorf("promotion: champion v%d on v%d's validation rows: %w", champ, ver.Version, err)
 				}
 				d.ChampionVersion, d.ChampionMetrics = champ, &chm
-				if cm.Gini < chm.Gini+g.Policy.Margin {
-					d.Reason = fmt.Sprintf("out-of-time Gini %.4f does not beat champion v%d's %.4f by the margin %.4f on the same %d policies",
-						cm.Gini, champ, chm.Gini, g.Policy.Margin, cm.N)
+				p := g.Policy
+				ranksBetter := cm.Gini >= chm.Gini+p.Margin && cm.LogLoss <= chm.LogLoss*(1+p.LogLossMargin)
+				fitsBetter := cm.LogLoss <= chm.LogLoss*(1-p.LogLossMargin) && cm.Gini >= chm.Gini-p.GiniTolerance
+				switch {
+				case ranksBetter:
+					d.Reason = fmt.Sprintf("out-of-time Gini %.4f beats champion v%d's %.4f by %.4f (margin %.4f) on the same %d policies",
+						cm.Gini, champ, chm.Gini, cm.Gini-chm.Gini, g.Policy.Margin, cm.N)
+				case fitsBetter:
+					d.Reason = fmt.Sprintf("log loss %.4f is %.1f%% below champion v%d's %.4f (margin %.1f%%), with a Gini of %.4f against %.4f (tolerance %.2f), on the same %d policies",
+						cm.LogLoss, 100*(1-cm.LogLoss/chm.LogLoss), champ, chm.LogLoss, 100*p.LogLossMargin, cm.Gini, chm.Gini, p.GiniTolerance, cm.N)
+				default:
+					d.Reason = fmt.Sprintf("neither ranks better (Gini %.4f against champion v%d's %.4f, margin %.4f) nor fits better (log loss %.4f against %.4f, margin %.1f%%), on the same %d policies",
+						cm.Gini, champ, chm.Gini, p.Margin, cm.LogLoss, chm.LogLoss, 100*p.LogLossMargin, cm.N)
 					return d, nil
 				}
-				d.Reason = fmt.Sprintf("out-of-time Gini %.4f beats champion v%d's %.4f by %.4f (margin %.4f) on the same %d policies",
-					cm.Gini, champ, chm.Gini, cm.Gini-chm.Gini, g.Policy.Margin, cm.N)
 			}
 		}
 		if d.Reason == "" {

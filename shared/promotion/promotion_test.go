@@ -101,13 +101,13 @@ func TestChallengerMustBeatTheChampionByTheMargin(t *testing.T) {
 	}
 	second := f.train(t, config(43, 2021, 2024))
 
-	// An impossible margin: rejected, and the reason says why with both Ginis.
-	f.gate.Policy.Margin = 0.5
+	// Impossible margins: rejected, and the reason says why with both models' figures.
+	f.gate.Policy.Margin, f.gate.Policy.LogLossMargin = 0.5, 0.5
 	d, err := f.gate.Judge(ctx, second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Promoted || d.ChampionVersion != 1 || d.ChampionMetrics == nil || !strings.Contains(d.Reason, "does not beat champion v1") {
+	if d.Promoted || d.ChampionVersion != 1 || d.ChampionMetrics == nil || !strings.Contains(d.Reason, "neither ranks better") {
 		t.Fatalf("decision = %+v, want a rejection against v1 with both metrics", d)
 	}
 	if d.ChallengerMetrics.N != d.ChampionMetrics.N {

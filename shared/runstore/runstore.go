@@ -47,6 +47,8 @@ type Run struct {
 	L2          float64         `json:"l2"`
 	CodeVersion string          `json:"code_version"`
 	Trigger     string          `json:"trigger"`
+	// LabelledKey names the newly labelled rows a drift retraining added.
+	LabelledKey string          `json:"labelled_key,omitempty"`
 	FitSeconds  float64         `json:"fit_seconds"`
 	Iterations  int             `json:"iterations"`
 	Metrics     metrics.Summary `json:"metrics"`

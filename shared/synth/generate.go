@@ -13,10 +13,15 @@ import (
 
 // Config sizes a generated dataset.
 type Config struct {
-	Seed      uint64
-	Policies  int // total policies over all years (approximate)
-	FirstYear int // first policy year
-	LastYear  int // last policy year; the latest is the out-of-time year
+	// Seed draws the world (districts, crash rates) and, unless
+	// PortfolioSeed is set, the customers and their policies.
+	Seed uint64
+	// PortfolioSeed, when not zero, draws another portfolio from the same
+	// world: fresh data from the same distribution.
+	PortfolioSeed uint64
+	Policies      int // total policies over all years (approximate)
+	FirstYear     int // first policy year
+	LastYear      int // last policy year; the latest is the out-of-time year
 	// Shift changes the world; the zero value is the training world.
 	Shift Shift
 	// Accidents, when set, is a real accident table (every district, each
@@ -71,7 +76,11 @@ func Generate(cfg Config) (*dataset.Dataset, error) {
 				w.first.Format("2006-01"), w.last.Format("2006-01"), cfg.FirstYear, cfg.LastYear, first.Format("2006-01"), last.AddDate(0, -1, 0).Format("2006-01"))
 		}
 	}
-	g := &generator{w: w, r: rand.New(rand.NewPCG(cfg.Seed, 1)), shift: cfg.Shift}
+	portfolio := cfg.Seed
+	if cfg.PortfolioSeed != 0 {
+		portfolio = cfg.PortfolioSeed
+	}
+	g := &generator{w: w, r: rand.New(rand.NewPCG(portfolio, 1)), shift: cfg.Shift}
 	years := cfg.LastYear - cfg.FirstYear + 1
 	perYear := cfg.Policies / years
 	d := &dataset.Dataset{Accidents: w.Accidents(first, last)}

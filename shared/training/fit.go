@@ -25,6 +25,8 @@ type Input struct {
 	// Accidents supplies the area figures the accident model serves with.
 	Accidents *features.AccidentIndex
 	Trigger   string
+	// LabelledKey is set when newly labelled traffic joined the data.
+	LabelledKey string
 }
 
 // RunID is the deterministic id of fitting kind on the input's data.
@@ -62,7 +64,7 @@ func Fit(in Input, kind string, l2 float64, pseudonymise func(string) string) (*
 	if err != nil {
 		return nil, fmt.Errorf("training: %s: %w", kind, err)
 	}
-	fit, err := glm.FitLogistic(design.Matrix(in.Train), features.Labels(in.Train), design.Width(), glm.Options{L2: l2})
+	fit, err := glm.FitLogistic(design.Matrix(in.Train), features.Labels(in.Train), design.Width(), glm.Options{L2: l2, Weights: features.Weights(in.Train)})
 	if err != nil {
 		return nil, fmt.Errorf("training: %s: %w", kind, err)
 	}

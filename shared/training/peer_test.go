@@ -1,4 +1,4 @@
-package training
+package training_test
 
 import (
 	"encoding/json"
@@ -17,6 +17,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/synth"
 	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/training"
 )
 
 // Stated tolerances of the peer test: coefficients agree to 1e-4 (both
@@ -55,7 +56,7 @@ func TestGLMAgreesWithScikitLearn(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, m, _ := d.Encode("test")
-	in, err := InputFor(d, m)
+	in, err := training.InputFor(d, m)
 	if err != nil {
 		t.Fatal(err)
 	}

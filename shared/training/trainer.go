@@ -137,6 +137,7 @@ func (t *Trainer) trainKind(ctx context.Context, in Input, kind string) (runstor
 		L2:          t.L2,
 		CodeVersion: t.CodeVersion,
 		Trigger:     in.Trigger,
+		LabelledKey: in.LabelledKey,
 		FitSeconds:  f.Duration.Seconds(),
 		Iterations:  f.Fit.Iterations,
 		Metrics:     f.Metrics.Validation,

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/driftcheck"
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/localrun"
+)
+
+func (a *app) driftCmd() *cobra.Command {
+	c := &cobra.Command{Use: "drift", Short: "Run a drift check now and read drift reports"}
+	c.AddCommand(a.driftCheckCmd(), a.driftReportCmd())
+	return c
+}
+
+func (a *app) driftCheckCmd() *cobra.Command {
+	var sink string
+	var wait time.Duration
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Send the drift schedule's cron event now and print the report it produces",
+		Long: `Check sends the event the drift schedule's PingSource sends (type
+` + events.Ping + `, extension check=drift) to --sink, the broker of
+'claimrisk up' by default, so that detected drift goes on to retraining as
+it would on the cluster. It then waits for the drift function's report.`,
+		Example: "  claimrisk drift check\n  claimrisk drift check --sink http://127.0.0.1:8704   # the drift function itself",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			now := time.Now().UTC()
+			e, err := localrun.PingEvent(now, "drift")
+			if err != nil {
+				return err
+			}
+			s, _ := events.NewSender()
+			if _, err := s.Send(ctx, sink, e); err != nil {
+				var de *events.DeliveryError
+				if errors.As(err, &de) && de.Status == 0 {
+					return fmt.Errorf("nothing answered at %s: start the system with 'claimrisk up' or pass --sink (%v)", sink, err)
+				}
+				return err
+			}
+			a.progressf("sent the drift check to %s; waiting for the report ...", sink)
+			b, err := a.openBucket(ctx)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			id := driftcheck.IDFor(now)
+			deadline := time.Now().Add(wait)
+			for {
+				var rep driftcheck.Report
+				err := b.ReadJSON(ctx, driftcheck.Key(id, "report.json"), &rep)
+				if err == nil {
+					fmt.Fprint(a.stdout, summary(rep))
+					return nil
+				}
+				if !errors.Is(err, blobstore.ErrNotFound) {
+					return err
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("no report %s after %s: is there a champion? see the drift function's log", id, wait)
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(250 * time.Millisecond):
+				}
+			}
+		},
+	}
+	c.Flags().StringVar(&sink, "sink", defaultSink(), "where to send the cron event (env K_SINK)")
+	c.Flags().DurationVar(&wait, "wait", 2*time.Minute, "how long to wait for the report")
+	return c
+}
+
+// summary is the few lines a person reads first.
+func summary(r driftcheck.Report) string {
+	verdict := "no drift"
+	if r.DriftDetected {
+		verdict = "DRIFT DETECTED"
+	}
+	s := fmt.Sprintf("drift report %s: %s (model v%d, %d predictions from %s to %s)\n", r.ID, verdict, r.ChampionVersion, r.Rows,
+		r.WindowFrom.Format(time.DateTime), r.WindowTo.Format(time.DateTime))
+	for _, reason := range r.Reasons {
+		s += "  - " + reason + "\n"
+	}
+	for _, c := range r.DriftedColumns {
+		s += fmt.Sprintf("  drifted: %-16s %s %.4f (threshold %.4f)\n", c.Column, c.Test, c.Score, c.Threshold)
+	}
+	if r.Enough {
+		s += fmt.Sprintf("  prediction: %s %.4f, mean probability %.4f -> %.4f\n", r.PredictionDrift.Test, r.PredictionDrift.Score,
+			r.PredictionDrift.ReferenceMean, r.PredictionDrift.CurrentMean)
+	}
+	if q := r.Quality; q != nil {
+		auc := "n/a"
+		if q.AUC != nil {
+			auc = fmt.Sprintf("%.4f", *q.AUC)
+		}
+		s += fmt.Sprintf("  quality on %d labelled: AUC %s (validation %.4f), observed claim rate %.4f vs mean prediction %.4f\n",
+			q.LabelledRows, auc, q.ReferenceAUC, q.ObservedRate, q.MeanPredicted)
+	}
+	s += fmt.Sprintf("  full report: %s\n", driftcheck.Key(r.ID, "report.md"))
+	return s
+}
+
+func (a *app) driftReportCmd() *cobra.Command {
+	var asJSON, markdown bool
+	c := &cobra.Command{
+		Use:   "report",
+		Short: "Print the latest drift report",
+		Long: `Report prints the newest drift report in the bucket: a summary, the whole
+Markdown page with --markdown, or the JSON with --json (fields drift_detected,
+drifted_columns with each test, score and threshold, prediction_drift,
+data_quality and quality).`,
+		Example: "  claimrisk drift report\n  claimrisk drift report --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := a.openBucket(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			rep, err := driftcheck.Latest(cmd.Context(), b)
+			if err != nil {
+				return err
+			}
+			switch {
+			case asJSON:
+				return writeJSON(a.stdout, rep)
+			case markdown:
+				fmt.Fprint(a.stdout, rep.Markdown())
+			default:
+				fmt.Fprint(a.stdout, summary(rep))
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the report's JSON")
+	c.Flags().BoolVar(&markdown, "markdown", false, "print the whole report as Markdown")
+	return c
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claimrisk/claimrisk/shared/predictapi"
+	"github.com/claimrisk/claimrisk/shared/schema"
+	"github.com/claimrisk/claimrisk/shared/synth"
+)
+
+func scenarioHelp() string {
+	var b strings.Builder
+	for _, s := range synth.Scenarios {
+		fmt.Fprintf(&b, "  %-16s %s\n", s.Name, s.Description)
+	}
+	return b.String()
+}
+
+func (a *app) simulateCmd() *cobra.Command {
+	var url, scenario, token string
+	var policies, batch int
+	var seed, worldSeed uint64
+	var noFeedback bool
+	var feedbackAfter time.Duration
+	c := &cobra.Command{
+		Use:   "simulate --scenario NAME",
+		Short: "Send drifting traffic through the prediction API, then the observed claims",
+		Long: `Simulate draws new policies from the generator's world, changed by a
+scenario, sends them to POST /v1/predict in batches, and then sends the
+observed claims of those policies to POST /v1/feedback. It is seeded: the
+same flags send the same traffic.
+
+Scenarios:
+` + scenarioHelp(),
+		Example: "  claimrisk simulate --scenario none\n  claimrisk simulate --scenario accident-spike --policies 3000",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sc, err := synth.ScenarioNamed(scenario)
+			if err != nil {
+				return usageError{err}
+			}
+			if policies < 1 || policies > 100000 || batch < 1 || batch > 1000 {
+				return usagef("--policies must be 1 to 100,000 and --batch 1 to 1,000")
+			}
+			base := synth.DefaultConfig()
+			base.Seed = worldSeed
+			base.Policies = max(base.Policies, policies*5)
+			draws, err := synth.Traffic(base, seed, policies, sc)
+			if err != nil {
+				return err
+			}
+			client := predictapi.NewClient(url, token)
+			ctx := cmd.Context()
+			type sent struct {
+				request string
+				draw    synth.Draw
+			}
+			var log []sent
+			versions := map[int]int{}
+			meanP, claims := 0.0, 0
+			start := time.Now()
+			for i := 0; i < len(draws); i += batch {
+				part := draws[i:min(i+batch, len(draws))]
+				recs := make([]schema.PolicyRecord, len(part))
+				for j, d := range part {
+					recs[j] = d.Reported
+				}
+				resp, err := client.Predict(ctx, recs)
+				if err != nil {
+					return fmt.Errorf("%s/v1/predict after %d policies: %w", url, i, err)
+				}
+				versions[resp.Model.Version] += len(part)
+				for j, d := range part {
+					log = append(log, sent{resp.RequestID, d})
+					meanP += resp.Predictions[j].ClaimProbability
+					if d.Claim {
+						claims++
+					}
+				}
+				if done := i + len(part); done%(batch*5) == 0 || done == len(draws) {
+					a.progressf("simulate %s: predicted %s of %s policies", sc.Name, thousands(done), thousands(len(draws)))
+				}
+			}
+			if err := client.Flush(ctx); err != nil {
+				return fmt.Errorf("%s/v1/admin/flush: %w", url, err)
+			}
+			fmt.Fprintf(a.stdout, "sent %s policies of scenario %s in %.1fs (model versions %v): mean predicted claim probability %.4f\n",
+				thousands(len(draws)), sc.Name, time.Since(start).Seconds(), versions, meanP/float64(len(draws)))
+			if noFeedback {
+				return nil
+			}
+			if feedbackAfter > 0 {
+				a.progressf("waiting %s before sending the observed claims ...", feedbackAfter)
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(feedbackAfter):
+				}
+			}
+			for i := 0; i < len(log); i += batch {
+				part := log[i:min(i+batch, len(log))]
+				outcomes := make([]predictapi.Outcome, len(part))
+				for j, s := range part {
+					claim := s.draw.Claim
+					outcomes[j] = predictapi.Outcome{PolicyID: s.draw.Reported.PolicyID, RequestID: s.request, Claim: &claim}
+				}
+				if _, err := client.Feedback(ctx, outcomes); err != nil {
+					return fmt.Errorf("%s/v1/feedback: %w", url, err)
+				}
+			}
+			if err := client.Flush(ctx); err != nil {
+				return fmt.Errorf("%s/v1/admin/flush: %w", url, err)
+			}
+			fmt.Fprintf(a.stdout, "sent %s observed outcomes: %s claims, an observed claim rate of %.4f\n",
+				thousands(len(log)), thousands(claims), float64(claims)/float64(len(log)))
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&scenario, "scenario", "", "scenario name (see above)")
+	f.StringVar(&url, "url", defaultURL("predict", DefaultPredictURL), "base URL of the prediction API")
+	f.StringVar(&token, "token", os.Getenv("CLAIMRISK_API_TOKEN"), "bearer token, when the API requires one (env CLAIMRISK_API_TOKEN)")
+	f.IntVar(&policies, "policies", 2000, "policies to send")
+	f.IntVar(&batch, "batch", 200, "policies per request")
+	f.Uint64Var(&seed, "seed", 7, "seed of the simulated customers")
+	f.Uint64Var(&worldSeed, "world-seed", synth.DefaultConfig().Seed, "seed of the world the training data came from")
+	f.BoolVar(&noFeedback, "no-feedback", false, "send the predictions only")
+	f.DurationVar(&feedbackAfter, "feedback-after", 0, "wait this long before sending the outcomes")
+	_ = c.MarkFlagRequired("scenario")
+	return c
+}

@@ -1,0 +1,133 @@
+// Package function is the drift function: a Knative Functions CloudEvent
+// function that, on the cron event, compares a window of the payload log
+// with the champion's reference rows, writes a report to the bucket, and
+// replies with "drift detected" when the thresholds are crossed. The check
+// itself is shared/driftcheck.
+package function
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/driftcheck"
+	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/logging"
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/registry"
+)
+
+// RequestTimeout is how long one check may take; it matches the Knative
+// Service's timeoutSeconds in config/knative.
+const RequestTimeout = 300 * time.Second
+
+// CheckExtension is the CloudEvent extension that tells the cron events
+// apart: the drift schedule's pings carry check=drift.
+const CheckExtension = "check"
+
+// Function checks for drift.
+type Function struct {
+	mu      sync.Mutex
+	checker *driftcheck.Checker
+	window  time.Duration
+	bucket  *blobstore.Bucket
+	log     *slog.Logger
+	ready   atomic.Bool
+}
+
+// New returns an unstarted function.
+func New() *Function { return &Function{log: logging.New(os.Stderr, "info", "drift")} }
+
+// Start reads the configuration and opens the bucket.
+func (f *Function) Start(ctx context.Context, _ map[string]string) error {
+	var cfg config.Drift
+	if err := config.Load(&cfg); err != nil {
+		return err
+	}
+	log := logging.New(os.Stderr, cfg.LogLevel, "drift")
+	b, err := blobstore.Open(ctx, cfg.Bucket)
+	if err != nil {
+		return fmt.Errorf("drift: start: %w", err)
+	}
+	c := &driftcheck.Checker{Bucket: b, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
+		MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare,
+		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
+	}}
+	f.mu.Lock()
+	f.checker, f.window, f.bucket, f.log = c, cfg.Window, b, log
+	f.mu.Unlock()
+	f.ready.Store(true)
+	log.Info("drift function ready", "bucket", b.URL, "window", cfg.Window.String(), "thresholds", fmt.Sprintf("%+v", c.Thresholds))
+	return nil
+}
+
+// Stop closes the bucket.
+func (f *Function) Stop(context.Context) error {
+	f.ready.Store(false)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bucket != nil {
+		return f.bucket.Close()
+	}
+	return nil
+}
+
+// Ready reports whether Start has finished.
+func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(), nil }
+
+// Alive reports that the process is serving.
+func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
+
+// Handle runs a check on the drift schedule's cron event.
+func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	if !f.ready.Load() {
+		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "drift: not ready yet")
+	}
+	if e.Type() != events.Ping {
+		return nil, cehttp.NewResult(http.StatusBadRequest, "drift: unsupported event type %q; want %s", e.Type(), events.Ping)
+	}
+	if v, ok := e.Extensions()[CheckExtension]; ok && fmt.Sprint(v) != "drift" {
+		return nil, cehttp.NewResult(http.StatusBadRequest, "drift: this cron event asks for check=%v, not drift", v)
+	}
+	end := e.Time()
+	if end.IsZero() {
+		end = time.Now()
+	}
+	log := f.log.With("event_id", e.ID())
+	rep, err := f.checker.Check(context.WithoutCancel(ctx), end.UTC(), f.window)
+	if errors.Is(err, driftcheck.ErrNoChampion) {
+		log.Info("nothing to check: no champion yet")
+		return nil, nil
+	}
+	if err != nil {
+		log.Error("drift check failed", "error", err.Error())
+		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "drift: %v", err)
+	}
+	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "reasons", rep.Reasons)
+	if !rep.DriftDetected {
+		return nil, nil
+	}
+	data := events.DriftDetectedData{
+		Bucket: f.bucket.URL, ReportKey: driftcheck.Key(rep.ID, "report.json"), ChampionVersion: rep.ChampionVersion,
+		WindowFrom: rep.WindowFrom, WindowTo: rep.WindowTo, Reasons: rep.Reasons, LabelledKey: rep.LabelledKey,
+	}
+	for _, c := range rep.DriftedColumns {
+		data.DriftedColumns = append(data.DriftedColumns, events.DriftedColumn{Column: c.Column, Test: c.Test, Score: c.Score, Threshold: c.Threshold})
+	}
+	reply, err := events.New("drift-"+rep.ID, events.DriftDetected, events.SourceDrift, rep.ID, data)
+	if err != nil {
+		return nil, cehttp.NewResult(http.StatusInternalServerError, "drift: %v", err)
+	}
+	return &reply, nil
+}

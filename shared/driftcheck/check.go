@@ -1,0 +1,408 @@
+package driftcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/metrics"
+	"github.com/claimrisk/claimrisk/shared/parquetio"
+	"github.com/claimrisk/claimrisk/shared/predlog"
+	"github.com/claimrisk/claimrisk/shared/registry"
+)
+
+// Format names the report layout.
+const Format = "claimrisk.drift/v1"
+
+// Prefix is where reports live in the bucket.
+const Prefix = "drift/reports/"
+
+// Thresholds decide when drift counts as detected.
+type Thresholds struct {
+	MinRows           int
+	MinLabels         int
+	DriftShare        float64
+	MaxAUCDrop        float64
+	MaxCalibrationGap float64
+}
+
+// Column is one column's drift test.
+type Column struct {
+	Column    string  `json:"column"`
+	Kind      string  `json:"kind"`
+	Test      string  `json:"test"`
+	Score     float64 `json:"score"`
+	Threshold float64 `json:"threshold"`
+	Drifted   bool    `json:"drifted"`
+}
+
+// DataQuality is one column's missing and out-of-reference values.
+type DataQuality struct {
+	Column string `json:"column"`
+	// Missing is the share of rows without a value.
+	Missing float64 `json:"missing_share"`
+	// OutOfRange is the share of values outside the reference's range
+	// (numeric) or not seen in the reference (categorical).
+	OutOfRange float64 `json:"out_of_range_share"`
+}
+
+// Quality is the model's quality on the labelled rows of the window.
+type Quality struct {
+	LabelledRows   int           `json:"labelled_rows"`
+	AUC            *float64      `json:"auc"` // null when the outcomes are all alike
+	LogLoss        float64       `json:"log_loss"`
+	Brier          float64       `json:"brier"`
+	MeanPredicted  float64       `json:"mean_predicted"`
+	ObservedRate   float64       `json:"observed_rate"`
+	CalibrationGap float64       `json:"calibration_gap"`
+	ReferenceAUC   float64       `json:"reference_auc"`
+	Calibration    []metrics.Bin `json:"calibration"`
+	Degraded       bool          `json:"degraded"`
+}
+
+// DatasetDrift is the share of drifted feature columns.
+type DatasetDrift struct {
+	Columns   int     `json:"columns"`
+	Drifted   int     `json:"drifted"`
+	Share     float64 `json:"share"`
+	Threshold float64 `json:"threshold"`
+	Detected  bool    `json:"detected"`
+}
+
+// PredictionDrift compares the predicted probabilities.
+type PredictionDrift struct {
+	Column
+	ReferenceMean float64 `json:"reference_mean"`
+	CurrentMean   float64 `json:"current_mean"`
+}
+
+// Report is one drift check.
+type Report struct {
+	Format          string          `json:"format"`
+	ID              string          `json:"id"`
+	Model           string          `json:"model"`
+	ChampionVersion int             `json:"champion_version"`
+	DatasetID       string          `json:"champion_dataset_id"`
+	ReferenceKey    string          `json:"reference_key"`
+	ReferenceRows   int             `json:"reference_rows"`
+	WindowFrom      time.Time       `json:"window_from"`
+	WindowTo        time.Time       `json:"window_to"`
+	Rows            int             `json:"rows"`
+	Enough          bool            `json:"enough_rows"`
+	DriftDetected   bool            `json:"drift_detected"`
+	Reasons         []string        `json:"reasons"`
+	DriftedColumns  []Column        `json:"drifted_columns"`
+	Columns         []Column        `json:"columns"`
+	DatasetDrift    DatasetDrift    `json:"dataset_drift"`
+	PredictionDrift PredictionDrift `json:"prediction_drift"`
+	DataQuality     []DataQuality   `json:"data_quality"`
+	Quality         *Quality        `json:"quality"`
+	LabelledKey     string          `json:"labelled_key,omitempty"`
+	Thresholds      Thresholds      `json:"thresholds"`
+}
+
+// Key is the bucket key of a report's object.
+func Key(id, object string) string { return Prefix + id + "/" + object }
+
+// IDFor names the report of a window ending at t.
+func IDFor(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
+
+// Checker runs drift checks against a registry's champion.
+type Checker struct {
+	Bucket     *blobstore.Bucket
+	Registry   *registry.Registry
+	Thresholds Thresholds
+}
+
+// ErrNoChampion means there is nothing to check yet.
+var ErrNoChampion = errors.New("driftcheck: no champion to check")
+
+// Check compares the window ending at end with the champion's reference and
+// stores the report. The window starts where the last check with a verdict
+// ended, so each check looks at the traffic since the one before, but never
+// further back than window. The same end gives the same report id and the
+// same window, so a redelivered cron event rewrites one report.
+func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration) (Report, error) {
+	champ, err := c.Registry.Resolve(ctx, registry.Champion)
+	if errors.Is(err, registry.ErrNoAlias) {
+		return Report{}, fmt.Errorf("%w: %v", ErrNoChampion, err)
+	}
+	if err != nil {
+		return Report{}, err
+	}
+	refData, err := c.Bucket.Read(ctx, champ.Lineage.Validation)
+	if err != nil {
+		return Report{}, fmt.Errorf("driftcheck: reference of v%d: %w", champ.Version, err)
+	}
+	ref, err := parquetio.Decode[predlog.ReferenceRow](refData)
+	if err != nil {
+		return Report{}, fmt.Errorf("driftcheck: reference of v%d: %w", champ.Version, err)
+	}
+	from := end.Add(-window)
+	if prev, err := c.previous(ctx, IDFor(end)); err != nil {
+		return Report{}, err
+	} else if prev != nil && prev.WindowTo.After(from) {
+		from = prev.WindowTo
+	}
+	cur, err := ReadWindow[predlog.Row](ctx, c.Bucket, predlog.PredictionsPrefix, from, end, func(r predlog.Row) time.Time { return r.Time })
+	if err != nil {
+		return Report{}, err
+	}
+	mine := cur[:0]
+	for _, r := range cur {
+		if int(r.ModelVersion) == champ.Version {
+			mine = append(mine, r)
+		}
+	}
+	cur = mine
+	// Outcomes arrive after predictions: read all feedback from the window's start on.
+	fb, err := ReadWindow[predlog.Feedback](ctx, c.Bucket, predlog.FeedbackPrefix, from, time.Now().Add(time.Hour), func(r predlog.Feedback) time.Time { return r.Time })
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{
+		Format: Format, ID: IDFor(end), Model: c.Registry.Name(), ChampionVersion: champ.Version, DatasetID: champ.Lineage.DatasetID,
+		ReferenceKey: champ.Lineage.Validation, ReferenceRows: len(ref), WindowFrom: from.UTC(), WindowTo: end.UTC(),
+		Rows: len(cur), Thresholds: c.Thresholds, Reasons: []string{}, DriftedColumns: []Column{},
+	}
+	rep.Enough = len(cur) >= c.Thresholds.MinRows
+	if !rep.Enough {
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("only %d logged predictions of v%d in the window; a verdict needs %d", len(cur), champ.Version, c.Thresholds.MinRows))
+		return rep, c.save(ctx, &rep, nil)
+	}
+	refRows := make([]predlog.Row, len(ref))
+	for i, r := range ref {
+		refRows[i] = r.Row
+	}
+	if err := rep.compare(refRows, cur); err != nil {
+		return Report{}, err
+	}
+	labelled := Join(cur, fb)
+	rep.quality(labelled, champ.Metrics.AUC)
+	rep.decide()
+	return rep, c.save(ctx, &rep, labelled)
+}
+
+// compare runs the per-column drift tests, prediction drift and data quality.
+func (rep *Report) compare(ref, cur []predlog.Row) error {
+	for _, col := range FeatureColumns {
+		res, err := col.test(ref, cur)
+		if err != nil {
+			return fmt.Errorf("driftcheck: column %s: %w", col.Name, err)
+		}
+		c := Column{Column: col.Name, Kind: col.kindName(), Test: string(res.Test), Score: res.Score, Threshold: res.Threshold, Drifted: res.Drifted}
+		rep.Columns = append(rep.Columns, c)
+		if c.Drifted {
+			rep.DriftedColumns = append(rep.DriftedColumns, c)
+		}
+		rep.DataQuality = append(rep.DataQuality, col.quality(ref, cur))
+	}
+	n := len(FeatureColumns)
+	rep.DatasetDrift = DatasetDrift{Columns: n, Drifted: len(rep.DriftedColumns), Share: float64(len(rep.DriftedColumns)) / float64(n), Threshold: rep.Thresholds.DriftShare}
+	rep.DatasetDrift.Detected = rep.DatasetDrift.Share >= rep.Thresholds.DriftShare
+	res, err := PredictionColumn.test(ref, cur)
+	if err != nil {
+		return fmt.Errorf("driftcheck: prediction: %w", err)
+	}
+	rep.PredictionDrift = PredictionDrift{
+		Column:        Column{Column: PredictionColumn.Name, Kind: "numeric", Test: string(res.Test), Score: res.Score, Threshold: res.Threshold, Drifted: res.Drifted},
+		ReferenceMean: meanOf(ref, PredictionColumn), CurrentMean: meanOf(cur, PredictionColumn),
+	}
+	return nil
+}
+
+func meanOf(rows []predlog.Row, c ColumnSpec) float64 {
+	s := 0.0
+	for _, r := range rows {
+		s += c.Number(r)
+	}
+	return s / float64(max(len(rows), 1))
+}
+
+// quality scores the labelled rows.
+func (rep *Report) quality(labelled []predlog.ReferenceRow, referenceAUC float64) {
+	if len(labelled) == 0 {
+		return
+	}
+	p, y := make([]float64, len(labelled)), make([]float64, len(labelled))
+	for i, r := range labelled {
+		p[i], y[i] = r.Probability, float64(r.Claim)
+	}
+	q := &Quality{LabelledRows: len(labelled), ReferenceAUC: referenceAUC}
+	if s, err := metrics.Evaluate(p, y); err == nil {
+		q.AUC, q.LogLoss, q.Brier, q.Calibration = &s.AUC, s.LogLoss, s.Brier, s.Calibration
+		q.MeanPredicted, q.ObservedRate = s.MeanPredicted, s.ObservedRate
+	} else {
+		// One outcome only (all or none claimed): no AUC, but calibration still says something.
+		for i := range p {
+			q.MeanPredicted += p[i] / float64(len(p))
+			q.ObservedRate += y[i] / float64(len(p))
+		}
+		q.LogLoss, q.Brier = metrics.LogLoss(p, y), metrics.Brier(p, y)
+	}
+	q.CalibrationGap = q.ObservedRate - q.MeanPredicted
+	rep.Quality = q
+}
+
+// decide sets the verdict and its reasons.
+func (rep *Report) decide() {
+	t := rep.Thresholds
+	if rep.DatasetDrift.Detected {
+		names := make([]string, len(rep.DriftedColumns))
+		for i, c := range rep.DriftedColumns {
+			names[i] = c.Column
+		}
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("%d of %d feature columns drifted (%s): share %.2f >= %.2f",
+			rep.DatasetDrift.Drifted, rep.DatasetDrift.Columns, strings.Join(names, ", "), rep.DatasetDrift.Share, t.DriftShare))
+	}
+	if rep.PredictionDrift.Drifted {
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("the predicted probabilities drifted (%s %.4f, threshold %.4f; mean %.4f -> %.4f)",
+			rep.PredictionDrift.Test, rep.PredictionDrift.Score, rep.PredictionDrift.Threshold, rep.PredictionDrift.ReferenceMean, rep.PredictionDrift.CurrentMean))
+	}
+	if q := rep.Quality; q != nil && q.LabelledRows >= t.MinLabels {
+		if q.AUC != nil && *q.AUC < q.ReferenceAUC-t.MaxAUCDrop {
+			q.Degraded = true
+			rep.Reasons = append(rep.Reasons, fmt.Sprintf("AUC on %d labelled predictions is %.4f, more than %.2f below the validation AUC %.4f", q.LabelledRows, *q.AUC, t.MaxAUCDrop, q.ReferenceAUC))
+		}
+		if math.Abs(q.CalibrationGap) > t.MaxCalibrationGap {
+			q.Degraded = true
+			rep.Reasons = append(rep.Reasons, fmt.Sprintf("observed claim rate %.4f vs mean prediction %.4f on %d labelled predictions: a gap of %.4f, more than %.4f",
+				q.ObservedRate, q.MeanPredicted, q.LabelledRows, q.CalibrationGap, t.MaxCalibrationGap))
+		}
+	}
+	rep.DriftDetected = len(rep.Reasons) > 0
+}
+
+func (c *Checker) save(ctx context.Context, rep *Report, labelled []predlog.ReferenceRow) error {
+	if len(labelled) > 0 {
+		data, err := parquetio.Encode(labelled)
+		if err != nil {
+			return err
+		}
+		rep.LabelledKey = Key(rep.ID, "labelled.parquet")
+		if err := c.Bucket.Write(ctx, rep.LabelledKey, data, "application/vnd.apache.parquet"); err != nil {
+			return fmt.Errorf("driftcheck: save %s: %w", rep.ID, err)
+		}
+	}
+	if err := c.Bucket.Write(ctx, Key(rep.ID, "report.md"), []byte(rep.Markdown()), "text/markdown"); err != nil {
+		return fmt.Errorf("driftcheck: save %s: %w", rep.ID, err)
+	}
+	if err := c.Bucket.WriteJSON(ctx, Key(rep.ID, "report.json"), rep); err != nil {
+		return fmt.Errorf("driftcheck: save %s: %w", rep.ID, err)
+	}
+	return nil
+}
+
+// previous is the newest report with a verdict before id, or nil.
+func (c *Checker) previous(ctx context.Context, id string) (*Report, error) {
+	ids, err := c.Bucket.Dirs(ctx, Prefix)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(ids)
+	for i := len(ids) - 1; i >= 0; i-- {
+		if ids[i] >= id {
+			continue
+		}
+		var r Report
+		err := c.Bucket.ReadJSON(ctx, Key(ids[i], "report.json"), &r)
+		if errors.Is(err, blobstore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r.Enough {
+			return &r, nil
+		}
+	}
+	return nil, nil
+}
+
+// Latest reads the newest report.
+func Latest(ctx context.Context, b *blobstore.Bucket) (Report, error) {
+	ids, err := b.Dirs(ctx, Prefix)
+	if err != nil {
+		return Report{}, err
+	}
+	sort.Strings(ids)
+	for i := len(ids) - 1; i >= 0; i-- {
+		var r Report
+		err := b.ReadJSON(ctx, Key(ids[i], "report.json"), &r)
+		if errors.Is(err, blobstore.ErrNotFound) {
+			continue
+		}
+		return r, err
+	}
+	return Report{}, fmt.Errorf("driftcheck: no drift report in %s yet: run 'claimrisk drift check'", b.URL)
+}
+
+// Join matches outcomes to logged predictions, by request id and policy,
+// else by policy alone; the latest outcome of a policy wins. The rows are
+// returned in the shape of reference rows, ordered by time.
+func Join(preds []predlog.Row, fb []predlog.Feedback) []predlog.ReferenceRow {
+	sort.SliceStable(fb, func(i, j int) bool { return fb[i].Time.Before(fb[j].Time) })
+	byReq, byPolicy := map[string]int32{}, map[string]int32{}
+	for _, f := range fb {
+		if f.RequestID != "" && f.PolicyID != "" {
+			byReq[f.RequestID+"|"+f.PolicyID] = f.Claim
+		}
+		if f.PolicyID != "" {
+			byPolicy[f.PolicyID] = f.Claim
+		}
+		if f.RequestID != "" && f.PolicyID == "" {
+			byReq[f.RequestID+"|*"] = f.Claim
+		}
+	}
+	var out []predlog.ReferenceRow
+	for _, p := range preds {
+		claim, ok := byReq[p.RequestID+"|"+p.PolicyID]
+		if !ok {
+			claim, ok = byPolicy[p.PolicyID]
+		}
+		if !ok {
+			claim, ok = byReq[p.RequestID+"|*"]
+		}
+		if ok {
+			out = append(out, predlog.ReferenceRow{Row: p, StartDate: dateOf(p.Time), Claim: claim})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
+}
+
+// ReadWindow reads the rows of a log with time in [from, to), looking only
+// at the objects of the days the window touches.
+func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(T) time.Time) ([]T, error) {
+	var out []T
+	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
+		keys, err := b.Keys(ctx, prefix+day.Format("2006/01/02")+"/")
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if !strings.HasSuffix(k, ".parquet") {
+				continue
+			}
+			data, err := b.Read(ctx, k)
+			if err != nil {
+				return nil, err
+			}
+			rows, err := parquetio.Decode[T](data)
+			if err != nil {
+				return nil, fmt.Errorf("driftcheck: %s: %w", k, err)
+			}
+			for _, r := range rows {
+				if t := at(r); !t.Before(from) && t.Before(to) {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,111 @@
+package driftcheck
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/drift"
+	"github.com/claimrisk/claimrisk/shared/predlog"
+	"github.com/claimrisk/claimrisk/shared/schema"
+)
+
+// ColumnSpec is a column the check tests, with its declared type. The
+// Evidently job (monitoring/contract.py) declares the same types: neither
+// side infers them.
+type ColumnSpec struct {
+	Name        string
+	Categorical bool
+	Number      func(predlog.Row) float64
+	Category    func(predlog.Row) string
+}
+
+// FeatureColumns are the request fields tested for drift.
+var FeatureColumns = []ColumnSpec{
+	{Name: "age", Number: func(r predlog.Row) float64 { return r.Age }},
+	{Name: "years_licensed", Number: func(r predlog.Row) float64 { return r.YearsLicensed }},
+	{Name: "home_area", Categorical: true, Category: func(r predlog.Row) string { return strconv.Itoa(r.HomeArea) }},
+	{Name: "vehicle_type", Categorical: true, Category: func(r predlog.Row) string { return r.VehicleType }},
+	{Name: "vehicle_age", Number: func(r predlog.Row) float64 { return float64(r.VehicleAge) }},
+	{Name: "usage", Categorical: true, Category: func(r predlog.Row) string { return r.Usage }},
+	{Name: "annual_mileage", Number: func(r predlog.Row) float64 { return r.AnnualMileage }},
+	{Name: "coverage", Categorical: true, Category: func(r predlog.Row) string { return r.Coverage }},
+	{Name: "deductible", Categorical: true, Category: func(r predlog.Row) string { return strconv.Itoa(r.Deductible) }},
+}
+
+// PredictionColumn is the model's output.
+var PredictionColumn = ColumnSpec{Name: "probability", Number: func(r predlog.Row) float64 { return r.Probability }}
+
+func (c ColumnSpec) kindName() string {
+	if c.Categorical {
+		return "categorical"
+	}
+	return "numeric"
+}
+
+func (c ColumnSpec) test(ref, cur []predlog.Row) (drift.Result, error) {
+	if c.Categorical {
+		return drift.CategoricalColumn(categories(ref, c), categories(cur, c))
+	}
+	return drift.NumericColumn(numbers(ref, c), numbers(cur, c))
+}
+
+func numbers(rows []predlog.Row, c ColumnSpec) []float64 {
+	out := make([]float64, len(rows))
+	for i, r := range rows {
+		out[i] = c.Number(r)
+	}
+	return out
+}
+
+func categories(rows []predlog.Row, c ColumnSpec) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = c.Category(r)
+	}
+	return out
+}
+
+// quality measures missing values and values the reference never had.
+func (c ColumnSpec) quality(ref, cur []predlog.Row) DataQuality {
+	q := DataQuality{Column: c.Name}
+	if len(cur) == 0 {
+		return q
+	}
+	missing, outside := 0, 0
+	if c.Categorical {
+		seen := map[string]bool{}
+		for _, r := range ref {
+			seen[c.Category(r)] = true
+		}
+		for _, r := range cur {
+			v := c.Category(r)
+			switch {
+			case v == "":
+				missing++
+			case !seen[v]:
+				outside++
+			}
+		}
+	} else {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, r := range ref {
+			v := c.Number(r)
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+		for _, r := range cur {
+			v := c.Number(r)
+			switch {
+			case math.IsNaN(v):
+				missing++
+			case v < lo || v > hi:
+				outside++
+			}
+		}
+	}
+	q.Missing = float64(missing) / float64(len(cur))
+	q.OutOfRange = float64(outside) / float64(len(cur))
+	return q
+}
+
+func dateOf(t time.Time) schema.Date { return schema.DateOf(t) }

@@ -1,0 +1,58 @@
+package driftcheck
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Markdown is the report as a page a person reads.
+func (r Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Drift report %s\n\n", r.ID)
+	fmt.Fprintf(&b, "Model **%s v%d** (trained on dataset %s), window %s to %s: **%d** logged predictions against **%d** reference rows.\n\n",
+		r.Model, r.ChampionVersion, r.DatasetID, r.WindowFrom.Format(time.RFC3339), r.WindowTo.Format(time.RFC3339), r.Rows, r.ReferenceRows)
+	verdict := "No drift detected."
+	if r.DriftDetected {
+		verdict = "**Drift detected.**"
+	}
+	fmt.Fprintf(&b, "%s\n\n", verdict)
+	for _, reason := range r.Reasons {
+		fmt.Fprintf(&b, "- %s\n", reason)
+	}
+	if !r.Enough {
+		return b.String()
+	}
+	b.WriteString("\n## Columns\n\n| column | type | test | score | threshold | drifted | out of reference range |\n|---|---|---|---|---|---|---|\n")
+	for i, c := range r.Columns {
+		flag := ""
+		if c.Drifted {
+			flag = "**yes**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %.4f | %.4f | %s | %.1f%% |\n", c.Column, c.Kind, c.Test, c.Score, c.Threshold, flag, 100*r.DataQuality[i].OutOfRange)
+	}
+	p := r.PredictionDrift
+	fmt.Fprintf(&b, "\n## Prediction drift\n\n%s %.4f (threshold %.4f): mean probability %.4f in the reference, %.4f now.\n",
+		p.Test, p.Score, p.Threshold, p.ReferenceMean, p.CurrentMean)
+	fmt.Fprintf(&b, "\nDataset drift: %d of %d columns drifted (share %.2f, threshold %.2f).\n",
+		r.DatasetDrift.Drifted, r.DatasetDrift.Columns, r.DatasetDrift.Share, r.DatasetDrift.Threshold)
+	b.WriteString("\n## Model quality\n\n")
+	q := r.Quality
+	if q == nil {
+		b.WriteString("No outcomes have arrived for this window yet.\n")
+		return b.String()
+	}
+	auc := "n/a (one outcome only)"
+	if q.AUC != nil {
+		auc = fmt.Sprintf("%.4f", *q.AUC)
+	}
+	fmt.Fprintf(&b, "On %d labelled predictions: AUC %s (validation %.4f), log loss %.4f, Brier %.4f; observed claim rate %.4f against a mean prediction of %.4f.\n",
+		q.LabelledRows, auc, q.ReferenceAUC, q.LogLoss, q.Brier, q.ObservedRate, q.MeanPredicted)
+	if len(q.Calibration) > 0 {
+		b.WriteString("\n| decile | rows | mean predicted | observed |\n|---|---|---|---|\n")
+		for i, bin := range q.Calibration {
+			fmt.Fprintf(&b, "| %d | %d | %.4f | %.4f |\n", i+1, bin.N, bin.MeanPredicted, bin.ObservedRate)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,95 @@
+package localrun
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/driftcheck"
+)
+
+// FindPython looks for the project's Python environment, which has the
+// Evidently job: CLAIMRISK_PYTHON, then .venv beside binDir's parent.
+func FindPython(binDir string) (string, bool) {
+	if p := os.Getenv("CLAIMRISK_PYTHON"); p != "" {
+		return p, true
+	}
+	p := filepath.Clean(filepath.Join(binDir, "..", ".venv", "bin", "python"))
+	if _, err := os.Stat(p); err == nil {
+		return p, true
+	}
+	return "", false
+}
+
+// MonitoringJob runs `python -m monitoring report` for a drift report's
+// window: the Evidently view of what the drift function checked.
+func MonitoringJob(ctx context.Context, python, bucketURL, workspace string, rep driftcheck.Report, logFile *os.File) error {
+	cmd := exec.CommandContext(ctx, python, "-m", "monitoring", "report",
+		"--bucket", bucketURL, "--reference", rep.ReferenceKey,
+		"--from", rep.WindowFrom.Format(time.RFC3339), "--to", rep.WindowTo.Format(time.RFC3339),
+		"--workspace", workspace)
+	cmd.Env = append(os.Environ(), "DO_NOT_TRACK=1")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("localrun: Evidently job for %s: %w (see %s)", rep.ID, err, logFile.Name())
+	}
+	return nil
+}
+
+// evidently serves the Evidently UI on the workspace and, after each new
+// drift report, runs the Evidently job over the same window, so the
+// dashboard grows a point per drift check.
+func (s *System) evidently(ctx context.Context, o Options, b *blobstore.Bucket, logDir string) error {
+	ws := filepath.Join(o.Home, "evidently")
+	if err := os.MkdirAll(ws, 0o755); err != nil {
+		return err
+	}
+	jobLog, err := os.OpenFile(filepath.Join(logDir, "evidently-job.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	dash := exec.CommandContext(ctx, o.Python, "-m", "monitoring", "dashboard", "--workspace", ws)
+	dash.Stdout, dash.Stderr = jobLog, jobLog
+	if err := dash.Run(); err != nil {
+		jobLog.Close()
+		return fmt.Errorf("localrun: Evidently dashboard: %w (see %s)", err, jobLog.Name())
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", o.EvidentlyPort)
+	p, err := StartProcess(ctx, Spec{
+		Name: "evidently", Path: o.Python, Args: []string{"-m", "monitoring", "ui", "--workspace", ws, "--host", "127.0.0.1", "--port", fmt.Sprint(o.EvidentlyPort)},
+		Addr: addr, Ready: "/api/version", Timeout: 60 * time.Second,
+	}, logDir)
+	if err != nil {
+		jobLog.Close()
+		return err
+	}
+	s.procs = append(s.procs, p)
+	s.Components = append(s.Components, Component{"evidently", p.URL})
+	jctx, cancel := context.WithCancel(context.Background())
+	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.jobsDone)
+		defer jobLog.Close()
+		seen := ""
+		for {
+			select {
+			case <-jctx.Done():
+				return
+			case <-time.After(3 * time.Second):
+			}
+			rep, err := driftcheck.Latest(jctx, b)
+			if err != nil || rep.ID == seen || !rep.Enough {
+				continue
+			}
+			seen = rep.ID
+			if err := MonitoringJob(jctx, o.Python, b.URL, ws, rep, jobLog); err != nil && jctx.Err() == nil {
+				o.Log.Warn("Evidently job failed", "error", err.Error())
+			}
+		}
+	}()
+	return nil
+}
