@@ -18,8 +18,6 @@ type Example struct {
 	Start    time.Time
 	Claim    bool
 	Accident Accident
-	// Weight weighs the example in a fit; 0 means 1.
-	Weight float64
 }
 
 // ErrNoAccidentData marks a policy whose area and start month the accident

@@ -143,26 +143,6 @@ func Labels(examples []Example) []float64 {
 	return y
 }
 
-// Weights are the examples' fitting weights, or nil when all are 1.
-func Weights(examples []Example) []float64 {
-	var w []float64
-	for i, ex := range examples {
-		if ex.Weight != 0 && ex.Weight != 1 && w == nil {
-			w = make([]float64, len(examples))
-			for j := range i {
-				w[j] = 1
-			}
-		}
-		if w != nil {
-			w[i] = ex.Weight
-			if w[i] == 0 {
-				w[i] = 1
-			}
-		}
-	}
-	return w
-}
-
 // SplitByYear separates the examples starting in the last year from the rest.
 func SplitByYear(examples []Example, validYear int) (train, valid []Example) {
 	for _, ex := range examples {

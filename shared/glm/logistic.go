@@ -21,8 +21,10 @@ type Options struct {
 	// Workers is the number of goroutines that evaluate the objective
 	// (default GOMAXPROCS).
 	Workers int
-	// Weights, when set, weigh each row's log-likelihood (all 1 otherwise).
-	Weights []float64
+	// Offset, when set, is added to each row's linear predictor with a
+	// fixed coefficient of 1 (an intercept-only fit with the offset of
+	// another model's coefficients recalibrates that model).
+	Offset []float64
 }
 
 // Fit is a fitted logistic regression on standardised features.
@@ -44,7 +46,7 @@ var ErrBadInput = errors.New("glm: bad input")
 type Problem struct {
 	x       []float64
 	y       []float64
-	w       []float64 // nil for unit weights
+	off     []float64 // nil for no offset
 	n, p    int
 	l2      float64
 	workers int
@@ -82,21 +84,17 @@ func NewProblem(x []float64, y []float64, p int, l2 float64, workers int) (*Prob
 	return &Problem{x: x, y: y, n: len(y), p: p, l2: l2, workers: workers}, nil
 }
 
-// SetWeights weighs each row's log-likelihood; nil means all 1.
-func (pr *Problem) SetWeights(w []float64) error {
-	if w == nil {
-		pr.w = nil
-		return nil
+// SetOffset adds a fixed term to each row's linear predictor; nil for none.
+func (pr *Problem) SetOffset(off []float64) error {
+	if off != nil && len(off) != pr.n {
+		return fmt.Errorf("%w: %d offsets for %d rows", ErrBadInput, len(off), pr.n)
 	}
-	if len(w) != pr.n {
-		return fmt.Errorf("%w: %d weights for %d rows", ErrBadInput, len(w), pr.n)
-	}
-	for i, v := range w {
-		if !(v >= 0) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: weight %d is %v", ErrBadInput, i, v)
+	for i, v := range off {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%w: offset %d is %v", ErrBadInput, i, v)
 		}
 	}
-	pr.w = w
+	pr.off = off
 	return nil
 }
 
@@ -152,26 +150,25 @@ func (pr *Problem) Eval(beta, grad []float64, hess *mat.SymDense) float64 {
 			for i := lo; i < hi; i++ {
 				copy(xi[1:], pr.x[i*pr.p:(i+1)*pr.p])
 				z := 0.0
+				if pr.off != nil {
+					z = pr.off[i]
+				}
 				for j, v := range xi {
 					z += v * beta[j]
 				}
-				wi := 1.0
-				if pr.w != nil {
-					wi = pr.w[i]
-				}
-				pt.f += wi * (softplus(z) - pr.y[i]*z)
+				pt.f += softplus(z) - pr.y[i]*z
 				if pt.g == nil && pt.h == nil {
 					continue
 				}
 				mu := Sigmoid(z)
 				if pt.g != nil {
-					r := wi * (mu - pr.y[i])
+					r := mu - pr.y[i]
 					for j, v := range xi {
 						pt.g[j] += r * v
 					}
 				}
 				if pt.h != nil {
-					wgt := wi * mu * (1 - mu)
+					wgt := mu * (1 - mu)
 					for j := range d {
 						wj := wgt * xi[j]
 						row := pt.h[j*d:]
@@ -228,7 +225,7 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pr.SetWeights(opt.Weights); err != nil {
+	if err := pr.SetOffset(opt.Offset); err != nil {
 		return nil, err
 	}
 	d := pr.Dim()
@@ -269,7 +266,7 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-15, Relative: 1e-15, Iterations: 3},
 	}
 	init := make([]float64, d)
-	init[0] = logit(weightedMean(y, opt.Weights))
+	init[0] = logit(mean(y))
 	res, err := optimize.Minimize(problem, init, settings, &optimize.Newton{})
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("glm: fit: %w", err)
@@ -294,17 +291,12 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	}, nil
 }
 
-func weightedMean(v, w []float64) float64 {
-	s, total := 0.0, 0.0
-	for i, x := range v {
-		wi := 1.0
-		if w != nil {
-			wi = w[i]
-		}
-		s += wi * x
-		total += wi
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
 	}
-	return s / total
+	return s / float64(len(v))
 }
 
 func logit(p float64) float64 { return math.Log(p / (1 - p)) }

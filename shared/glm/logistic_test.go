@@ -130,3 +130,28 @@ func TestFitRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestInterceptOnlyFitWithAnOffset(t *testing.T) {
+	t.Parallel()
+	// Rows whose linear predictor is a known offset plus an intercept of
+	// -0.7: the intercept-only fit must find -0.7 (within sampling error).
+	r := rand.New(rand.NewPCG(9, 9))
+	n := 40000
+	y, off := make([]float64, n), make([]float64, n)
+	for i := range n {
+		off[i] = r.NormFloat64()
+		if r.Float64() < Sigmoid(off[i]-0.7) {
+			y[i] = 1
+		}
+	}
+	fit, err := FitLogistic(nil, y, 0, Options{Offset: off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(fit.Intercept+0.7) > 0.05 || len(fit.Coef) != 0 {
+		t.Fatalf("intercept %v with %d coefficients; want about -0.7 and none", fit.Intercept, len(fit.Coef))
+	}
+	if _, err := FitLogistic(nil, y, 0, Options{Offset: off[:10]}); !errors.Is(err, ErrBadInput) {
+		t.Errorf("an offset of the wrong length gave %v", err)
+	}
+}

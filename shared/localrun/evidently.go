@@ -30,7 +30,7 @@ func FindPython(binDir string) (string, bool) {
 func MonitoringJob(ctx context.Context, python, bucketURL, workspace string, rep driftcheck.Report, logFile *os.File) error {
 	cmd := exec.CommandContext(ctx, python, "-m", "monitoring", "report",
 		"--bucket", bucketURL, "--reference", rep.ReferenceKey,
-		"--from", rep.WindowFrom.Format(time.RFC3339), "--to", rep.WindowTo.Format(time.RFC3339),
+		"--from", rep.WindowFrom.Format(time.RFC3339Nano), "--to", rep.WindowTo.Format(time.RFC3339Nano),
 		"--workspace", workspace)
 	cmd.Env = append(os.Environ(), "DO_NOT_TRACK=1")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -71,23 +71,39 @@ func (s *System) evidently(ctx context.Context, o Options, b *blobstore.Bucket, 
 	s.Components = append(s.Components, Component{"evidently", p.URL})
 	jctx, cancel := context.WithCancel(context.Background())
 	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
+	// Reports already in the bucket are history; the job follows new ones.
+	seen := ""
+	if ids, err := b.Dirs(ctx, driftcheck.Prefix); err == nil && len(ids) > 0 {
+		seen = ids[len(ids)-1]
+	}
 	go func() {
 		defer close(s.jobsDone)
 		defer jobLog.Close()
-		seen := ""
 		for {
 			select {
 			case <-jctx.Done():
 				return
-			case <-time.After(3 * time.Second):
+			case <-time.After(2 * time.Second):
 			}
-			rep, err := driftcheck.Latest(jctx, b)
-			if err != nil || rep.ID == seen || !rep.Enough {
+			ids, err := b.Dirs(jctx, driftcheck.Prefix)
+			if err != nil {
 				continue
 			}
-			seen = rep.ID
-			if err := MonitoringJob(jctx, o.Python, b.URL, ws, rep, jobLog); err != nil && jctx.Err() == nil {
-				o.Log.Warn("Evidently job failed", "error", err.Error())
+			for _, id := range ids { // in time order
+				if id <= seen {
+					continue
+				}
+				var rep driftcheck.Report
+				if err := b.ReadJSON(jctx, driftcheck.Key(id, "report.json"), &rep); err != nil {
+					break // not written completely yet; look again
+				}
+				seen = id
+				if !rep.Enough {
+					continue
+				}
+				if err := MonitoringJob(jctx, o.Python, b.URL, ws, rep, jobLog); err != nil && jctx.Err() == nil {
+					o.Log.Warn("Evidently job failed", "error", err.Error())
+				}
 			}
 		}
 	}()

@@ -27,6 +27,10 @@ type Input struct {
 	Trigger   string
 	// LabelledKey is set when newly labelled traffic joined the data.
 	LabelledKey string
+	// Recalibrate, when set, holds recent examples on which the intercept
+	// is fitted again after the coefficients: the claim rate of now, the
+	// risk relativities of all the data.
+	Recalibrate []features.Example
 }
 
 // RunID is the deterministic id of fitting kind on the input's data.
@@ -64,9 +68,14 @@ func Fit(in Input, kind string, l2 float64, pseudonymise func(string) string) (*
 	if err != nil {
 		return nil, fmt.Errorf("training: %s: %w", kind, err)
 	}
-	fit, err := glm.FitLogistic(design.Matrix(in.Train), features.Labels(in.Train), design.Width(), glm.Options{L2: l2, Weights: features.Weights(in.Train)})
+	fit, err := glm.FitLogistic(design.Matrix(in.Train), features.Labels(in.Train), design.Width(), glm.Options{L2: l2})
 	if err != nil {
 		return nil, fmt.Errorf("training: %s: %w", kind, err)
+	}
+	if len(in.Recalibrate) > 0 {
+		if fit.Intercept, err = recalibrate(design, fit, in.Recalibrate); err != nil {
+			return nil, fmt.Errorf("training: %s: %w", kind, err)
+		}
 	}
 	m, err := model.New(kind, spec, fit, l2)
 	if err != nil {
@@ -85,6 +94,23 @@ func Fit(in Input, kind string, l2 float64, pseudonymise func(string) string) (*
 		return nil, err
 	}
 	return f, nil
+}
+
+// recalibrate fits the intercept alone on recent examples, the fitted
+// coefficients held fixed as an offset.
+func recalibrate(design *features.Design, fit *glm.Fit, recent []features.Example) (float64, error) {
+	x, p := design.Matrix(recent), design.Width()
+	off := make([]float64, len(recent))
+	for i := range recent {
+		for j, c := range fit.Coef {
+			off[i] += c * x[i*p+j]
+		}
+	}
+	r, err := glm.FitLogistic(nil, features.Labels(recent), 0, glm.Options{Offset: off})
+	if err != nil {
+		return 0, fmt.Errorf("recalibrate the intercept on %d recent rows: %w", len(recent), err)
+	}
+	return r.Intercept, nil
 }
 
 // ReferenceRows are the labelled validation rows stored with a run. Their

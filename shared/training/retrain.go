@@ -22,10 +22,11 @@ import (
 // retraining would reproduce the champion.
 var ErrNothingToLearn = errors.New("training: no newly labelled predictions to learn from")
 
-// TrainDrift retrains after drift: on every policy year of the champion's
-// dataset plus the earlier half of the newly labelled predictions, weighted
-// so the new rows carry RecentShare of the total weight, and validates out
-// of time on the later half. It runs the same pipeline as TrainDataset.
+// TrainDrift retrains after drift: it fits the coefficients on every policy
+// year of the champion's dataset plus the earlier half of the newly labelled
+// predictions, fits the intercept again on that earlier half alone (the
+// claim rate of now, the relativities of all the data), and validates out of
+// time on the later half. It runs the same pipeline as TrainDataset.
 func (t *Trainer) TrainDrift(ctx context.Context, datasetID, labelledKey string) (events.ModelTrainedData, error) {
 	if labelledKey == "" {
 		return events.ModelTrainedData{}, ErrNothingToLearn
@@ -64,11 +65,6 @@ func (t *Trainer) TrainDrift(ctx context.Context, datasetID, labelledKey string)
 // MinLabelled is the fewest labelled rows a drift retraining accepts.
 const MinLabelled = 100
 
-// RecentShare is the share of the fitting weight the newly labelled rows
-// carry in a drift retraining: they describe the world as it is now, and
-// the old years keep the coefficients steady.
-const RecentShare = 0.8
-
 // DriftInput builds the retraining data: the dataset's examples and the
 // labelled rows, split in time.
 func DriftInput(d *dataset.Dataset, m dataset.Manifest, labelled []predlog.ReferenceRow) (Input, error) {
@@ -86,15 +82,12 @@ func DriftInput(d *dataset.Dataset, m dataset.Manifest, labelled []predlog.Refer
 	sort.SliceStable(fresh, func(i, j int) bool { return fresh[i].Start.Before(fresh[j].Start) })
 	half := len(fresh) / 2
 	learn, valid := fresh[:half], fresh[half:]
-	weight := max(1, RecentShare/(1-RecentShare)*float64(len(old))/float64(len(learn)))
-	for i := range learn {
-		learn[i].Weight = weight
-	}
 	return Input{
-		DatasetID: m.ID(),
-		Train:     append(old, learn...),
-		Valid:     valid,
-		Accidents: features.NewAccidentIndex(d.Accidents),
+		DatasetID:   m.ID(),
+		Train:       append(old, learn...),
+		Valid:       valid,
+		Recalibrate: learn,
+		Accidents:   features.NewAccidentIndex(d.Accidents),
 	}, nil
 }
 
