@@ -14,6 +14,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/schema"
+	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
 // cli runs the command line in-process and returns stdout, stderr and the
@@ -135,5 +136,20 @@ func TestRunsListOnAnEmptyBucket(t *testing.T) {
 	out, _, _ = cli(t, "runs", "list", "--bucket", bucket)
 	if !strings.Contains(out, "no runs in") {
 		t.Errorf("runs list on an empty bucket printed %q", out)
+	}
+}
+
+func TestRegistryCard(t *testing.T) {
+	bucket := "file://" + t.TempDir()
+	testenv.Train(t, bucket, 42, 8000)
+	out, errOut, code := cli(t, "registry", "card", "1", "--bucket", bucket)
+	if code != 0 || !strings.Contains(out, "# Factsheet: claim-risk v1") || !strings.Contains(out, "## Fairness") {
+		t.Fatalf("card: %d %q %q", code, out[:min(len(out), 200)], errOut)
+	}
+	if _, errOut, code := cli(t, "registry", "card", "7", "--bucket", bucket); code != 1 || !strings.Contains(errOut, "no factsheet for claim-risk v7") {
+		t.Errorf("card of a missing version: %d %q", code, errOut)
+	}
+	if _, _, code := cli(t, "registry", "card", "1", "--format", "pdf", "--bucket", bucket); code != 2 {
+		t.Errorf("card --format pdf exited %d, want 2", code)
 	}
 }

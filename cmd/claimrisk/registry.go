@@ -19,6 +19,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/promotion"
 	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/runstore"
 	"github.com/claimrisk/claimrisk/shared/training"
@@ -33,7 +34,7 @@ the aliases champion and challenger, and an audit log of every alias move.
 MLflow's model registry mirrors it when MLFLOW_TRACKING_URI (or --mlflow) is set.`,
 	}
 	c.PersistentFlags().StringVar(&a.mlflowURI, "mlflow", os.Getenv("MLFLOW_TRACKING_URI"), "MLflow tracking server to mirror to (env MLFLOW_TRACKING_URI)")
-	c.AddCommand(a.registryListCmd(), a.registryShowCmd(), a.registryPromoteCmd(), a.registrySyncCmd())
+	c.AddCommand(a.registryListCmd(), a.registryShowCmd(), a.registryCardCmd(), a.registryPromoteCmd(), a.registrySyncCmd())
 	return c
 }
 
@@ -191,6 +192,44 @@ func (a *app) registryShowCmd() *cobra.Command {
 	}
 }
 
+func (a *app) registryCardCmd() *cobra.Command {
+	var format string
+	c := &cobra.Command{
+		Use:   "card VERSION",
+		Short: "Print a version's factsheet: purpose, lineage, metrics by slice, fairness and promotion history",
+		Long: `Card prints the factsheet stored with a version: what the model is for and
+its limits, the data it was trained on, its parameters, its out-of-time
+metrics overall and per slice with calibration, its fairness figures, and
+its promotion history. It is written when the version is registered and
+rewritten at each promotion decision. --format html or json prints the
+other stored forms.`,
+		Example: "  claimrisk registry card 2\n  claimrisk registry card 2 --format html > card.html",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := parseVersion(args[0])
+			if err != nil {
+				return err
+			}
+			if format != "md" && format != "html" && format != "json" {
+				return usagef("--format %q: use md, html or json", format)
+			}
+			reg, b, err := a.openRegistry(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			data, err := reg.Factsheet(cmd.Context(), n, format)
+			if err != nil {
+				return err
+			}
+			_, err = a.stdout.Write(data)
+			return err
+		},
+	}
+	c.Flags().StringVar(&format, "format", "md", "md, html or json")
+	return c
+}
+
 func actor() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return "user:" + u.Username
@@ -249,6 +288,9 @@ function picks the new champion up by itself.`,
 				return fmt.Errorf("the registry kept changing; try again")
 			}
 			fmt.Fprintf(a.stdout, "champion: v%d -> v%d (audit entry %d, by %s)\n", move.Previous, n, move.Seq, move.Actor)
+			if err := promotion.WriteFactsheets(ctx, reg, runstore.New(b), n, move.Previous); err != nil {
+				return fmt.Errorf("the promotion is recorded, but the factsheets were not updated: %w", err)
+			}
 			return a.syncIfConfigured(ctx, reg)
 		},
 	}

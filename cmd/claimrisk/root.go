@@ -71,6 +71,8 @@ CLAIMRISK_BUCKET, else ~/.claimrisk/bucket.`,
 	root.PersistentFlags().StringVar(&a.bucketURL, "bucket", def, "bucket URL or directory of the model and metric store (env CLAIMRISK_BUCKET)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.dataCmd(), a.runsCmd(), a.registryCmd(), a.upCmd(), a.demoCmd(), a.predictCmd(), a.simulateCmd(), a.driftCmd(), a.dashboardCmd())
+	root.AddCommand(a.labCmd(), a.docsCmd())
+	root.AddCommand(a.scoreCmd())
 	return root
 }
 

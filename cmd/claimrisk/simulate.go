@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -8,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claimrisk/claimrisk/shared/customers"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
+	"github.com/claimrisk/claimrisk/shared/pseudonym"
 	"github.com/claimrisk/claimrisk/shared/schema"
 	"github.com/claimrisk/claimrisk/shared/synth"
 )
@@ -19,6 +22,31 @@ func scenarioHelp() string {
 		fmt.Fprintf(&b, "  %-16s %s\n", s.Name, s.Description)
 	}
 	return b.String()
+}
+
+// storeAttributes writes the simulated customers' protected attribute,
+// pseudonymised with the key the prediction API uses, where the drift
+// function's fairness checks find it: the part the insurer's customer
+// records play.
+func (a *app) storeAttributes(ctx context.Context, source string, draws []synth.Draw) error {
+	key := os.Getenv("CLAIMRISK_PSEUDONYM_KEY")
+	if key == "" {
+		key = pseudonym.DevKey
+	}
+	p, err := pseudonym.New(key)
+	if err != nil {
+		return err
+	}
+	b, err := a.openBucket(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	attrs := make([]customers.Attribute, len(draws))
+	for i, d := range draws {
+		attrs[i] = customers.Attribute{Customer: p.Of(d.Reported.CustomerID), Sex: d.Sex}
+	}
+	return customers.Write(ctx, b, source, attrs)
 }
 
 func (a *app) simulateCmd() *cobra.Command {
@@ -32,8 +60,10 @@ func (a *app) simulateCmd() *cobra.Command {
 		Short: "Send drifting traffic through the prediction API, then the observed claims",
 		Long: `Simulate draws new policies from the generator's world, changed by a
 scenario, sends them to POST /v1/predict in batches, and then sends the
-observed claims of those policies to POST /v1/feedback. It is seeded: the
-same flags send the same traffic.
+observed claims of those policies to POST /v1/feedback. It also stores the
+simulated customers' sex, pseudonymised with CLAIMRISK_PSEUDONYM_KEY (the
+development key when unset), in the bucket's customer attributes, where the
+fairness checks find it. It is seeded: the same flags send the same traffic.
 
 Scenarios:
 ` + scenarioHelp(),
@@ -56,6 +86,9 @@ Scenarios:
 			}
 			client := predictapi.NewClient(url, token)
 			ctx := cmd.Context()
+			if err := a.storeAttributes(ctx, fmt.Sprintf("simulate-%d", seed), draws); err != nil {
+				return err
+			}
 			type sent struct {
 				request string
 				draw    synth.Draw

@@ -23,6 +23,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/registry"
@@ -63,7 +64,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	c := &driftcheck.Checker{Bucket: b, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
 		MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare,
 		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
-	}}
+	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"}}
 	f.mu.Lock()
 	f.checker, f.window, f.bucket, f.log = c, cfg.Window, b, log
 	f.mu.Unlock()
@@ -115,6 +116,9 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "drift: %v", err)
 	}
 	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "reasons", rep.Reasons)
+	if rep.FairnessAlert {
+		log.Warn("fairness alert", "report", rep.ID, "reasons", rep.FairnessReasons)
+	}
 	if !rep.DriftDetected {
 		return nil, nil
 	}

@@ -54,7 +54,7 @@ func newEnv(t *testing.T) *env {
 func (e *env) simulate(scenario string, policies int) {
 	e.t.Helper()
 	e.seed++
-	testenv.CLI(e.t, nil, "simulate", "--scenario", scenario, "--url", e.sys.URL("predict"),
+	testenv.CLI(e.t, nil, "simulate", "--scenario", scenario, "--url", e.sys.URL("predict"), "--bucket", e.bucket,
 		"--policies", fmt.Sprint(policies), "--seed", fmt.Sprint(e.seed))
 }
 
@@ -162,13 +162,16 @@ func TestScenarios(t *testing.T) {
 		want     []string // exactly the drifted feature columns
 		quality  *bool    // whether the quality checks fire (nil: either)
 		detected *bool    // whether drift counts as detected (nil: either)
+		fairness bool     // whether the fairness monitor raises an alert
 	}{
-		{"none", nil, &no, &no},
-		{"aging-portfolio", []string{"age", "years_licensed"}, nil, nil},
-		{"new-territory", []string{"home_area"}, nil, nil},
-		{"unit-bug", []string{"annual_mileage"}, nil, nil},
+		{"none", nil, &no, &no, false},
+		{"aging-portfolio", []string{"age", "years_licensed"}, nil, nil, false},
+		{"new-territory", []string{"home_area"}, nil, nil, false},
+		{"unit-bug", []string{"annual_mileage"}, nil, nil, false},
 		// Concept drift: no input column moves; the outcomes show it.
-		{"accident-spike", nil, &yes, &yes},
+		{"accident-spike", nil, &yes, &yes, false},
+		// Bias through a proxy: the vehicle carries the sex the model never sees.
+		{"gender-proxy", []string{"vehicle_type"}, nil, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
@@ -192,6 +195,11 @@ func TestScenarios(t *testing.T) {
 			}
 			if rep.Quality == nil || rep.Quality.LabelledRows != 2500 {
 				t.Errorf("quality = %+v; want all 2,500 predictions labelled by the feedback", rep.Quality)
+			}
+			if rep.Fairness == nil || rep.Fairness.Unknown != 0 || rep.FairnessAlert != tt.fairness {
+				t.Errorf("fairness = %+v, alert %v; want every customer joined and alert %v", rep.Fairness, rep.FairnessAlert, tt.fairness)
+			} else {
+				t.Logf("%s: disparate impact %.3f", tt.scenario, rep.Fairness.DisparateImpact)
 			}
 			if !agree {
 				testenv.Require(t, "no Python environment for the Evidently agreement check: run make venv")

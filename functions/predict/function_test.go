@@ -397,3 +397,43 @@ func TestBucketOutageLosesNothing(t *testing.T) {
 		t.Fatalf("logged %d rows for %d answered predictions", len(rows), answered)
 	}
 }
+
+func TestExplainAndCard(t *testing.T) {
+	fn, _, _ := served(t)
+	body, _ := json.Marshal(predictapi.PredictRequest{Records: records(3)})
+	resp, err := http.Post(fn.URL+"/v1/explain", "application/json", bytes.NewReader(body))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("explain: %v %v", resp, err)
+	}
+	var ex predictapi.ExplainResponse
+	json.NewDecoder(resp.Body).Decode(&ex)
+	resp.Body.Close()
+	pred, _ := predictapi.NewClient(fn.URL, "").Predict(context.Background(), records(3))
+	if len(ex.Explanations) != 3 || !strings.Contains(ex.Reference, "average policy of the training data") {
+		t.Fatalf("explain = %+v", ex)
+	}
+	for i, e := range ex.Explanations {
+		sum := e.ReferenceLogit
+		for _, c := range e.Contributions {
+			sum += c.Contribution
+		}
+		if diff := sum - e.Logit; diff > 1e-9 || diff < -1e-9 || e.Probability != pred.Predictions[i].ClaimProbability {
+			t.Errorf("record %d: contributions add to %v, logit %v; probability %v vs predict's %v", i, sum, e.Logit, e.Probability, pred.Predictions[i].ClaimProbability)
+		}
+	}
+	for accept, want := range map[string]string{"": "# Factsheet: claim-risk v1", "text/html": "<title>Factsheet: claim-risk v1</title>"} {
+		req, _ := http.NewRequest(http.MethodGet, fn.URL+"/v1/model/card", nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("card: %v %v", resp, err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(data), want) {
+			t.Errorf("card with Accept %q lacks %q", accept, want)
+		}
+	}
+}

@@ -8,12 +8,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
 	"github.com/claimrisk/claimrisk/shared/predlog"
@@ -25,6 +27,8 @@ func (f *Function) routes() http.Handler {
 	mux.HandleFunc("POST /v1/predict", f.predict)
 	mux.HandleFunc("POST /v1/feedback", f.postFeedback)
 	mux.HandleFunc("GET /v1/model", f.modelInfo)
+	mux.HandleFunc("GET /v1/model/card", f.card)
+	mux.HandleFunc("POST /v1/explain", f.explain)
 	mux.HandleFunc("POST /v1/events", f.event)
 	mux.HandleFunc("POST /v1/admin/flush", f.flush)
 	mux.HandleFunc("GET /openapi.json", f.openapi)
@@ -64,7 +68,7 @@ func (f *Function) observe(next http.Handler) http.Handler {
 // methods are the routes' allowed methods, for 405 answers.
 var methods = map[string]string{
 	"/v1/predict": "POST", "/v1/feedback": "POST", "/v1/events": "POST", "/v1/admin/flush": "POST",
-	"/v1/model": "GET", "/openapi.json": "GET", "/docs": "GET", "/metrics": "GET",
+	"/v1/model": "GET", "/v1/model/card": "GET", "/v1/explain": "POST", "/openapi.json": "GET", "/docs": "GET", "/metrics": "GET",
 }
 
 func route(r *http.Request) string {
@@ -211,6 +215,54 @@ func (f *Function) modelInfo(w http.ResponseWriter, _ *http.Request) {
 		info.Registry = *s
 	}
 	writeJSON(w, http.StatusOK, info)
+}
+
+// explain decomposes each record's prediction exactly; explanations are
+// for review and are not part of the monitored traffic.
+func (f *Function) explain(w http.ResponseWriter, r *http.Request) {
+	body, ok := f.readJSON(w, r)
+	if !ok {
+		return
+	}
+	records, err := predictapi.DecodePredict(body, predictapi.Limits{MaxRecords: f.cfg.MaxRecords})
+	if err != nil {
+		writeAPIError(w, err)
+		return
+	}
+	cur := f.current.Load()
+	if cur == nil {
+		writeError(w, http.StatusServiceUnavailable, "no champion loaded yet; train and register a model first")
+		return
+	}
+	resp := predictapi.ExplainResponse{
+		RequestID: "req-" + randomID(8),
+		Model:     predictapi.ModelRef{Name: model.Name, Version: cur.version.Version},
+		Reference: "the average policy of the training data: every feature at its training mean; its logit is the intercept",
+	}
+	for _, rec := range records {
+		resp.Explanations = append(resp.Explanations, governance.Explain(cur.model, rec))
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// card serves the champion's factsheet.
+func (f *Function) card(w http.ResponseWriter, r *http.Request) {
+	cur := f.current.Load()
+	if cur == nil {
+		writeError(w, http.StatusServiceUnavailable, "no champion loaded yet")
+		return
+	}
+	format, ct := "md", "text/markdown; charset=utf-8"
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		format, ct = "html", "text/html; charset=utf-8"
+	}
+	data, err := f.reg.Factsheet(r.Context(), cur.version.Version, format)
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the factsheet of the champion cannot be read: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	_, _ = w.Write(data)
 }
 
 // event takes a "model promoted" CloudEvent and looks at the registry now.

@@ -21,6 +21,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -58,7 +59,10 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	reg := registry.Open(b, model.Name)
 	gate := &promotion.Gate{
 		Registry: reg, Runs: runs, Actor: "functions/register", Log: log,
-		Policy: promotion.Policy{Margin: cfg.Margin, LogLossMargin: cfg.LogLossMargin, GiniTolerance: cfg.GiniTolerance, MinAUC: cfg.MinAUC, MinGini: cfg.MinGini, MaxCalibrationError: cfg.MaxCalibrationError},
+		Policy: promotion.Policy{Margin: cfg.Margin, LogLossMargin: cfg.LogLossMargin, GiniTolerance: cfg.GiniTolerance,
+			MinAUC: cfg.MinAUC, MinGini: cfg.MinGini, MaxCalibrationError: cfg.MaxCalibrationError,
+			Slices:   governance.SliceCheck{MinRows: cfg.MinSliceRows, MinGini: cfg.MinSliceGini, LargeRows: cfg.LargeSliceRows},
+			Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"}},
 	}
 	if cfg.MLflowURI != "" {
 		c, err := mlflow.New(cfg.MLflowURI, mlflow.WithBasicAuth(cfg.MLflowUser, cfg.MLflowPassword))

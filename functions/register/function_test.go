@@ -146,6 +146,14 @@ func TestMLflowMirrorFollowsAndHeals(t *testing.T) {
 	if tags["claimrisk.version"] != "1" || tags["claimrisk.decision"] != "promoted" || tags["data_fingerprint"] == "" {
 		t.Errorf("MLflow version tags = %v", tags)
 	}
+	// The factsheet is attached to the version: an artifact of its run, named by a tag.
+	if !strings.HasSuffix(tags["claimrisk.factsheet"], "factsheets/claim-risk-v1.md") || tags["claimrisk.factsheet_sha256"] == "" {
+		t.Errorf("MLflow version has no factsheet tag: %v", tags)
+	}
+	files, err := c.ListArtifacts(ctx, versions[0].RunID, "factsheets")
+	if err != nil || len(files) != 2 {
+		t.Errorf("factsheet artifacts of run %s: %+v, %v", versions[0].RunID, files, err)
+	}
 	champ, err := c.GetByAlias(ctx, "claim-risk", "champion")
 	if err != nil || champ.Version != versions[0].Version {
 		t.Fatalf("MLflow champion = %+v, %v", champ, err)

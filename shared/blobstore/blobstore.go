@@ -228,11 +228,33 @@ func (b *Bucket) available() error {
 	return nil
 }
 
+// listAttempts bounds retries of a listing that raced a writer: the file
+// driver fails a listing when a file it saw vanishes before it reads its
+// details (a write's temporary file renamed into place meanwhile).
+const listAttempts = 5
+
+// retryList runs list again while it fails with NotFound.
+func retryList[T any](list func() (T, error)) (T, error) {
+	var out T
+	var err error
+	for range listAttempts {
+		out, err = list()
+		if gcerrors.Code(err) != gcerrors.NotFound {
+			return out, err
+		}
+	}
+	return out, err
+}
+
 // Keys lists the keys under prefix in lexical order.
 func (b *Bucket) Keys(ctx context.Context, prefix string) ([]string, error) {
 	if err := b.available(); err != nil {
 		return nil, err
 	}
+	return retryList(func() ([]string, error) { return b.keys(ctx, prefix) })
+}
+
+func (b *Bucket) keys(ctx context.Context, prefix string) ([]string, error) {
 	var keys []string
 	it := b.List(&blob.ListOptions{Prefix: prefix})
 	for {
@@ -256,6 +278,10 @@ func (b *Bucket) Dirs(ctx context.Context, prefix string) ([]string, error) {
 	if err := b.available(); err != nil {
 		return nil, err
 	}
+	return retryList(func() ([]string, error) { return b.dirs(ctx, prefix) })
+}
+
+func (b *Bucket) dirs(ctx context.Context, prefix string) ([]string, error) {
 	var dirs []string
 	it := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	for {

@@ -92,6 +92,11 @@ type Register struct {
 	MinAUC              float64 `envconfig:"CLAIMRISK_MIN_AUC" default:"0.6" desc:"floor on a challenger's out-of-time AUC"`
 	MinGini             float64 `envconfig:"CLAIMRISK_MIN_GINI" default:"0.2" desc:"floor on a challenger's out-of-time Gini"`
 	MaxCalibrationError float64 `envconfig:"CLAIMRISK_MAX_CALIBRATION_ERROR" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
+	MinSliceGini        float64 `envconfig:"CLAIMRISK_MIN_SLICE_GINI" default:"0.1" desc:"floor on the Gini of every slice (age band, area accident level, vehicle usage) with at least CLAIMRISK_MIN_SLICE_ROWS policies"`
+	MinSliceRows        int     `envconfig:"CLAIMRISK_MIN_SLICE_ROWS" default:"500" desc:"size from which a slice's Gini must clear the floor"`
+	LargeSliceRows      int     `envconfig:"CLAIMRISK_LARGE_SLICE_ROWS" default:"1000" desc:"size from which a slice must rank at least as well as the legacy formula"`
+	FairnessLower       float64 `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest allowed disparate impact (mean prediction of women over men)"`
+	FairnessUpper       float64 `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest allowed disparate impact"`
 }
 
 // Predict configures functions/predict: the prediction API.
@@ -114,4 +119,6 @@ type Drift struct {
 	MinLabels         int           `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks"`
 	MaxAUCDrop        float64       `envconfig:"CLAIMRISK_DRIFT_MAX_AUC_DROP" default:"0.05" desc:"largest allowed fall of AUC below the champion's validation AUC"`
 	MaxCalibrationGap float64       `envconfig:"CLAIMRISK_DRIFT_MAX_CALIBRATION_GAP" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
+	FairnessLower     float64       `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest disparate impact (mean prediction of women over men) before a fairness alert"`
+	FairnessUpper     float64       `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest disparate impact before a fairness alert"`
 }

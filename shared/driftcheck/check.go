@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/customers"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/predlog"
@@ -104,6 +106,13 @@ type Report struct {
 	Quality         *Quality        `json:"quality"`
 	LabelledKey     string          `json:"labelled_key,omitempty"`
 	Thresholds      Thresholds      `json:"thresholds"`
+	// Fairness compares the groups of the protected attribute, joined to
+	// the log through the pseudonymised customer key; FairnessLabelled adds
+	// calibration and error rates on the labelled rows.
+	Fairness         *governance.Fairness `json:"fairness"`
+	FairnessLabelled *governance.Fairness `json:"fairness_labelled,omitempty"`
+	FairnessAlert    bool                 `json:"fairness_alert"`
+	FairnessReasons  []string             `json:"fairness_reasons"`
 }
 
 // Key is the bucket key of a report's object.
@@ -117,6 +126,7 @@ type Checker struct {
 	Bucket     *blobstore.Bucket
 	Registry   *registry.Registry
 	Thresholds Thresholds
+	Fairness   governance.Policy
 }
 
 // ErrNoChampion means there is nothing to check yet.
@@ -168,7 +178,7 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	rep := Report{
 		Format: Format, ID: IDFor(end), Model: c.Registry.Name(), ChampionVersion: champ.Version, DatasetID: champ.Lineage.DatasetID,
 		ReferenceKey: champ.Lineage.Validation, ReferenceRows: len(ref), WindowFrom: from.UTC(), WindowTo: end.UTC(),
-		Rows: len(cur), Thresholds: c.Thresholds, Reasons: []string{}, DriftedColumns: []Column{},
+		Rows: len(cur), Thresholds: c.Thresholds, Reasons: []string{}, DriftedColumns: []Column{}, FairnessReasons: []string{},
 	}
 	rep.Enough = len(cur) >= c.Thresholds.MinRows
 	if !rep.Enough {
@@ -185,6 +195,9 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	labelled := Join(cur, fb)
 	rep.quality(labelled, champ.Metrics.AUC)
 	rep.decide()
+	if err := c.fairness(ctx, &rep, cur, labelled); err != nil {
+		return Report{}, err
+	}
 	return rep, c.save(ctx, &rep, labelled)
 }
 
@@ -247,6 +260,34 @@ func (rep *Report) quality(labelled []predlog.ReferenceRow, referenceAUC float64
 	}
 	q.CalibrationGap = q.ObservedRate - q.MeanPredicted
 	rep.Quality = q
+}
+
+// fairness joins the protected attribute to the window's predictions and
+// compares the groups.
+func (c *Checker) fairness(ctx context.Context, rep *Report, cur []predlog.Row, labelled []predlog.ReferenceRow) error {
+	attrs, err := customers.Load(ctx, c.Bucket)
+	if err != nil {
+		return err
+	}
+	rows := make([]governance.Row, len(cur))
+	for i, r := range cur {
+		rows[i] = governance.Row{Group: attrs[r.CustomerID], Probability: r.Probability}
+	}
+	f := c.Fairness.Measure("sex", rows, false)
+	rep.Fairness = &f
+	if f.Flagged {
+		rep.FairnessAlert = true
+		rep.FairnessReasons = append(rep.FairnessReasons, f.Reason())
+	}
+	if len(labelled) >= c.Thresholds.MinLabels {
+		lrows := make([]governance.Row, len(labelled))
+		for i, r := range labelled {
+			lrows[i] = governance.Row{Group: attrs[r.CustomerID], Probability: r.Probability, Claim: float64(r.Claim)}
+		}
+		fl := c.Fairness.Measure("sex", lrows, true)
+		rep.FairnessLabelled = &fl
+	}
+	return nil
 }
 
 // decide sets the verdict and its reasons.

@@ -2,9 +2,18 @@ package driftcheck
 
 import (
 	"fmt"
+
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"strings"
 	"time"
 )
+
+func opt(p *float64) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.4f", *p)
+}
 
 // Markdown is the report as a page a person reads.
 func (r Report) Markdown() string {
@@ -19,6 +28,12 @@ func (r Report) Markdown() string {
 	fmt.Fprintf(&b, "%s\n\n", verdict)
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(&b, "- %s\n", reason)
+	}
+	if r.FairnessAlert {
+		b.WriteString("\n**Fairness alert.**\n\n")
+		for _, reason := range r.FairnessReasons {
+			fmt.Fprintf(&b, "- %s\n", reason)
+		}
 	}
 	if !r.Enough {
 		return b.String()
@@ -36,6 +51,30 @@ func (r Report) Markdown() string {
 		p.Test, p.Score, p.Threshold, p.ReferenceMean, p.CurrentMean)
 	fmt.Fprintf(&b, "\nDataset drift: %d of %d columns drifted (share %.2f, threshold %.2f).\n",
 		r.DatasetDrift.Drifted, r.DatasetDrift.Columns, r.DatasetDrift.Share, r.DatasetDrift.Threshold)
+	if f := r.Fairness; f != nil {
+		b.WriteString("\n## Fairness\n\n")
+		if f.DisparateImpact == 0 {
+			fmt.Fprintf(&b, "No comparison: %s (%d predictions without a known %s).\n", f.Note, f.Unknown, f.Attribute)
+		} else {
+			flag := ""
+			if f.Flagged {
+				flag = " **Flagged.**"
+			}
+			fmt.Fprintf(&b, "Disparate impact (mean predicted probability of %s over %s, by %s): %.3f, allowed [%.2f, %.2f].%s\n\n",
+				f.Protected, f.Reference, f.Attribute, f.DisparateImpact, f.Lower, f.Upper, flag)
+			b.WriteString("| group | predictions | mean predicted | observed | false positive rate | true positive rate |\n|---|---|---|---|---|---|\n")
+			labelled := map[string]governance.Group{}
+			if r.FairnessLabelled != nil {
+				for _, g := range r.FairnessLabelled.Groups {
+					labelled[g.Group] = g
+				}
+			}
+			for _, g := range f.Groups {
+				l := labelled[g.Group]
+				fmt.Fprintf(&b, "| %s | %d | %.4f | %s | %s | %s |\n", g.Group, g.N, g.MeanPredicted, opt(l.ObservedRate), opt(l.FalsePositiveRate), opt(l.TruePositiveRate))
+			}
+		}
+	}
 	b.WriteString("\n## Model quality\n\n")
 	q := r.Quality
 	if q == nil {

@@ -18,6 +18,9 @@ type Example struct {
 	Start    time.Time
 	Claim    bool
 	Accident Accident
+	// Sex is the customer's protected attribute ("" when unknown): kept for
+	// fairness figures, never a model feature.
+	Sex string
 }
 
 // ErrNoAccidentData marks a policy whose area and start month the accident
@@ -45,7 +48,7 @@ func Examples(d *dataset.Dataset) ([]Example, error) {
 			return nil, fmt.Errorf("%w: %s: area %d before %s (the accident table ends %s)", ErrNoAccidentData,
 				p.PolicyID, rec.HomeArea, start.Format("2006-01"), idx.LastMonth().Format("2006-01"))
 		}
-		out[i] = Example{Record: rec, Start: start, Claim: claimed[p.PolicyID], Accident: acc}
+		out[i] = Example{Record: rec, Start: start, Claim: claimed[p.PolicyID], Accident: acc, Sex: customers[p.CustomerID].Sex}
 	}
 	return out, nil
 }
@@ -60,10 +63,12 @@ const (
 // Sets lists the feature sets in the order they are trained.
 var Sets = []string{SetLegacy, SetBase, SetAccident}
 
-// raw feature definitions: name and value of a record with its accident figures.
+// raw feature definitions: name, the request field it derives from, and
+// its value for a record with its accident figures.
 type raw struct {
-	name string
-	f    func(r schema.PolicyRecord, a Accident) float64
+	name  string
+	field string
+	f     func(r schema.PolicyRecord, a Accident) float64
 }
 
 func indicator(b bool) float64 {
@@ -74,30 +79,30 @@ func indicator(b bool) float64 {
 }
 
 var baseFeatures = []raw{
-	{"age", func(r schema.PolicyRecord, _ Accident) float64 { return r.Age }},
-	{"age_under_25", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Age < 25) }},
-	{"age_over_70", func(r schema.PolicyRecord, _ Accident) float64 { return math.Max(0, r.Age-70) / 10 }},
-	{"novice", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.YearsLicensed < 3) }},
-	{"log_mileage", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(math.Max(r.AnnualMileage, 100)) }},
-	{"vehicle_age", func(r schema.PolicyRecord, _ Accident) float64 { return float64(r.VehicleAge) }},
-	{"vehicle_suv", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "suv") }},
-	{"vehicle_pickup", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "pickup") }},
-	{"vehicle_van", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "van") }},
-	{"vehicle_sports", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "sports") }},
-	{"usage_commute", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Usage == "commute") }},
-	{"usage_business", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Usage == "business") }},
-	{"coverage_standard", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Coverage == "standard") }},
-	{"coverage_comprehensive", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Coverage == "comprehensive") }},
-	{"log_deductible", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(float64(r.Deductible)) }},
+	{"age", "age", func(r schema.PolicyRecord, _ Accident) float64 { return r.Age }},
+	{"age_under_25", "age", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Age < 25) }},
+	{"age_over_70", "age", func(r schema.PolicyRecord, _ Accident) float64 { return math.Max(0, r.Age-70) / 10 }},
+	{"novice", "years_licensed", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.YearsLicensed < 3) }},
+	{"log_mileage", "annual_mileage", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(math.Max(r.AnnualMileage, 100)) }},
+	{"vehicle_age", "vehicle_age", func(r schema.PolicyRecord, _ Accident) float64 { return float64(r.VehicleAge) }},
+	{"vehicle_suv", "vehicle_type", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "suv") }},
+	{"vehicle_pickup", "vehicle_type", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "pickup") }},
+	{"vehicle_van", "vehicle_type", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "van") }},
+	{"vehicle_sports", "vehicle_type", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.VehicleType == "sports") }},
+	{"usage_commute", "usage", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Usage == "commute") }},
+	{"usage_business", "usage", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Usage == "business") }},
+	{"coverage_standard", "coverage", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Coverage == "standard") }},
+	{"coverage_comprehensive", "coverage", func(r schema.PolicyRecord, _ Accident) float64 { return indicator(r.Coverage == "comprehensive") }},
+	{"log_deductible", "deductible", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(float64(r.Deductible)) }},
 }
 
 var accidentFeatures = []raw{
-	{"log_crash_rate", func(_ schema.PolicyRecord, a Accident) float64 { return math.Log(math.Max(a.CrashRate, 0.1)) }},
-	{"injury_share", func(_ schema.PolicyRecord, a Accident) float64 { return a.InjuryShare }},
+	{"log_crash_rate", "home_area", func(_ schema.PolicyRecord, a Accident) float64 { return math.Log(math.Max(a.CrashRate, 0.1)) }},
+	{"injury_share", "home_area", func(_ schema.PolicyRecord, a Accident) float64 { return a.InjuryShare }},
 }
 
 var legacyFeatures = []raw{
-	{"log_legacy_factor", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(legacy.Factor(r)) }},
+	{"log_legacy_factor", "legacy_risk_factor", func(r schema.PolicyRecord, _ Accident) float64 { return math.Log(legacy.Factor(r)) }},
 }
 
 func definitions(set string) ([]raw, error) {

@@ -101,6 +101,11 @@ func (s Spec) Design() (*Design, error) {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// Field is the request field feature i derives from ("home_area" for the
+// accident figures joined by district, "legacy_risk_factor" for the legacy
+// formula of age, experience, use and mileage).
+func (d *Design) Field(i int) string { return d.defs[i].field }
+
 // Width is the number of features (without the intercept).
 func (d *Design) Width() int { return len(d.defs) }
 

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"sync"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 )
@@ -101,14 +104,6 @@ func (pr *Problem) SetOffset(off []float64) error {
 // Dim is the number of parameters: the intercept and p coefficients.
 func (pr *Problem) Dim() int { return pr.p + 1 }
 
-// softplus is log(1 + e^z) without overflow.
-func softplus(z float64) float64 {
-	if z > 0 {
-		return z + math.Log1p(math.Exp(-z))
-	}
-	return math.Log1p(math.Exp(z))
-}
-
 // Sigmoid is the logistic function.
 func Sigmoid(z float64) float64 {
 	if z >= 0 {
@@ -118,15 +113,52 @@ func Sigmoid(z float64) float64 {
 	return e / (1 + e)
 }
 
+// logistic returns softplus(z) = log(1 + e^z), without overflow, and
+// Sigmoid(z) from one exponential, e^-|z|.
+func logistic(z float64) (sp, mu float64) {
+	e := math.Exp(-math.Abs(z))
+	sp = math.Log1p(e)
+	if z > 0 {
+		sp = z + sp
+	}
+	if z >= 0 {
+		mu = 1 / (1 + e)
+	} else {
+		mu = e / (1 + e)
+	}
+	return sp, mu
+}
+
+// block is how many rows Eval handles at a time: enough for long dot
+// products, few enough that the transposed block (Dim() by block values)
+// stays in the CPU's cache.
+const block = 256
+
+// part is one worker's share of the sums.
+type part struct {
+	f float64
+	g []float64
+	h []float64 // upper triangle, row-major d by d
+}
+
+// scratch is a worker's buffers, reused for every block.
+type scratch struct {
+	xt []float64 // the block transposed: d rows of up to block values
+	z  []float64 // linear predictors
+	r  []float64 // residuals mu - y
+	sw []float64 // square roots of the weights mu (1 - mu)
+}
+
 // Eval returns the objective at beta (intercept first). When grad is not
 // nil it receives the gradient; when hess is not nil, the Hessian.
+//
+// The rows are split between the workers and taken a block at a time: the
+// block is transposed so that the gradient is one dot product per column
+// and the Hessian one symmetric rank-k update (BLAS Dsyrk) of the block
+// scaled by the square roots of the weights. The objective is summed row
+// by row, in order.
 func (pr *Problem) Eval(beta, grad []float64, hess *mat.SymDense) float64 {
 	d := pr.Dim()
-	type part struct {
-		f float64
-		g []float64
-		h []float64 // upper triangle, row-major d by d
-	}
 	parts := make([]part, pr.workers)
 	chunk := (pr.n + pr.workers - 1) / pr.workers
 	var wg sync.WaitGroup
@@ -145,38 +177,9 @@ func (pr *Problem) Eval(beta, grad []float64, hess *mat.SymDense) float64 {
 			if hess != nil {
 				pt.h = make([]float64, d*d)
 			}
-			xi := make([]float64, d)
-			xi[0] = 1
-			for i := lo; i < hi; i++ {
-				copy(xi[1:], pr.x[i*pr.p:(i+1)*pr.p])
-				z := 0.0
-				if pr.off != nil {
-					z = pr.off[i]
-				}
-				for j, v := range xi {
-					z += v * beta[j]
-				}
-				pt.f += softplus(z) - pr.y[i]*z
-				if pt.g == nil && pt.h == nil {
-					continue
-				}
-				mu := Sigmoid(z)
-				if pt.g != nil {
-					r := mu - pr.y[i]
-					for j, v := range xi {
-						pt.g[j] += r * v
-					}
-				}
-				if pt.h != nil {
-					wgt := mu * (1 - mu)
-					for j := range d {
-						wj := wgt * xi[j]
-						row := pt.h[j*d:]
-						for k := j; k < d; k++ {
-							row[k] += wj * xi[k]
-						}
-					}
-				}
+			s := scratch{xt: make([]float64, d*block), z: make([]float64, block), r: make([]float64, block), sw: make([]float64, block)}
+			for b := lo; b < hi; b += block {
+				pr.addBlock(&pt, &s, beta, b, min(b+block, hi))
 			}
 			parts[w] = pt
 		}()
@@ -219,6 +222,51 @@ func (pr *Problem) Eval(beta, grad []float64, hess *mat.SymDense) float64 {
 	return f
 }
 
+// addBlock adds rows [lo, hi) to the worker's sums.
+func (pr *Problem) addBlock(pt *part, s *scratch, beta []float64, lo, hi int) {
+	m, p, d := hi-lo, pr.p, pr.p+1
+	// xt[j*m+i] is column j of row lo+i, the intercept's 1 being column 0.
+	xt := s.xt[:d*m]
+	for i := range m {
+		xt[i] = 1
+	}
+	x := pr.x[lo*p : hi*p]
+	for j := range p {
+		col := xt[(j+1)*m : (j+2)*m]
+		for i := range col {
+			col[i] = x[i*p+j]
+		}
+	}
+	z := s.z[:m]
+	if pr.off != nil {
+		copy(z, pr.off[lo:hi])
+	} else {
+		clear(z)
+	}
+	for j := range d {
+		floats.AddScaled(z, beta[j], xt[j*m:(j+1)*m])
+	}
+	r, sw, y := s.r[:m], s.sw[:m], pr.y[lo:hi]
+	for i, zi := range z {
+		sp, mu := logistic(zi)
+		pt.f += sp - y[i]*zi
+		r[i] = mu - y[i]
+		sw[i] = math.Sqrt(mu * (1 - mu))
+	}
+	if pt.g != nil {
+		for j := range d {
+			pt.g[j] += floats.Dot(xt[j*m:(j+1)*m], r)
+		}
+	}
+	if pt.h != nil {
+		for j := range d {
+			floats.Mul(xt[j*m:(j+1)*m], sw)
+		}
+		a := blas64.General{Rows: d, Cols: m, Stride: m, Data: xt}
+		blas64.Syrk(blas.NoTrans, 1, a, 1, blas64.Symmetric{Uplo: blas.Upper, N: d, Stride: d, Data: pt.h})
+	}
+}
+
 // FitLogistic fits the penalised logistic regression by Newton's method.
 func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	pr, err := NewProblem(x, y, p, opt.L2, opt.Workers)
@@ -234,22 +282,22 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	// calls; one pass over the data computes all three, kept for the next call.
 	var (
 		lastX []float64
-		f     float64
+		fSum  float64 // the objective, a sum over the rows
+		f     float64 // and its mean, which gonum minimises
 		g     = make([]float64, d)
 		h     = mat.NewSymDense(d, nil)
-		evals int
 	)
 	eval := func(b []float64) {
 		if lastX != nil && slices.Equal(lastX, b) {
 			return
 		}
-		f = pr.Eval(b, g, h) / n
+		fSum = pr.Eval(b, g, h)
+		f = fSum / n
 		for j := range g {
 			g[j] /= n
 		}
 		h.ScaleSym(1/n, h)
 		lastX = append(lastX[:0], b...)
-		evals++
 	}
 	problem := optimize.Problem{
 		Func: func(b []float64) float64 { eval(b); return f },
@@ -263,7 +311,17 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	settings := &optimize.Settings{
 		GradientThreshold: 1e-10,
 		MajorIterations:   maxIter,
-		Converger:         &optimize.FunctionConverge{Absolute: 1e-15, Relative: 1e-15, Iterations: 3},
+		// Stop once the next Newton step would lower the mean objective by
+		// less than its rounding error can show: the line search would then
+		// fail, after dozens of passes over the data. The step is still
+		// taken, below, without a line search.
+		Converger: converger(func(loc *optimize.Location) optimize.Status {
+			eval(loc.X)
+			if dec, ok := newtonStep(nil, g, h); ok && dec <= decrementTolerance*math.Max(1, math.Abs(f)) {
+				return optimize.FunctionConvergence
+			}
+			return optimize.NotTerminated
+		}),
 	}
 	init := make([]float64, d)
 	init[0] = logit(mean(y))
@@ -271,11 +329,18 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("glm: fit: %w", err)
 	}
-	grad := make([]float64, d)
-	obj := pr.Eval(res.X, grad, nil)
-	gn := 0.0
-	for _, v := range grad {
-		gn = math.Max(gn, math.Abs(v)/n)
+	// The last Newton step, near the optimum, where it needs no line search.
+	// It is kept only if it lowers the gradient.
+	beta := res.X
+	eval(beta)
+	obj, gn := fSum, infNorm(g)
+	step := make([]float64, d)
+	if _, ok := newtonStep(step, g, h); ok {
+		floats.Add(step, beta)
+		grad := make([]float64, d)
+		if o := pr.Eval(step, grad, nil); infNorm(grad)/n < gn {
+			beta, obj, gn = step, o, infNorm(grad)/n
+		}
 	}
 	// Newton's line search reports failure once the objective stops
 	// changing in floating point; the gradient says whether that is the optimum.
@@ -283,13 +348,48 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 		return nil, fmt.Errorf("glm: fit did not converge: %v after %d iterations, mean gradient %.3g", res.Status, res.Stats.MajorIterations, gn)
 	}
 	return &Fit{
-		Intercept:  res.X[0],
-		Coef:       slices.Clone(res.X[1:]),
+		Intercept:  beta[0],
+		Coef:       slices.Clone(beta[1:]),
 		Iterations: res.Stats.MajorIterations,
 		Objective:  obj,
 		GradNorm:   gn,
 	}, nil
 }
+
+// decrementTolerance is the relative change of the mean objective below
+// which a Newton step is no longer line-searched: about the rounding error
+// of a sum over millions of rows.
+const decrementTolerance = 1e-12
+
+// newtonStep solves h step = -g and returns half the squared Newton
+// decrement, g' h^-1 g / 2: how much the step lowers a quadratic objective.
+// A nil step is not stored. ok is false when h is not positive definite.
+func newtonStep(step, g []float64, h *mat.SymDense) (dec float64, ok bool) {
+	var chol mat.Cholesky
+	if !chol.Factorize(h) {
+		return 0, false
+	}
+	var s mat.VecDense
+	gv := mat.NewVecDense(len(g), g)
+	if err := chol.SolveVecTo(&s, gv); err != nil {
+		return 0, false
+	}
+	if step != nil {
+		for j := range step {
+			step[j] = -s.AtVec(j)
+		}
+	}
+	return mat.Dot(gv, &s) / 2, true
+}
+
+func infNorm(v []float64) float64 { return floats.Norm(v, math.Inf(1)) }
+
+// converger adapts a function to optimize.Converger.
+type converger func(*optimize.Location) optimize.Status
+
+func (converger) Init(int) {}
+
+func (c converger) Converged(loc *optimize.Location) optimize.Status { return c(loc) }
 
 func mean(v []float64) float64 {
 	s := 0.0

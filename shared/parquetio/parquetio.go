@@ -49,6 +49,15 @@ func (w *Writer[T]) Write(rows []T) error {
 	return nil
 }
 
+// Flush ends the current row group, so that the rows written so far no
+// longer take memory.
+func (w *Writer[T]) Flush() error {
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("parquetio: flush: %w", err)
+	}
+	return nil
+}
+
 // Close writes the footer.
 func (w *Writer[T]) Close() error {
 	if err := w.w.Close(); err != nil {

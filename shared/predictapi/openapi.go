@@ -95,6 +95,18 @@ func Document(maxRecords int, bearer bool) map[string]any {
 				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("PredictRequest")}}},
 				"responses":   withOK(jsonBody("PredictResponse", "One prediction per record, in order."), 400, 401, 413, 415, 422, 503),
 			}},
+			"/v1/explain": obj{"post": obj{
+				"summary":     "Why each policy got its probability: exact contributions of the GLM's features",
+				"operationId": "explain",
+				"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": ref("PredictRequest")}}},
+				"responses":   withOK(jsonBody("ExplainResponse", "One explanation per record, in order."), 400, 401, 413, 415, 422, 503),
+			}},
+			"/v1/model/card": obj{"get": obj{
+				"summary":     "The champion's factsheet (Markdown, or HTML when asked for text/html)",
+				"operationId": "card",
+				"responses": withOK(obj{"description": "The factsheet.", "content": obj{
+					"text/markdown": obj{"schema": obj{"type": "string"}}, "text/html": obj{"schema": obj{"type": "string"}}}}, 401, 503),
+			}},
 			"/v1/model": obj{"get": obj{
 				"summary":     "The model that answers",
 				"operationId": "model",
@@ -151,6 +163,31 @@ func Document(maxRecords int, bearer bool) map[string]any {
 					"loaded_at": obj{"type": "string", "format": "date-time"},
 					"registry": obj{"type": "object", "properties": obj{
 						"reachable": obj{"type": "boolean"}, "checked_at": obj{"type": "string", "format": "date-time"}, "error": obj{"type": "string"},
+					}},
+				},
+			},
+			"ExplainResponse": obj{
+				"type": "object", "required": []string{"request_id", "model", "reference", "explanations"},
+				"properties": obj{
+					"request_id": obj{"type": "string"},
+					"model":      ref("ModelRef"),
+					"reference":  obj{"type": "string", "description": "What the contributions are measured from."},
+					"explanations": obj{"type": "array", "items": obj{
+						"type": "object", "required": []string{"policy_id", "claim_probability", "logit", "reference_logit", "reference_probability", "contributions", "terms"},
+						"properties": obj{
+							"policy_id":             obj{"type": "string"},
+							"claim_probability":     obj{"type": "number", "minimum": 0, "maximum": 1},
+							"logit":                 obj{"type": "number", "description": "reference_logit plus the sum of the contributions."},
+							"reference_logit":       obj{"type": "number"},
+							"reference_probability": obj{"type": "number", "minimum": 0, "maximum": 1},
+							"contributions": obj{"type": "array", "description": "Per request field, largest first, on the logit scale.", "items": obj{
+								"type": "object", "required": []string{"field", "contribution", "direction"},
+								"properties": obj{"field": obj{"type": "string"}, "contribution": obj{"type": "number"}, "direction": obj{"type": "string", "enum": []string{"up", "down", "none"}}}}},
+							"terms": obj{"type": "array", "description": "Per model feature.", "items": obj{
+								"type": "object", "required": []string{"feature", "field", "value", "reference", "coefficient", "contribution"},
+								"properties": obj{"feature": obj{"type": "string"}, "field": obj{"type": "string"}, "value": obj{"type": "number"},
+									"reference": obj{"type": "number"}, "coefficient": obj{"type": "number"}, "contribution": obj{"type": "number"}}}},
+						},
 					}},
 				},
 			},

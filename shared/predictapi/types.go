@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
@@ -55,6 +56,15 @@ type RegistryStatus struct {
 	Reachable bool      `json:"reachable"`
 	CheckedAt time.Time `json:"checked_at"`
 	Error     string    `json:"error,omitempty"`
+}
+
+// ExplainResponse is the answer of POST /v1/explain: an exact
+// decomposition of each prediction (see governance.Explanation).
+type ExplainResponse struct {
+	RequestID    string                   `json:"request_id"`
+	Model        ModelRef                 `json:"model"`
+	Reference    string                   `json:"reference"`
+	Explanations []governance.Explanation `json:"explanations"`
 }
 
 // Outcome is one observed outcome sent to /v1/feedback.

@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/registry"
@@ -41,11 +43,17 @@ type Policy struct {
 	MinAUC, MinGini float64
 	// MaxCalibrationError bounds |mean predicted - observed claim rate|.
 	MaxCalibrationError float64
+	// Slices are the floors per slice of the portfolio.
+	Slices governance.SliceCheck
+	// Fairness is the disparate-impact rule on the protected attribute.
+	Fairness governance.Policy
 }
 
 // DefaultPolicy is the insurer's gate.
 func DefaultPolicy() Policy {
-	return Policy{Margin: 0.005, LogLossMargin: 0.01, GiniTolerance: 0.03, MinAUC: 0.6, MinGini: 0.2, MaxCalibrationError: 0.02}
+	return Policy{Margin: 0.005, LogLossMargin: 0.01, GiniTolerance: 0.03, MinAUC: 0.6, MinGini: 0.2, MaxCalibrationError: 0.02,
+		Slices:   governance.SliceCheck{MinRows: 500, MinGini: 0.1, LargeRows: 1000},
+		Fairness: governance.DefaultPolicy()}
 }
 
 // ErrInvalidCandidate marks a candidate that cannot be registered or
@@ -102,6 +110,9 @@ func (g *Gate) Judge(ctx context.Context, t events.ModelTrainedData) (events.Dec
 		if err := g.moveAlias(ctx, registry.Challenger, ver.Version, "registered from run "+run.ID); err != nil {
 			return events.Decision{}, err
 		}
+		if err := WriteFactsheets(ctx, g.Registry, g.Runs, ver.Version); err != nil {
+			return events.Decision{}, err
+		}
 		g.changed(ctx)
 	}
 	if d, err := g.Registry.Decision(ctx, ver.Version); err == nil {
@@ -114,6 +125,11 @@ func (g *Gate) Judge(ctx context.Context, t events.ModelTrainedData) (events.Dec
 	}
 	d, _, err = g.Registry.Decide(ctx, d)
 	if err != nil {
+		return events.Decision{}, err
+	}
+	// The factsheets of the challenger and of the champion it may replace
+	// tell the decision.
+	if err := WriteFactsheets(ctx, g.Registry, g.Runs, ver.Version, d.ChampionVersion); err != nil {
 		return events.Decision{}, err
 	}
 	g.changed(ctx)
@@ -199,6 +215,13 @@ func (g *Gate) decide(ctx context.Context, ver registry.Version) (registry.Decis
 			d.Reason = reason
 			return d, nil
 		}
+		if reason, err := g.governance(ctx, ver); err != nil {
+			return registry.Decision{}, err
+		} else if reason != "" {
+			d.ChampionVersion = champ
+			d.Reason = reason
+			return d, nil
+		}
 		if hasChamp {
 			cv, err := g.Registry.Get(ctx, champ)
 			if err != nil {
@@ -250,6 +273,40 @@ func (g *Gate) decide(ctx context.Context, ver registry.Version) (registry.Decis
 		return d, nil
 	}
 	return registry.Decision{}, fmt.Errorf("promotion: v%d: the registry kept changing during the decision", ver.Version)
+}
+
+// governance checks the challenger's slices and fairness on its validation
+// rows, as training measured them, and returns why it fails, or "".
+func (g *Gate) governance(ctx context.Context, ver registry.Version) (string, error) {
+	run, err := g.Runs.Get(ctx, ver.Lineage.RunID)
+	if err != nil {
+		return "", err
+	}
+	m, err := g.Runs.Metrics(ctx, run.ID)
+	if err != nil {
+		return "", err
+	}
+	if m.Fairness != nil {
+		// Training measured with the default bounds; the gate applies its own.
+		f := *m.Fairness
+		f.Lower, f.Upper = g.Policy.Fairness.Lower, g.Policy.Fairness.Upper
+		f.Flagged = f.DisparateImpact != 0 && (f.DisparateImpact < f.Lower || f.DisparateImpact > f.Upper)
+		if f.Flagged {
+			return "fails the fairness check: " + f.Reason(), nil
+		}
+	}
+	// The legacy formula fitted on the same data is the baseline per slice.
+	var baseline []governance.Slice
+	if run.Kind != model.KindLegacy {
+		legacyID := training.RunID(run.Fingerprint, model.KindLegacy, run.L2, run.CodeVersion)
+		if lm, err := g.Runs.Metrics(ctx, legacyID); err == nil {
+			baseline = lm.Slices
+		}
+	}
+	if fails := g.Policy.Slices.Failures(m.Slices, baseline); len(fails) > 0 {
+		return "fails the slice checks: " + strings.Join(fails, "; "), nil
+	}
+	return "", nil
 }
 
 // validatedLater reports whether the champion was validated on more recent

@@ -11,6 +11,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/runstore"
@@ -201,5 +202,44 @@ func TestMissingRunIsInvalid(t *testing.T) {
 	_, err := f.gate.Judge(context.Background(), events.ModelTrainedData{RunID: "run-000000000000"})
 	if err == nil || !strings.Contains(err.Error(), "not in the bucket") {
 		t.Fatalf("Judge of a missing run = %v", err)
+	}
+}
+
+func TestAChallengerThatFailsTheFairnessCheckIsNotPromoted(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// Bounds no real model meets: any disparate impact is outside them.
+	f.gate.Policy.Fairness = governance.Policy{Lower: 1.5, Upper: 2, Threshold: 0.1, Protected: "F", Reference: "M"}
+	d, err := f.gate.Judge(context.Background(), f.train(t, config(42, 2021, 2024)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Promoted || !strings.Contains(d.Reason, "fails the fairness check: disparate impact") {
+		t.Fatalf("decision = %+v, want a fairness rejection", d)
+	}
+}
+
+func TestFactsheetTellsTheVersionsStory(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.gate.Judge(ctx, f.train(t, config(42, 2021, 2024))); err != nil {
+		t.Fatal(err)
+	}
+	md, err := f.gate.Registry.Factsheet(ctx, 1, "md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# Factsheet: claim-risk v1", "serving (champion)", "## Purpose and intended use", "## Known limitations",
+		"accident data | test", "trained on | 9000 policies", "## Validation (out of time)", "| age band | under 25 |",
+		"| area accident level | high |", "| vehicle usage | business |", "Disparate impact (mean predicted probability of F over M)",
+		"became champion by test: first champion", "promoted by the promotion gate", "log_crash_rate"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("the factsheet lacks %q", want)
+		}
+	}
+	html, err := f.gate.Registry.Factsheet(ctx, 1, "html")
+	if err != nil || !strings.Contains(string(html), "<h2>Fairness</h2>") {
+		t.Errorf("HTML factsheet: %v", err)
 	}
 }

@@ -152,3 +152,33 @@ func (r *Registry) Decision(ctx context.Context, v int) (Decision, error) {
 	}
 	return d, nil
 }
+
+// Factsheet formats stored with a version.
+var factsheetFormats = map[string]string{"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8", "json": "application/json"}
+
+// WriteFactsheet stores a version's factsheet in each format (md, html,
+// json). A factsheet changes as the version's story does; it is rewritten.
+func (r *Registry) WriteFactsheet(ctx context.Context, v int, byFormat map[string][]byte) error {
+	for format, data := range byFormat {
+		ct, ok := factsheetFormats[format]
+		if !ok {
+			return fmt.Errorf("registry: factsheet format %q; want md, html or json", format)
+		}
+		if err := r.b.Write(ctx, r.key("versions", versionDir(v), "factsheet."+format), data, ct); err != nil {
+			return fmt.Errorf("registry: factsheet of v%d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// Factsheet reads a version's factsheet in a format (md, html or json).
+func (r *Registry) Factsheet(ctx context.Context, v int, format string) ([]byte, error) {
+	if _, ok := factsheetFormats[format]; !ok {
+		return nil, fmt.Errorf("registry: factsheet format %q; want md, html or json", format)
+	}
+	data, err := r.b.Read(ctx, r.key("versions", versionDir(v), "factsheet."+format))
+	if errors.Is(err, blobstore.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no factsheet for %s v%d", ErrNoVersion, r.name, v)
+	}
+	return data, err
+}

@@ -2,6 +2,9 @@ package registry
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -10,10 +13,12 @@ import (
 
 // Tag names the mirror sets on MLflow model versions.
 const (
-	TagVersion  = "claimrisk.version"
-	TagRunID    = "claimrisk.run_id"
-	TagDecision = "claimrisk.decision"
-	TagReason   = "claimrisk.reason"
+	TagVersion      = "claimrisk.version"
+	TagRunID        = "claimrisk.run_id"
+	TagDecision     = "claimrisk.decision"
+	TagReason       = "claimrisk.reason"
+	TagFactsheet    = "claimrisk.factsheet"
+	TagFactsheetSHA = "claimrisk.factsheet_sha256"
 )
 
 // Mirror copies the registry into MLflow's model registry. The bucket is
@@ -69,6 +74,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncReport, error) {
 			mlflowOf[v.Version] = mv
 			rep.Created = append(rep.Created, v.Version)
 		}
+		if err := m.attachFactsheet(ctx, v.Version, mv); err != nil {
+			return rep, err
+		}
 		if d, err := m.Registry.Decision(ctx, v.Version); err == nil {
 			outcome := "rejected"
 			if d.Promoted {
@@ -114,6 +122,42 @@ func (m *Mirror) Sync(ctx context.Context) (SyncReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// attachFactsheet uploads a version's factsheet (Markdown and HTML) as
+// artifacts of its MLflow run and points a version tag at it, whenever the
+// factsheet changed since the last sync.
+func (m *Mirror) attachFactsheet(ctx context.Context, v int, mv mlflow.ModelVersion) error {
+	md, err := m.Registry.Factsheet(ctx, v, "md")
+	if errors.Is(err, ErrNoVersion) || mv.RunID == "" {
+		return nil // no factsheet yet, or no run to attach it to
+	}
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(md)
+	sha := hex.EncodeToString(sum[:])
+	if tagOf(mv, TagFactsheetSHA) == sha {
+		return nil
+	}
+	run, err := m.Client.GetRun(ctx, mv.RunID)
+	if err != nil {
+		return fmt.Errorf("registry: mirror factsheet of v%d: %w", v, err)
+	}
+	html, err := m.Registry.Factsheet(ctx, v, "html")
+	if err != nil {
+		return err
+	}
+	base := fmt.Sprintf("factsheets/%s-v%d", m.Registry.Name(), v)
+	for ext, data := range map[string][]byte{".md": md, ".html": html} {
+		if err := m.Client.LogArtifact(ctx, run.Info, base+ext, data); err != nil {
+			return fmt.Errorf("registry: mirror factsheet of v%d: %w", v, err)
+		}
+	}
+	if err := m.Client.SetModelVersionTag(ctx, m.Registry.Name(), mv.Version, TagFactsheet, mlflow.ArtifactSource(run.Info, base+".md")); err != nil {
+		return fmt.Errorf("registry: mirror factsheet of v%d: %w", v, err)
+	}
+	return m.Client.SetModelVersionTag(ctx, m.Registry.Name(), mv.Version, TagFactsheetSHA, sha)
 }
 
 func tagOf(mv mlflow.ModelVersion, key string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/features"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
@@ -58,10 +59,13 @@ type Run struct {
 	MLflowError string `json:"mlflow_error,omitempty"`
 }
 
-// Metrics is metrics.json: the model on its training and validation data.
+// Metrics is metrics.json: the model on its training and validation data,
+// and on the validation data's slices and groups.
 type Metrics struct {
-	Training   metrics.Summary `json:"training"`
-	Validation metrics.Summary `json:"validation"`
+	Training   metrics.Summary      `json:"training"`
+	Validation metrics.Summary      `json:"validation"`
+	Slices     []governance.Slice   `json:"slices"`
+	Fairness   *governance.Fairness `json:"fairness,omitempty"`
 }
 
 // FeatureInfo is features.json: each feature with its standardisation and
@@ -167,6 +171,15 @@ func (s *Store) Model(ctx context.Context, id string) (*model.Model, error) {
 	m, err := model.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("runstore: model of %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// Metrics loads a run's metrics.json.
+func (s *Store) Metrics(ctx context.Context, id string) (Metrics, error) {
+	var m Metrics
+	if err := s.b.ReadJSON(ctx, Key(id, MetricsObject), &m); err != nil {
+		return Metrics{}, fmt.Errorf("runstore: metrics of %s: %w", id, err)
 	}
 	return m, nil
 }

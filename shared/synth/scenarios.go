@@ -24,6 +24,7 @@ var Scenarios = []Scenario{
 	{"new-territory", "The insurer expands into high-accident districts: customers' districts are drawn with weights tilted by the cube of the district's crash rate. Input drift in home_area; claims rise where crashes are frequent.", Shift{AreaTilt: 3}},
 	{"accident-spike", "Accident rates rise by 60% in every district, so claims rise, but the policies look the same: concept drift that input drift alone hides. It shows in quality once outcomes arrive.", Shift{CrashFactor: 1.6}},
 	{"unit-bug", "An upstream system starts sending annual mileage in kilometres (miles times 1.609). Input drift in annual_mileage only; the true risk does not change.", Shift{MileageFactor: 1.609344}},
+	{"gender-proxy", "A marketing campaign sells policies for sports cars to women: 90% of women now insure a sports car. The model never sees sex, but the vehicle carries it: women's mean predicted probability rises well above men's, and the fairness monitor raises an alert.", Shift{FemaleSportsShare: 0.9}},
 }
 
 // ScenarioNamed returns a scenario by name.
@@ -46,6 +47,9 @@ type Draw struct {
 	// Claim is the observed outcome; Probability the true chance of one.
 	Claim       bool
 	Probability float64
+	// Sex is the customer's protected attribute, which the insurer's
+	// customer records hold and the API never receives.
+	Sex string
 }
 
 // Traffic draws n policies of the last policy year of base's world, with
@@ -98,7 +102,7 @@ func Traffic(base Config, seed uint64, n int, sc Scenario) ([]Draw, error) {
 		if f := sc.Shift.MileageFactor; f != 0 {
 			reported.AnnualMileage = min(reported.AnnualMileage*f, 100000)
 		}
-		out[i] = Draw{Reported: reported, Start: start, Claim: claimed[p.PolicyID], Probability: prob}
+		out[i] = Draw{Reported: reported, Start: start, Claim: claimed[p.PolicyID], Probability: prob, Sex: customers[p.CustomerID].Sex}
 	}
 	return out, nil
 }

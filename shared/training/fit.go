@@ -8,6 +8,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/features"
 	"github.com/claimrisk/claimrisk/shared/glm"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/plots"
@@ -90,6 +91,7 @@ func Fit(in Input, kind string, l2 float64, pseudonymise func(string) string) (*
 		return nil, fmt.Errorf("training: %s: validation metrics: %w", kind, err)
 	}
 	f.Validation = ReferenceRows(m, in.Valid, pseudonymise)
+	f.Metrics.Slices, f.Metrics.Fairness = governanceFigures(in.Valid, pv)
 	if f.Plots, err = renderPlots(kind, pv, yv, f.Metrics.Validation); err != nil {
 		return nil, err
 	}
@@ -111,6 +113,19 @@ func recalibrate(design *features.Design, fit *glm.Fit, recent []features.Exampl
 		return 0, fmt.Errorf("recalibrate the intercept on %d recent rows: %w", len(recent), err)
 	}
 	return r.Intercept, nil
+}
+
+// governanceFigures are the validation data's slice metrics and fairness.
+func governanceFigures(valid []features.Example, p []float64) ([]governance.Slice, *governance.Fairness) {
+	rows := make([]governance.Row, len(valid))
+	rates := make([]float64, len(valid))
+	for i, ex := range valid {
+		rows[i] = governance.Row{Age: ex.Record.Age, Usage: ex.Record.Usage, CrashRate: ex.Accident.CrashRate,
+			Group: ex.Sex, Probability: p[i], Claim: float64(indicator(ex.Claim))}
+		rates[i] = ex.Accident.CrashRate
+	}
+	fair := governance.DefaultPolicy().Measure("sex", rows, true)
+	return governance.Slices(rows, governance.NewAccidentLevels(rates)), &fair
 }
 
 // ReferenceRows are the labelled validation rows stored with a run. Their

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/customers"
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/features"
@@ -52,6 +53,17 @@ func (t *Trainer) TrainDrift(ctx context.Context, datasetID, labelledKey string)
 	in, err := DriftInput(d, m, rows)
 	if err != nil {
 		return events.ModelTrainedData{}, err
+	}
+	// The labelled rows carry pseudonyms; their customers' attributes come
+	// from the attribute store, for the fairness figures.
+	attrs, err := customers.Load(ctx, t.Bucket)
+	if err != nil {
+		return events.ModelTrainedData{}, err
+	}
+	for _, set := range [][]features.Example{in.Valid, in.Recalibrate} {
+		for i := range set {
+			set[i].Sex = attrs[set[i].Record.CustomerID]
+		}
 	}
 	// The training data is the dataset and the labelled rows: its
 	// fingerprint covers both, so a redelivered event finds its runs.

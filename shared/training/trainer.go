@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/customers"
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/features"
@@ -45,7 +46,20 @@ func (t *Trainer) TrainDataset(ctx context.Context, datasetID, trigger string) (
 		return events.ModelTrainedData{}, err
 	}
 	in.Trigger = trigger
+	if err := t.storeAttributes(ctx, d, m.ID()); err != nil {
+		return events.ModelTrainedData{}, err
+	}
 	return t.Train(ctx, in)
+}
+
+// storeAttributes writes the dataset's customers' protected attribute,
+// pseudonymised, for the drift function's fairness checks.
+func (t *Trainer) storeAttributes(ctx context.Context, d *dataset.Dataset, id string) error {
+	attrs := make([]customers.Attribute, len(d.Customers))
+	for i, c := range d.Customers {
+		attrs[i] = customers.Attribute{Customer: t.Pseudonymise(c.CustomerID), Sex: c.Sex}
+	}
+	return customers.Write(ctx, t.Bucket, "dataset-"+id, attrs)
 }
 
 // InputFor splits a dataset out of time: the last policy year validates.

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/features"
+	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/runstore"
@@ -193,4 +196,67 @@ func TestRunIDDependsOnEveryInput(t *testing.T) {
 	if RunID("fp", model.KindBase, 1, "v1") != base {
 		t.Error("run id is not deterministic")
 	}
+}
+
+func TestProtectedAttributeIsNeverAFeature(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, m := upload(t, 4000)
+	tr := trainer(b)
+	out, err := tr.TrainDataset(ctx, m.ID(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range out.Candidates {
+		mod, err := tr.Runs.Model(ctx, c.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range mod.Features.Names {
+			if strings.Contains(n, "sex") || strings.Contains(n, "gender") {
+				t.Errorf("%s uses feature %s", c.Kind, n)
+			}
+		}
+		// The same policy scores the same whatever the customer's sex.
+		ex := features.Example{Record: schema.PolicyRecord{Age: 30, YearsLicensed: 10, HomeArea: 8, VehicleType: "sedan", VehicleAge: 4,
+			Usage: "commute", AnnualMileage: 9000, Coverage: "standard", Deductible: 500}, Accident: features.Accident{CrashRate: 70, InjuryShare: 0.15}}
+		f, m := ex, ex
+		f.Sex, m.Sex = "F", "M"
+		if mod.PredictExample(f) != mod.PredictExample(m) {
+			t.Errorf("%s scores women and men differently", c.Kind)
+		}
+	}
+}
+
+// On the default data the accident-aware model clears every slice's floor
+// and ranks at least as well as the legacy formula on every large slice,
+// and the groups are treated alike.
+func TestSlicesAndFairnessOnTheDefaultData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits three models on 40,000 policies")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	b, m := upload(t, synth.DefaultConfig().Policies)
+	tr := trainer(b)
+	out, err := tr.TrainDataset(ctx, m.ID(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	figures := map[string]runstore.Metrics{}
+	for _, c := range out.Candidates {
+		figures[c.Kind], _ = tr.Runs.Metrics(ctx, c.RunID)
+	}
+	check := governance.SliceCheck{MinRows: 500, MinGini: 0.1, LargeRows: 1000}
+	if fails := check.Failures(figures[model.KindAccident].Slices, figures[model.KindLegacy].Slices); len(fails) > 0 {
+		t.Errorf("slice checks fail on the default data: %v", fails)
+	}
+	if n := len(figures[model.KindAccident].Slices); n != 10 {
+		t.Errorf("%d slices, want 10: 4 age bands, 3 accident levels and 3 usages", n)
+	}
+	f := figures[model.KindAccident].Fairness
+	if f == nil || f.Flagged || f.DisparateImpact < 0.95 || f.DisparateImpact > 1.05 || f.Unknown != 0 {
+		t.Fatalf("fairness on the default data: %+v; want a disparate impact near 1", f)
+	}
+	t.Logf("default data: disparate impact %.4f (F %.4f, M %.4f)", f.DisparateImpact, f.Groups[0].MeanPredicted, f.Groups[1].MeanPredicted)
 }

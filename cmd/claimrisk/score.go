@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/parquetio"
+	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/schema"
+)
+
+// ScoreRow is one row of the file `claimrisk score` writes.
+type ScoreRow struct {
+	PolicyID         string  `parquet:"policy_id" json:"policy_id"`
+	ClaimProbability float64 `parquet:"claim_probability" json:"claim_probability"`
+	RiskBand         string  `parquet:"risk_band,dict" json:"risk_band"`
+}
+
+// scoreChunk is how many records are read, scored and written at a time:
+// it bounds the memory a file of any size takes.
+const scoreChunk = 64 * 1024
+
+func (a *app) scoreCmd() *cobra.Command {
+	var input, output string
+	var version int
+	c := &cobra.Command{
+		Use:   "score",
+		Short: "Score a Parquet file of policy records with the champion (or --version N)",
+		Long: `Score reads policy records (the columns of the prediction API's records,
+as schema.PolicyRecord writes them to Parquet) from --input, in chunks, and
+writes each record's policy_id with its claim_probability and risk_band to
+--output as Parquet, in the input's order. The model is the registry's
+champion, or --version N. Memory stays bounded whatever the file's size.
+
+A record the prediction API would refuse stops the run with its row number;
+--output is written to a temporary file first and renamed into place at the
+end, so a failed run leaves no partial output.`,
+		Example: "  claimrisk score --input policies.parquet --output scores.parquet\n  claimrisk score --input quotes.parquet --output scores.parquet --version 3",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if input == "" || output == "" {
+				return usagef("--input and --output are both required")
+			}
+			if version < 0 {
+				return usagef("--version %d: versions are numbered from 1", version)
+			}
+			ctx := cmd.Context()
+			m, ver, err := a.scoringModel(ctx, version)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			last := start
+			n, err := scoreFile(ctx, m, input, output, func(done, total int64) {
+				if now := time.Now(); now.Sub(last) >= time.Second {
+					last = now
+					a.progressf("scoring with %s v%d: %s of %s records (%.0f%%)", ver.Model, ver.Version, thousands(int(done)), thousands(int(total)), 100*float64(done)/float64(max(total, 1)))
+				}
+			})
+			if err != nil {
+				return err
+			}
+			secs := time.Since(start).Seconds()
+			fmt.Fprintf(a.stdout, "scored %s records with %s v%d into %s in %.1fs (%s records/s)\n",
+				thousands(int(n)), ver.Model, ver.Version, output, secs, thousands(int(float64(n)/max(secs, 1e-9))))
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&input, "input", "", "Parquet file of policy records to score")
+	f.StringVar(&output, "output", "", "Parquet file to write the scores to (replaced if it exists)")
+	f.IntVar(&version, "version", 0, "registered model version to score with (default: the champion)")
+	return c
+}
+
+// scoringModel loads the champion, or version v when v > 0.
+func (a *app) scoringModel(ctx context.Context, v int) (*model.Model, registry.Version, error) {
+	b, err := a.openBucket(ctx)
+	if err != nil {
+		return nil, registry.Version{}, err
+	}
+	defer b.Close()
+	reg := registry.Open(b, model.Name)
+	var ver registry.Version
+	if v > 0 {
+		ver, err = reg.Get(ctx, v)
+	} else {
+		ver, err = reg.Resolve(ctx, registry.Champion)
+	}
+	switch {
+	case errors.Is(err, registry.ErrNoAlias):
+		return nil, registry.Version{}, fmt.Errorf("%s has no champion in %s yet: train and register a model first, or pass --version", reg.Name(), b.URL)
+	case errors.Is(err, registry.ErrNoVersion):
+		return nil, registry.Version{}, fmt.Errorf("%s has no version %d in %s: see 'claimrisk registry list'", reg.Name(), v, b.URL)
+	case err != nil:
+		return nil, registry.Version{}, err
+	}
+	m, err := ver.LoadModel()
+	if err != nil {
+		return nil, registry.Version{}, err
+	}
+	return m, ver, nil
+}
+
+// scoreFile scores the records of the Parquet file in into the Parquet
+// file out and returns the number of records. out appears only when every
+// record is scored: the rows go to a temporary file beside it, renamed at
+// the end.
+func scoreFile(ctx context.Context, m *model.Model, in, out string, progress func(done, total int64)) (int64, error) {
+	f, err := os.Open(in)
+	if err != nil {
+		return 0, fmt.Errorf("score: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("score: %w", err)
+	}
+	r, err := parquetio.Open[schema.PolicyRecord](f, st.Size())
+	if err != nil {
+		return 0, fmt.Errorf("score: %s: %w", in, err)
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("score: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	w := parquetio.NewWriter[ScoreRow](tmp)
+	recs := make([]schema.PolicyRecord, scoreChunk)
+	rows := make([]ScoreRow, scoreChunk)
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, fmt.Errorf("score: %w", err)
+		}
+		k, rerr := r.Read(recs)
+		if rerr != nil && rerr != io.EOF {
+			return n, fmt.Errorf("score: %s: %w", in, rerr)
+		}
+		for i, rec := range recs[:k] {
+			if err := rec.Validate(); err != nil {
+				return n, fmt.Errorf("score: %s: row %d (policy_id %q): %w", in, n+int64(i)+1, rec.PolicyID, err)
+			}
+			p := m.Predict(rec)
+			rows[i] = ScoreRow{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: model.Band(p)}
+		}
+		if k > 0 {
+			if err := w.Write(rows[:k]); err != nil {
+				return n, fmt.Errorf("score: %s: %w", out, err)
+			}
+			if err := w.Flush(); err != nil {
+				return n, fmt.Errorf("score: %s: %w", out, err)
+			}
+			n += int64(k)
+			progress(n, r.NumRows())
+		}
+		if rerr == io.EOF {
+			break
+		}
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("score: %s holds no records", in)
+	}
+	if err := w.Close(); err != nil {
+		return n, fmt.Errorf("score: %s: %w", out, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return n, fmt.Errorf("score: %s: %w", out, err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return n, fmt.Errorf("score: %w", err)
+	}
+	done = true
+	progress(n, n)
+	return n, nil
+}
