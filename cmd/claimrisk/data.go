@@ -317,7 +317,7 @@ event is sent.`,
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "data", "directory holding the tables")
-	c.Flags().StringVar(&sink, "sink", defaultSink(), "where to send the CloudEvent (env K_SINK)")
+	c.Flags().StringVar(&sink, "sink", defaultSink(), "where to send the CloudEvent (env K_SINK); it is signed with CLAIMRISK_EVENT_KEY when that is set")
 	c.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for training and the promotion decision (e.g. 5m)")
 	return c
 }
@@ -349,6 +349,7 @@ func (a *app) announce(ctx context.Context, sink, bucketURL string, m dataset.Ma
 	if err != nil {
 		return err
 	}
+	events.NewSigner(os.Getenv("CLAIMRISK_EVENT_KEY")).Sign(&e)
 	s, err := events.NewSender()
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,6 +39,7 @@ it would on the cluster. It then waits for the drift function's report.`,
 			if err != nil {
 				return err
 			}
+			events.NewSigner(os.Getenv("CLAIMRISK_EVENT_KEY")).Sign(&e)
 			s, _ := events.NewSender()
 			if _, err := s.Send(ctx, sink, e); err != nil {
 				var de *events.DeliveryError

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -321,7 +322,7 @@ func (a *app) syncIfConfigured(ctx context.Context, reg *registry.Registry) erro
 	if _, err := m.Sync(ctx); err != nil {
 		return fmt.Errorf("recorded in the bucket, but MLflow's mirror is behind (run 'claimrisk registry sync-mlflow' later): %w", err)
 	}
-	fmt.Fprintf(a.stdout, "mirrored to %s\n", a.mlflowURI)
+	fmt.Fprintf(a.stdout, "mirrored to %s\n", logging.Redact(a.mlflowURI))
 	return nil
 }
 
@@ -350,7 +351,7 @@ func (a *app) registrySyncCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "synced %s to %s: %d version(s) created, aliases set %v, cleared %v\n",
-				reg.Name(), a.mlflowURI, len(rep.Created), rep.AliasesSet, rep.AliasesClear)
+				reg.Name(), logging.Redact(a.mlflowURI), len(rep.Created), rep.AliasesSet, rep.AliasesClear)
 			return nil
 		},
 	}

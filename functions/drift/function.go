@@ -39,6 +39,7 @@ const CheckExtension = "check"
 
 // Function checks for drift.
 type Function struct {
+	signer *events.Signer
 	mu      sync.Mutex
 	checker *driftcheck.Checker
 	window  time.Duration
@@ -57,6 +58,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogLevel, "drift")
+	f.signer = events.NewSigner(cfg.EventKey)
 	b, err := blobstore.Open(ctx, cfg.Bucket)
 	if err != nil {
 		return fmt.Errorf("drift: start: %w", err)
@@ -94,6 +96,9 @@ func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	if !f.ready.Load() {
 		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "drift: not ready yet")
+	}
+	if err := f.signer.Verify(e); err != nil {
+		return nil, cehttp.NewResult(http.StatusUnauthorized, "drift: %v", err)
 	}
 	if e.Type() != events.Ping {
 		return nil, cehttp.NewResult(http.StatusBadRequest, "drift: unsupported event type %q; want %s", e.Type(), events.Ping)
@@ -133,5 +138,6 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err != nil {
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "drift: %v", err)
 	}
+	f.signer.Sign(&reply)
 	return &reply, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
@@ -42,6 +43,7 @@ type Function struct {
 	bucket      *blobstore.Bucket
 	reg         *registry.Registry
 	pseudo      *pseudonym.Pseudonymiser
+	signer      *events.Signer
 	predictions *predlog.Logger[predlog.Row]
 	feedback    *predlog.Logger[predlog.Feedback]
 	metrics     *metricSet
@@ -86,6 +88,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		return fmt.Errorf("predict: start: %w", err)
 	}
 	f.bucket, f.reg = b, registry.Open(b, model.Name)
+	f.signer = events.NewSigner(cfg.EventKey)
 	f.metrics = newMetrics()
 	f.predictions = predlog.NewLogger[predlog.Row](b, predlog.Options{
 		Prefix: predlog.PredictionsPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,

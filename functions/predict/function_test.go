@@ -437,3 +437,59 @@ func TestExplainAndCard(t *testing.T) {
 		}
 	}
 }
+
+func TestBearerTokenAndSignedEvents(t *testing.T) {
+	const token, key = "s3cr3t-api-token-for-tests", "an-event-key-for-tests"
+	fn, _, _ := served(t, "CLAIMRISK_API_TOKEN="+token, "CLAIMRISK_EVENT_KEY="+key)
+	body, _ := json.Marshal(predictapi.PredictRequest{Records: records(1)})
+	call := func(method, path, auth string) int {
+		var rd io.Reader
+		if method == http.MethodPost {
+			rd = bytes.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, fn.URL+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, ep := range []struct{ method, path string }{
+		{"POST", "/v1/predict"}, {"POST", "/v1/explain"}, {"GET", "/v1/model"}, {"GET", "/v1/model/card"}, {"POST", "/v1/admin/flush"},
+	} {
+		for _, auth := range []string{"", "Bearer wrong", "Basic " + token, token} {
+			if got := call(ep.method, ep.path, auth); got != 401 {
+				t.Errorf("%s %s with Authorization %q: %d, want 401", ep.method, ep.path, auth, got)
+			}
+		}
+		if got := call(ep.method, ep.path, "Bearer "+token); got != 200 {
+			t.Errorf("%s %s with the token: %d, want 200", ep.method, ep.path, got)
+		}
+	}
+	for _, path := range []string{"/health/readiness", "/health/liveness", "/metrics", "/openapi.json", "/docs"} {
+		if got := call("GET", path, ""); got != 200 {
+			t.Errorf("GET %s without a token: %d, want 200 (probes and scrapers hold no token)", path, got)
+		}
+	}
+	// The broker holds no bearer token: events are checked by signature.
+	s, _ := events.NewSender()
+	s.Retries = 0
+	e, _ := events.New("promoted-x", events.ModelPromoted, events.SourceRegister, "", events.Decision{Version: 1, Promoted: true})
+	if _, err := s.Send(context.Background(), fn.URL+"/v1/events", e); events.StatusOf(err) != 401 {
+		t.Errorf("unsigned promotion event: %v, want 401", err)
+	}
+	events.NewSigner(key).Sign(&e)
+	if _, err := s.Send(context.Background(), fn.URL+"/v1/events", e); err != nil {
+		t.Errorf("signed promotion event: %v", err)
+	}
+	// The CLI sends the token from the environment.
+	out := testenv.CLI(t, []string{"CLAIMRISK_API_TOKEN=" + token}, "predict", "--example", "--url", fn.URL)
+	if !strings.Contains(out, "claim-risk v1") {
+		t.Errorf("claimrisk predict with CLAIMRISK_API_TOKEN: %q", out)
+	}
+}

@@ -2,6 +2,7 @@ package function
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,7 +47,30 @@ func (f *Function) routes() http.Handler {
 		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s; see /openapi.json", r.Method, r.URL.Path))
 	})
-	return f.observe(mux)
+	return f.observe(f.authenticate(mux))
+}
+
+// authenticate requires the bearer token on the API's /v1/ paths when one
+// is configured. Health (served by the runtime), metrics and the API's
+// description stay open for probes, scrapers and people.
+func (f *Function) authenticate(next http.Handler) http.Handler {
+	if f.cfg.APIToken == "" {
+		return next
+	}
+	want := []byte("Bearer " + f.cfg.APIToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Events come from the broker, which holds no bearer token; they are
+		// checked by their signature instead (see event).
+		if strings.HasPrefix(r.URL.Path, "/v1/") && r.URL.Path != "/v1/events" {
+			got := []byte(r.Header.Get("Authorization"))
+			if subtle.ConstantTimeCompare(got, want) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="claimrisk"`)
+				writeError(w, http.StatusUnauthorized, "a valid bearer token is required (Authorization: Bearer <token>)")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // observe counts and times requests and turns a panic into a logged 500.
@@ -272,6 +296,10 @@ func (f *Function) event(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "not a CloudEvent: "+err.Error())
 		return
 	}
+	if err := f.signer.Verify(*e); err != nil {
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
 	if e.Type() != events.ModelPromoted {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported event type %q; want %s", e.Type(), events.ModelPromoted))
 		return
@@ -295,10 +323,10 @@ func (f *Function) flush(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Function) openapi(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, predictapi.Document(f.cfg.MaxRecords, false))
+	writeJSON(w, http.StatusOK, predictapi.Document(f.cfg.MaxRecords, f.cfg.APIToken != ""))
 }
 
 func (f *Function) docs(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = predictapi.RenderHTML(w, predictapi.Document(f.cfg.MaxRecords, false))
+	_ = predictapi.RenderHTML(w, predictapi.Document(f.cfg.MaxRecords, f.cfg.APIToken != ""))
 }

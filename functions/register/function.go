@@ -33,6 +33,7 @@ import (
 
 // Function judges trained models.
 type Function struct {
+	signer *events.Signer
 	mu     sync.Mutex
 	gate   *promotion.Gate
 	bucket *blobstore.Bucket
@@ -51,6 +52,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogLevel, "register")
+	f.signer = events.NewSigner(cfg.EventKey)
 	b, err := blobstore.Open(ctx, cfg.Bucket)
 	if err != nil {
 		return fmt.Errorf("register: start: %w", err)
@@ -86,7 +88,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	f.gate, f.bucket, f.log = gate, b, log
 	f.mu.Unlock()
 	f.ready.Store(true)
-	log.Info("register function ready", "bucket", b.URL, "mlflow", cfg.MLflowURI, "policy", fmt.Sprintf("%+v", gate.Policy))
+	log.Info("register function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "policy", fmt.Sprintf("%+v", gate.Policy))
 	return nil
 }
 
@@ -111,6 +113,9 @@ func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	if !f.ready.Load() {
 		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "register: not ready yet")
+	}
+	if err := f.signer.Verify(e); err != nil {
+		return nil, cehttp.NewResult(http.StatusUnauthorized, "register: %v", err)
 	}
 	if e.Type() != events.ModelTrained {
 		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s", e.Type(), events.ModelTrained)
@@ -144,5 +149,6 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err != nil {
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "register: %v", err)
 	}
+	f.signer.Sign(&reply)
 	return &reply, nil
 }

@@ -183,3 +183,25 @@ func tagValue(tags []mlflow.Tag, key string) string {
 	}
 	return ""
 }
+
+// With a shared event key, the chain runs on signed events only: an
+// unsigned event is refused with 401, which the broker sends to the dead
+// letters without retrying.
+func TestSignedEventsOnly(t *testing.T) {
+	const key = "shared-event-key-for-tests"
+	sys, bucket := testenv.SystemWith(t, []string{"CLAIMRISK_EVENT_KEY=" + key}, "train", "register")
+	s, _ := events.NewSender()
+	s.Retries = 0
+	forged, _ := events.New("forged", events.ModelTrained, events.SourceTrain, "", events.ModelTrainedData{RunID: "run-000000000000"})
+	for _, fn := range []string{"train", "register"} {
+		if _, err := s.Send(context.Background(), sys.URL(fn), forged); events.StatusOf(err) != 401 {
+			t.Errorf("%s took an unsigned event: %v", fn, err)
+		}
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	testenv.CLI(t, nil, "data", "generate", "--policies", "8000", "--out", data)
+	out := testenv.CLI(t, []string{"CLAIMRISK_EVENT_KEY=" + key}, "data", "upload", "--dir", data, "--bucket", bucket, "--sink", sys.URL("broker"), "--wait", "3m")
+	if !strings.Contains(out, "promoted to champion") {
+		t.Fatalf("the signed chain did not end with a champion: %s", out)
+	}
+}

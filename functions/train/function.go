@@ -39,6 +39,7 @@ const RequestTimeout = 600 * time.Second
 
 // Function trains models on data events.
 type Function struct {
+	signer *events.Signer
 	mu      sync.Mutex
 	trainer *training.Trainer
 	bucket  *blobstore.Bucket
@@ -59,6 +60,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogLevel, "train")
+	f.signer = events.NewSigner(cfg.EventKey)
 	b, err := blobstore.Open(ctx, cfg.Bucket)
 	if err != nil {
 		return fmt.Errorf("train: start: %w", err)
@@ -86,7 +88,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	f.trainer, f.bucket, f.log = t, b, log
 	f.mu.Unlock()
 	f.ready.Store(true)
-	log.Info("train function ready", "bucket", b.URL, "mlflow", cfg.MLflowURI, "code_version", codeVersion)
+	log.Info("train function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "code_version", codeVersion)
 	return nil
 }
 
@@ -111,6 +113,9 @@ func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	if !f.ready.Load() {
 		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "train: not ready yet")
+	}
+	if err := f.signer.Verify(e); err != nil {
+		return nil, cehttp.NewResult(http.StatusUnauthorized, "train: %v", err)
 	}
 	log := f.log.With("event_id", e.ID(), "event_type", e.Type())
 	// Training finishes even if the caller goes away: the result is stored
@@ -191,6 +196,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "train: %v", err)
 	}
 	log.Info("training finished", "best_run_id", out.RunID, "kind", out.Kind, "gini", out.Metrics.Gini)
+	f.signer.Sign(&reply)
 	return &reply, nil
 }
 

@@ -41,6 +41,7 @@ type Common struct {
 	MLflowUser     string `envconfig:"MLFLOW_TRACKING_USERNAME" desc:"MLflow basic-auth user"`
 	MLflowPassword string `envconfig:"MLFLOW_TRACKING_PASSWORD" desc:"MLflow basic-auth password"`
 	PseudonymKey   string `envconfig:"CLAIMRISK_PSEUDONYM_KEY" desc:"key of the keyed hash that pseudonymises customer and policy ids (at least 16 characters); a development key when empty"`
+	EventKey       string `envconfig:"CLAIMRISK_EVENT_KEY" desc:"shared key that signs and verifies events between claimrisk's producers and functions; empty turns event authentication off"`
 	CodeVersion    string `envconfig:"CLAIMRISK_CODE_VERSION" desc:"code version recorded with runs; defaults to the version built into the binary"`
 	LogLevel       string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 }
@@ -108,6 +109,7 @@ type Predict struct {
 	LogBatchRows int           `envconfig:"CLAIMRISK_LOG_BATCH_ROWS" default:"5000" desc:"payload log: rows per object"`
 	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written"`
 	Instance     string        `envconfig:"HOSTNAME" desc:"name of this replica in payload log object keys (the pod name on Kubernetes)"`
+	APIToken     string        `envconfig:"CLAIMRISK_API_TOKEN" desc:"bearer token the API requires on /v1/ (health, metrics and the API description stay open); empty turns authentication off"`
 }
 
 // Drift configures functions/drift: the scheduled drift check.

@@ -4,6 +4,7 @@ package logging
 import (
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 )
 
@@ -22,4 +23,15 @@ func New(w io.Writer, level, component string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})).With("component", component)
+}
+
+// Redact hides the credentials in a URL (user:password@host) before it is
+// logged or printed.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = url.User("***")
+	return u.String()
 }

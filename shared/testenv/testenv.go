@@ -207,16 +207,22 @@ func FreeBasePort(t testing.TB, n int) int {
 // ports with a bucket of its own, and stops it when the test ends.
 func System(t testing.TB, mlflowURI string, functions ...string) (*localrun.System, string) {
 	t.Helper()
+	var env []string
+	if mlflowURI != "" {
+		env = append(env, "MLFLOW_TRACKING_URI="+mlflowURI)
+	}
+	return SystemWith(t, env, functions...)
+}
+
+// SystemWith is System with extra environment for every function.
+func SystemWith(t testing.TB, env []string, functions ...string) (*localrun.System, string) {
+	t.Helper()
 	var binDir string
 	for _, f := range functions {
 		binDir = filepath.Dir(Binary(t, f))
 	}
 	home := t.TempDir()
 	bucket := "file://" + filepath.Join(home, "bucket")
-	var env []string
-	if mlflowURI != "" {
-		env = append(env, "MLFLOW_TRACKING_URI="+mlflowURI)
-	}
 	sys, err := localrun.Start(context.Background(), localrun.Options{
 		BinDir: binDir, Bucket: bucket, Home: home, BasePort: FreeBasePort(t, 5), Env: env,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Only: functions,
