@@ -39,7 +39,7 @@ const CheckExtension = "check"
 
 // Function checks for drift.
 type Function struct {
-	signer *events.Signer
+	signer  *events.Signer
 	mu      sync.Mutex
 	checker *driftcheck.Checker
 	window  time.Duration

@@ -39,7 +39,7 @@ const RequestTimeout = 600 * time.Second
 
 // Function trains models on data events.
 type Function struct {
-	signer *events.Signer
+	signer  *events.Signer
 	mu      sync.Mutex
 	trainer *training.Trainer
 	bucket  *blobstore.Bucket
