@@ -11,7 +11,7 @@ LDFLAGS := -s -w -X github.com/claimrisk/claimrisk/shared/version.Commit=$(COMMI
 BIN := bin
 FUNCTIONS := train register predict drift
 
-.PHONY: all build venv venv-bench test test-go test-python lint demo clean help
+.PHONY: all build venv venv-bench test test-go test-python lint demo bench bench-smoke clean help
 
 all: build
 
@@ -41,17 +41,71 @@ $(VENV_BENCH)/.done: requirements-bench.txt
 	$(PY_BENCH) -m pip check
 	@touch $@
 
-test: venv build ## run the Go and Python tests
+test: venv build ## run the Go and Python tests (with the labs' commands) and build the docs
+	@$(MAKE) --no-print-directory docs-check
 	CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -timeout 30m ./...
 	CLAIMRISK_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests
+	$(MAKE) --no-print-directory bench-smoke
 
 lint: ## go vet, staticcheck and gofmt
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
+bench: build venv venv-bench ## run the benchmarks (about half an hour) into benchmarks/results
+	$(GO) run ./benchmarks/cmd/bench -out benchmarks/results
+
+bench-smoke: build venv ## run every benchmark once at tiny sizes, to show they still work
+	$(GO) run ./benchmarks/cmd/bench -smoke -out benchmarks/results/tmp/smoke
+
 demo: build venv ## run the whole story locally on the embedded defaults
 	$(BIN)/claimrisk demo --fresh $(DEMO_FLAGS)
 
 clean: ## remove build outputs and the Python environment
 	rm -rf $(BIN) $(VENV)
+
+# Containers and the local Knative cluster (docs/deploy.md). The images are
+# built by containers/images.sh with podman, else docker; the cluster is kind
+# with Knative 1.20 (config/knative/cluster/cluster.sh).
+.PHONY: images images-python cluster-up deploy smoke cluster-down
+
+images: ## build the four function images (FROM scratch; podman, else docker)
+	@containers/images.sh train register predict drift
+
+images-python: ## build the MLflow and Evidently images (BASE_IMAGE=python:3.11-slim)
+	@containers/images.sh mlflow evidently
+
+cluster-up: ## create a kind cluster with Knative Serving, Kourier and Eventing 1.20 (needs docker)
+	@config/knative/cluster/cluster.sh up
+
+deploy: ## build all images, load them into kind, apply config/knative/overlays/local
+	@config/knative/cluster/cluster.sh deploy
+
+smoke: build ## upload a dataset to the kind cluster and send a prediction through it
+	@config/knative/cluster/cluster.sh smoke
+
+cluster-down: ## delete the kind cluster
+	@config/knative/cluster/cluster.sh down
+
+# The workshop site (docs/, mkdocs.yml; its Python is .venv). The reference
+# pages in docs/reference are generated from the code; a Go test fails when
+# they are out of date.
+.PHONY: docs docs-check docs-reference screenshots
+DOCS_ADDR ?= 127.0.0.1:8000
+
+docs: venv ## serve the workshop site on http://127.0.0.1:8000 (DOCS_ADDR=host:port moves it)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr $(DOCS_ADDR)
+
+docs-check: venv ## build the workshop site with mkdocs build --strict
+	@echo "== docs: mkdocs build --strict"
+	@if NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site; then \
+		echo "docs: mkdocs build --strict passed (site/)"; \
+	else \
+		echo "docs: mkdocs build --strict FAILED: the warnings above name the page and the link"; exit 1; \
+	fi
+
+docs-reference: ## regenerate docs/reference (CLI, events, API, configuration) from the code
+	$(GO) run ./cmd/claimrisk docs generate --out docs/reference
+
+screenshots: build venv ## retake the screenshots in docs/images from a fresh system in headless Chromium
+	$(PY) tests/screenshots.py

@@ -12,8 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -23,6 +21,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -39,13 +38,11 @@ const CheckExtension = "check"
 
 // Function checks for drift.
 type Function struct {
-	signer  *events.Signer
-	mu      sync.Mutex
+	funcmain.Lifecycle
 	checker *driftcheck.Checker
 	window  time.Duration
 	bucket  *blobstore.Bucket
 	log     *slog.Logger
-	ready   atomic.Bool
 }
 
 // New returns an unstarted function.
@@ -58,7 +55,6 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogLevel, "drift")
-	f.signer = events.NewSigner(cfg.EventKey)
 	b, err := blobstore.Open(ctx, cfg.Bucket)
 	if err != nil {
 		return fmt.Errorf("drift: start: %w", err)
@@ -67,38 +63,16 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare,
 		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
 	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"}}
-	f.mu.Lock()
 	f.checker, f.window, f.bucket, f.log = c, cfg.Window, b, log
-	f.mu.Unlock()
-	f.ready.Store(true)
+	f.Started("drift", b, events.NewSigner(cfg.EventKey))
 	log.Info("drift function ready", "bucket", b.URL, "window", cfg.Window.String(), "thresholds", fmt.Sprintf("%+v", c.Thresholds))
 	return nil
 }
 
-// Stop closes the bucket.
-func (f *Function) Stop(context.Context) error {
-	f.ready.Store(false)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.bucket != nil {
-		return f.bucket.Close()
-	}
-	return nil
-}
-
-// Ready reports whether Start has finished.
-func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(), nil }
-
-// Alive reports that the process is serving.
-func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
-
 // Handle runs a check on the drift schedule's cron event.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
-	if !f.ready.Load() {
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "drift: not ready yet")
-	}
-	if err := f.signer.Verify(e); err != nil {
-		return nil, cehttp.NewResult(http.StatusUnauthorized, "drift: %v", err)
+	if err := f.Admit(e); err != nil {
+		return nil, err
 	}
 	if e.Type() != events.Ping {
 		return nil, cehttp.NewResult(http.StatusBadRequest, "drift: unsupported event type %q; want %s", e.Type(), events.Ping)
@@ -138,6 +112,6 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err != nil {
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "drift: %v", err)
 	}
-	f.signer.Sign(&reply)
+	f.Sign(&reply)
 	return &reply, nil
 }

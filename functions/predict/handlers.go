@@ -21,6 +21,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/predictapi"
 	"github.com/claimrisk/claimrisk/shared/predlog"
 	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
 func (f *Function) routes() http.Handler {
@@ -151,19 +152,28 @@ func writeAPIError(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusBadRequest, err.Error())
 }
 
-func (f *Function) predict(w http.ResponseWriter, r *http.Request) {
+// records reads a body of policy records and the champion to score them
+// with; ok is false when it has answered the request itself.
+func (f *Function) records(w http.ResponseWriter, r *http.Request) (records []schema.PolicyRecord, cur *loaded, ok bool) {
 	body, ok := f.readJSON(w, r)
 	if !ok {
-		return
+		return nil, nil, false
 	}
 	records, err := predictapi.DecodePredict(body, predictapi.Limits{MaxRecords: f.cfg.MaxRecords})
 	if err != nil {
 		writeAPIError(w, err)
-		return
+		return nil, nil, false
 	}
-	cur := f.current.Load()
-	if cur == nil {
+	if cur = f.current.Load(); cur == nil {
 		writeError(w, http.StatusServiceUnavailable, "no champion loaded yet; train and register a model first")
+		return nil, nil, false
+	}
+	return records, cur, true
+}
+
+func (f *Function) predict(w http.ResponseWriter, r *http.Request) {
+	records, cur, ok := f.records(w, r)
+	if !ok {
 		return
 	}
 	now := time.Now().UTC()
@@ -244,18 +254,8 @@ func (f *Function) modelInfo(w http.ResponseWriter, _ *http.Request) {
 // explain decomposes each record's prediction exactly; explanations are
 // for review and are not part of the monitored traffic.
 func (f *Function) explain(w http.ResponseWriter, r *http.Request) {
-	body, ok := f.readJSON(w, r)
+	records, cur, ok := f.records(w, r)
 	if !ok {
-		return
-	}
-	records, err := predictapi.DecodePredict(body, predictapi.Limits{MaxRecords: f.cfg.MaxRecords})
-	if err != nil {
-		writeAPIError(w, err)
-		return
-	}
-	cur := f.current.Load()
-	if cur == nil {
-		writeError(w, http.StatusServiceUnavailable, "no champion loaded yet; train and register a model first")
 		return
 	}
 	resp := predictapi.ExplainResponse{

@@ -12,8 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
-	"sync/atomic"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
@@ -21,6 +19,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
@@ -33,12 +32,10 @@ import (
 
 // Function judges trained models.
 type Function struct {
-	signer *events.Signer
-	mu     sync.Mutex
+	funcmain.Lifecycle
 	gate   *promotion.Gate
 	bucket *blobstore.Bucket
 	log    *slog.Logger
-	ready  atomic.Bool
 }
 
 // New returns an unstarted function.
@@ -52,7 +49,6 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogLevel, "register")
-	f.signer = events.NewSigner(cfg.EventKey)
 	b, err := blobstore.Open(ctx, cfg.Bucket)
 	if err != nil {
 		return fmt.Errorf("register: start: %w", err)
@@ -84,38 +80,16 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		}
 		go gate.AfterChange(context.WithoutCancel(ctx))
 	}
-	f.mu.Lock()
 	f.gate, f.bucket, f.log = gate, b, log
-	f.mu.Unlock()
-	f.ready.Store(true)
+	f.Started("register", b, events.NewSigner(cfg.EventKey))
 	log.Info("register function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "policy", fmt.Sprintf("%+v", gate.Policy))
 	return nil
 }
 
-// Stop closes the bucket.
-func (f *Function) Stop(context.Context) error {
-	f.ready.Store(false)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.bucket != nil {
-		return f.bucket.Close()
-	}
-	return nil
-}
-
-// Ready reports whether Start has finished.
-func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(), nil }
-
-// Alive reports that the process is serving.
-func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
-
 // Handle judges a "model trained" event and replies with the decision.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
-	if !f.ready.Load() {
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "register: not ready yet")
-	}
-	if err := f.signer.Verify(e); err != nil {
-		return nil, cehttp.NewResult(http.StatusUnauthorized, "register: %v", err)
+	if err := f.Admit(e); err != nil {
+		return nil, err
 	}
 	if e.Type() != events.ModelTrained {
 		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s", e.Type(), events.ModelTrained)
@@ -149,6 +123,6 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err != nil {
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "register: %v", err)
 	}
-	f.signer.Sign(&reply)
+	f.Sign(&reply)
 	return &reply, nil
 }

@@ -11,8 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -24,6 +22,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/pseudonym"
@@ -39,12 +38,10 @@ const RequestTimeout = 600 * time.Second
 
 // Function trains models on data events.
 type Function struct {
-	signer  *events.Signer
-	mu      sync.Mutex
+	funcmain.Lifecycle
 	trainer *training.Trainer
 	bucket  *blobstore.Bucket
 	log     *slog.Logger
-	ready   atomic.Bool
 	flight  singleflight.Group
 }
 
@@ -60,7 +57,6 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		return err
 	}
 	log := logging.New(os.Stderr, cfg.LogLevel, "train")
-	f.signer = events.NewSigner(cfg.EventKey)
 	b, err := blobstore.Open(ctx, cfg.Bucket)
 	if err != nil {
 		return fmt.Errorf("train: start: %w", err)
@@ -84,38 +80,16 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		}
 		t.Tracker = &training.Tracker{Client: c, Bucket: b}
 	}
-	f.mu.Lock()
 	f.trainer, f.bucket, f.log = t, b, log
-	f.mu.Unlock()
-	f.ready.Store(true)
+	f.Started("train", b, events.NewSigner(cfg.EventKey))
 	log.Info("train function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "code_version", codeVersion)
 	return nil
 }
 
-// Stop closes the bucket.
-func (f *Function) Stop(context.Context) error {
-	f.ready.Store(false)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.bucket != nil {
-		return f.bucket.Close()
-	}
-	return nil
-}
-
-// Ready reports whether Start has finished.
-func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(), nil }
-
-// Alive reports that the process is serving.
-func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
-
 // Handle trains on a data event and replies with "model trained".
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
-	if !f.ready.Load() {
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "train: not ready yet")
-	}
-	if err := f.signer.Verify(e); err != nil {
-		return nil, cehttp.NewResult(http.StatusUnauthorized, "train: %v", err)
+	if err := f.Admit(e); err != nil {
+		return nil, err
 	}
 	log := f.log.With("event_id", e.ID(), "event_type", e.Type())
 	// Training finishes even if the caller goes away: the result is stored
@@ -196,7 +170,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "train: %v", err)
 	}
 	log.Info("training finished", "best_run_id", out.RunID, "kind", out.Kind, "gini", out.Metrics.Gini)
-	f.signer.Sign(&reply)
+	f.Sign(&reply)
 	return &reply, nil
 }
 

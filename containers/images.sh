@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Builds claimrisk's container images with podman, else docker.
+#
+#   containers/images.sh [NAME...]
+#
+# NAMEs: train register predict drift (the default: the four functions),
+# mlflow, evidently. `make images` and `make images-python` call this.
+#
+# A function image is FROM scratch: the static binary is built here on the
+# host (no registry needed) and copied in with the CA roots and its module
+# list. The inputs are pinned: the Go toolchain (GO_TOOLCHAIN; go refuses to
+# build with another), the modules (go.sum), the flags below, and the file
+# times (SOURCE_DATE_EPOCH, the commit's time by default), so the same commit
+# gives the same binary and, with podman's --timestamp, the same image ID.
+#
+# Environment (all optional):
+#   ENGINE             podman or docker (default: podman if installed, else docker)
+#   IMAGE_REPO         image name prefix (default kind.local/claimrisk; Knative
+#                      resolves no digests for kind.local, so kind-loaded images work)
+#   IMAGE_TAG          tag (default: the commit)
+#   COMMIT             built into the binaries as version.Commit (default: git HEAD, 12 hex)
+#   SOURCE_DATE_EPOCH  file and image times (default: the commit's time)
+#   GO_TOOLCHAIN       Go release of the binaries (default go1.26.8)
+#   GOARCH             target architecture (default: go env GOARCH)
+#   BASE_IMAGE         base of the Python images (default python:3.11-slim)
+#   OUT                where the build contexts and module lists go (default bin/images)
+#   BUILD_CA_BUNDLE    CA bundle pip trusts inside the Python builds, for a
+#                      TLS-inspecting proxy (default: $PIP_CERT when it is set);
+#                      passed as a build secret, never stored in an image
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUNCTIONS=(train register predict drift)
+OUT=${OUT:-bin/images}
+GO=${GO:-go}
+IMAGE_REPO=${IMAGE_REPO:-kind.local/claimrisk}
+COMMIT=${COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)}
+IMAGE_TAG=${IMAGE_TAG:-$COMMIT}
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+GO_TOOLCHAIN=${GO_TOOLCHAIN:-go1.26.8}
+BASE_IMAGE=${BASE_IMAGE:-python:3.11-slim}
+export SOURCE_DATE_EPOCH
+
+die() { echo "make images: $*" >&2; exit 1; }
+
+# The engine: podman, else a docker whose daemon answers.
+if [[ -z "${ENGINE:-}" ]]; then
+	if command -v podman >/dev/null 2>&1; then
+		ENGINE=podman
+	elif command -v docker >/dev/null 2>&1; then
+		docker info >/dev/null 2>&1 ||
+			die "docker is installed but its daemon does not answer (docker info failed): start Docker, or install podman"
+		ENGINE=docker
+	else
+		die "no container engine: install podman or docker, then run make images again"
+	fi
+fi
+command -v "$ENGINE" >/dev/null 2>&1 || die "ENGINE=$ENGINE is not installed"
+command -v "$GO" >/dev/null 2>&1 || die "go is not installed: the function binaries are built on the host"
+
+names=("$@")
+[[ ${#names[@]} -gt 0 ]] || names=("${FUNCTIONS[@]}")
+
+# Reproducible file times inside the images: podman stamps every file and
+# the image config with --timestamp; docker (BuildKit) reads the build arg.
+engine_build() {
+	local containerfile=$1 context=$2 image=$3
+	shift 3
+	find "$context" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+	local flags=(--file "$containerfile" --tag "$image" --build-arg "COMMIT=$COMMIT" "$@")
+	if [[ $ENGINE == podman ]]; then
+		flags+=(--timestamp "$SOURCE_DATE_EPOCH")
+	else
+		flags+=(--build-arg "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH")
+	fi
+	"$ENGINE" build --quiet "${flags[@]}" "$context" >/dev/null
+}
+
+build_function() {
+	local name=$1 ctx=$OUT/$1
+	rm -rf "$ctx" && mkdir -p "$ctx"
+	# GOTOOLCHAIN pins the Go release: with go1.26.8 installed it is used
+	# as is; another go fetches exactly that release through the module proxy.
+	GOTOOLCHAIN=$GO_TOOLCHAIN CGO_ENABLED=0 GOOS=linux GOARCH=${GOARCH:-$($GO env GOARCH)} \
+		$GO build -trimpath -buildvcs=false \
+		-ldflags "-s -w -X github.com/claimrisk/claimrisk/shared/version.Commit=$COMMIT" \
+		-o "$ctx/function" "./functions/$name/cmd"
+	cp "$OUT/ca-certificates.crt" "$ctx/"
+	(cd "$ctx" && $GO version -m function) >"$ctx/modules.txt"
+	cp "$ctx/modules.txt" "$OUT/$name.modules.txt"
+	local flags=()
+	# One layer, no intermediate images: the build takes a second anyway.
+	[[ $ENGINE == podman ]] && flags+=(--layers=false)
+	engine_build containers/function/Containerfile "$ctx" "$IMAGE_REPO/$name:$IMAGE_TAG" "${flags[@]}"
+}
+
+build_python() {
+	local name=$1 ctx=$OUT/$1
+	rm -rf "$ctx" && mkdir -p "$ctx"
+	cp "containers/$name/requirements.txt" "$ctx/"
+	cp "containers/$name/requirements.txt" "$OUT/$name.requirements.txt"
+	if [[ $name == evidently ]]; then
+		mkdir -p "$ctx/monitoring"
+		cp monitoring/*.py "$ctx/monitoring/"
+	fi
+	local flags=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
+	local ca=${BUILD_CA_BUNDLE:-${PIP_CERT:-}}
+	[[ -n $ca ]] && flags+=(--secret "id=pipcert,src=$ca")
+	engine_build "containers/$name/Containerfile" "$ctx" "$IMAGE_REPO/$name:$IMAGE_TAG" "${flags[@]}"
+}
+
+mkdir -p "$OUT"
+cacerts=""
+for name in "${names[@]}"; do
+	case $name in
+	train | register | predict | drift)
+		if [[ -z $cacerts ]]; then
+			$GO run ./containers/cacerts -o "$OUT/ca-certificates.crt"
+			cacerts=done
+		fi
+		build_function "$name"
+		;;
+	mlflow | evidently) build_python "$name" ;;
+	*) die "unknown image $name: choose from ${FUNCTIONS[*]} mlflow evidently" ;;
+	esac
+	echo "$IMAGE_REPO/$name:$IMAGE_TAG ($ENGINE)"
+done

@@ -1,0 +1,66 @@
+package funcmain
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/events"
+)
+
+// Lifecycle is the part every CloudEvent function shares, embedded in its
+// Function type: it gives the type the runtime's Stop, Ready and Alive
+// methods (so each function keeps the Knative Functions shape) and checks
+// each event before the function looks at it.
+type Lifecycle struct {
+	name   string
+	mu     sync.Mutex
+	bucket *blobstore.Bucket
+	signer *events.Signer
+	ready  atomic.Bool
+}
+
+// Started records what Start opened and turns readiness on.
+func (l *Lifecycle) Started(name string, b *blobstore.Bucket, signer *events.Signer) {
+	l.mu.Lock()
+	l.name, l.bucket, l.signer = name, b, signer
+	l.mu.Unlock()
+	l.ready.Store(true)
+}
+
+// Stop turns readiness off and closes the bucket.
+func (l *Lifecycle) Stop(context.Context) error {
+	l.ready.Store(false)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.bucket != nil {
+		return l.bucket.Close()
+	}
+	return nil
+}
+
+// Ready reports whether Start has finished.
+func (l *Lifecycle) Ready(context.Context) (bool, error) { return l.ready.Load(), nil }
+
+// Alive reports that the process is serving.
+func (l *Lifecycle) Alive(context.Context) (bool, error) { return true, nil }
+
+// Admit refuses an event that arrives before Start finished (503, which the
+// broker retries) or without a valid signature (401, which it does not).
+func (l *Lifecycle) Admit(e event.Event) error {
+	if !l.ready.Load() {
+		return cehttp.NewResult(http.StatusServiceUnavailable, "%s: not ready yet", l.name)
+	}
+	if err := l.signer.Verify(e); err != nil {
+		return cehttp.NewResult(http.StatusUnauthorized, "%s: %v", l.name, err)
+	}
+	return nil
+}
+
+// Sign signs a reply event.
+func (l *Lifecycle) Sign(e *event.Event) { l.signer.Sign(e) }
