@@ -9,6 +9,10 @@ PY_BENCH := $(VENV_BENCH)/bin/python
 COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/claimrisk/claimrisk/shared/version.Commit=$(COMMIT)
 BIN := bin
+# Bucket drivers beyond file://, mem:// and s3://: TAGS=gcs, TAGS=azure or
+# TAGS=gcs,azure for the functions (and images); the CLI has them all.
+TAGS ?=
+CLI_TAGS ?= gcs,azure
 FUNCTIONS := train register predict drift
 
 .PHONY: all build venv venv-bench test test-go test-python lint demo bench bench-smoke clean help
@@ -20,9 +24,9 @@ help: ## list the targets
 
 build: ## build the CLI and the function binaries into bin/
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/claimrisk ./cmd/claimrisk
+	CGO_ENABLED=0 $(GO) build -tags '$(CLI_TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/claimrisk ./cmd/claimrisk
 	@for f in $(FUNCTIONS); do \
-		CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/$$f ./functions/$$f/cmd || exit 1; \
+		CGO_ENABLED=0 $(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/$$f ./functions/$$f/cmd || exit 1; \
 	done
 
 venv: $(VENV)/.done ## create the Python environment (MLflow, Evidently, scikit-learn, pytest)

@@ -22,6 +22,8 @@
 #   SOURCE_DATE_EPOCH  file and image times (default: the commit's time)
 #   GO_TOOLCHAIN       Go release of the binaries (default go1.26.8)
 #   GOARCH             target architecture (default: go env GOARCH)
+#   TAGS               Go build tags: gcs and/or azure add those bucket drivers
+#                      (file://, mem:// and s3:// are always in), e.g. TAGS=gcs
 #   BASE_IMAGE         base of the Python images (default python:3.11-slim)
 #   OUT                where the build contexts and module lists go (default bin/images)
 #   BUILD_CA_BUNDLE    CA bundle pip trusts inside the Python builds, for a
@@ -82,7 +84,7 @@ build_function() {
 	# GOTOOLCHAIN pins the Go release: with go1.26.8 installed it is used
 	# as is; another go fetches exactly that release through the module proxy.
 	GOTOOLCHAIN=$GO_TOOLCHAIN CGO_ENABLED=0 GOOS=linux GOARCH=${GOARCH:-$($GO env GOARCH)} \
-		$GO build -trimpath -buildvcs=false \
+		$GO build -trimpath -buildvcs=false -tags "${TAGS:-}" \
 		-ldflags "-s -w -X github.com/claimrisk/claimrisk/shared/version.Commit=$COMMIT" \
 		-o "$ctx/function" "./functions/$name/cmd"
 	cp "$OUT/ca-certificates.crt" "$ctx/"

@@ -10,16 +10,21 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/azureblob" // azblob:// buckets
 	"gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/gcsblob" // gs:// buckets
 	_ "gocloud.dev/blob/memblob" // mem:// buckets
-	_ "gocloud.dev/blob/s3blob"  // s3:// buckets
+	_ "gocloud.dev/blob/s3blob"  // s3:// buckets, and S3-compatible stores
 	"gocloud.dev/gcerrors"
 )
+
+// optionalDrivers are the bucket schemes compiled in only with a build tag:
+// each cloud SDK adds tens of megabytes to a binary, and an image serves one
+// cloud. file://, mem:// and s3:// (which also reaches S3-compatible stores
+// such as MinIO, and GCS through its interoperability API) are always in.
+var optionalDrivers = map[string]string{"gs": "gcs", "azblob": "azure"}
 
 // Errors callers match with errors.Is.
 var (
@@ -65,6 +70,9 @@ func Open(ctx context.Context, rawURL string) (*Bucket, error) {
 		return nil, fmt.Errorf("blobstore: parse %q: %w", norm, err)
 	}
 	if u.Scheme != "file" {
+		if tag, ok := optionalDrivers[u.Scheme]; ok && !slices.Contains(blob.DefaultURLMux().BucketSchemes(), u.Scheme) {
+			return nil, fmt.Errorf("blobstore: this binary was built without the %s:// driver; build it with -tags %s (make build TAGS=%s, make images TAGS=%s)", u.Scheme, tag, tag, tag)
+		}
 		b, err := blob.OpenBucket(ctx, norm)
 		if err != nil {
 			return nil, fmt.Errorf("blobstore: open %s: %w", norm, err)
