@@ -102,7 +102,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, cehttp.NewResult(http.StatusBadRequest, "register: %s: run_id is missing", e.Type())
 	}
 	if t.Bucket != "" {
-		if norm, err := blobstore.Normalize(t.Bucket); err != nil || norm != f.bucket.URL {
+		if !blobstore.SameBucket(t.Bucket, f.bucket.URL) {
 			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "register: the event names bucket %s but this function uses %s", t.Bucket, f.bucket.URL)
 		}
 	}

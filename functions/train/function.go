@@ -179,15 +179,8 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 const CheckExtension = "check"
 
 func (f *Function) sameBucket(raw string) error {
-	if raw == "" {
-		return nil
-	}
-	norm, err := blobstore.Normalize(raw)
-	if err != nil {
-		return err
-	}
-	if norm != f.bucket.URL {
-		return fmt.Errorf("the event names bucket %s but this function uses %s", norm, f.bucket.URL)
+	if raw != "" && !blobstore.SameBucket(raw, f.bucket.URL) {
+		return fmt.Errorf("the event names bucket %s but this function uses %s", raw, f.bucket.URL)
 	}
 	return nil
 }

@@ -305,3 +305,20 @@ func (b *Bucket) dirs(ctx context.Context, prefix string) ([]string, error) {
 		}
 	}
 }
+
+// SameBucket reports whether two bucket URLs name the same bucket: the
+// same scheme, host and path, whatever their query parameters (an
+// s3://b?region=... is still s3://b).
+func SameBucket(a, b string) bool {
+	na, errA := Normalize(a)
+	nb, errB := Normalize(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	ua, errA := url.Parse(na)
+	ub, errB := url.Parse(nb)
+	if errA != nil || errB != nil {
+		return false
+	}
+	return ua.Scheme == ub.Scheme && ua.Host == ub.Host && strings.TrimRight(ua.Path, "/") == strings.TrimRight(ub.Path, "/")
+}

@@ -119,3 +119,23 @@ func TestOpenUnknownScheme(t *testing.T) {
 		t.Fatal("Open(ftp://...) succeeded, want an error")
 	}
 }
+
+func TestSameBucket(t *testing.T) {
+	t.Parallel()
+	abs, _ := filepath.Abs("b")
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"s3://b", "s3://b?region=eu-west-1", true},
+		{"s3://b/", "s3://b", true},
+		{"s3://b", "s3://c", false},
+		{"s3://b", "gs://b", false},
+		{"b", "file://" + abs, true},
+		{"file:///x/y", "file:///x/z", false},
+	} {
+		if got := SameBucket(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameBucket(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
