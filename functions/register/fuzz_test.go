@@ -1,0 +1,52 @@
+package function
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/claimrisk/claimrisk/shared/events"
+)
+
+// FuzzHandle sends arbitrary event payloads of every type to the function on
+// an empty file:// bucket: each gets a reply or a 4xx (the broker routes it to
+// the dead-letter sink), never a panic or a 5xx, which the broker would retry
+// in vain.
+func FuzzHandle(f *testing.F) {
+	f.Setenv("CLAIMRISK_BUCKET", "file://"+f.TempDir())
+	f.Setenv("LOG_LEVEL", "error")
+	fn := New()
+	if err := fn.Start(context.Background(), nil); err != nil {
+		f.Fatal(err)
+	}
+	types := []string{events.ModelTrained, events.DatasetUploaded, events.ModelPromoted, events.Ping, "com.example.other"}
+	f.Add(uint8(0), []byte(`{"run_id":"run-000000000000"}`), "")
+	f.Add(uint8(0), []byte(`{"run_id":"../../registry/claim-risk","bucket":"file:///elsewhere"}`), "")
+	f.Add(uint8(0), []byte(`{"run_id":"run-1","metrics":{"auc":1e308},"candidates":[{}]}`), "")
+	f.Add(uint8(1), []byte(`{"dataset_id":"x"}`), "")
+	f.Add(uint8(2), []byte(`{"version":1}`), "")
+	f.Add(uint8(3), []byte(`{}`), "drift")
+	f.Fuzz(func(t *testing.T, which uint8, data []byte, check string) {
+		e, _ := events.New("fuzz", types[int(which)%len(types)], "/fuzz", "", map[string]string{})
+		if err := e.SetData("application/json", data); err != nil {
+			t.Skip()
+		}
+		if check != "" {
+			e.SetExtension("check", check)
+		}
+		_, err := fn.Handle(context.Background(), e)
+		if status := statusOf(err); status >= 500 || (err != nil && status == 0) {
+			t.Fatalf("%s event %q: %v (status %d); want a reply or a 4xx", e.Type(), data, err, status)
+		}
+	})
+}
+
+func statusOf(err error) int {
+	var r *cehttp.Result
+	if errors.As(err, &r) {
+		return r.StatusCode
+	}
+	return 0
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target of the module (func FuzzXxx in a _test.go file,
+# outside benchmarks/) for a fixed time each, one after the other, and prints
+# the executions and the outcome per target. With SCHEMATHESIS=1 it then runs
+# schemathesis against a running predict binary (tests/reliability's
+# TestSchemathesis) with SCHEMATHESIS_EXAMPLES examples per operation.
+#
+#   scripts/fuzz.sh                       5 s per target (make test)
+#   FUZZTIME=2m SCHEMATHESIS=1 scripts/fuzz.sh   (make fuzz)
+#   FUZZ_ONLY=FuzzDecode scripts/fuzz.sh  targets whose name matches a regexp
+#
+# A failing input is written by `go test` under the package's
+# testdata/fuzz/<Target>/; commit it with the fix, and `go test` replays it.
+# The summary is also written to $FUZZ_RESULTS (default bin/fuzz-results.txt).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-5s}
+FUZZ_ONLY=${FUZZ_ONLY:-.}
+FUZZ_RESULTS=${FUZZ_RESULTS:-bin/fuzz-results.txt}
+SCHEMATHESIS=${SCHEMATHESIS:-0}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+mkdir -p "$(dirname "$FUZZ_RESULTS")"
+
+targets=$(git ls-files --cached --others --exclude-standard '*_test.go' | grep -v '^benchmarks/' |
+  xargs grep -Hos '^func Fuzz[A-Za-z0-9_]*(f \*testing\.F)' | sed 's/(f \*testing\.F)//; s/:func / /' |
+  awk '{ d=$1; sub(/\/[^\/]*$/, "", d); print "./" d, $2 }' | sort -u | grep -E " .*${FUZZ_ONLY}")
+if [ -z "$targets" ]; then
+  echo "fuzz: no targets match $FUZZ_ONLY" >&2
+  exit 1
+fi
+
+failed=0
+total=0
+summary="$log/summary"
+printf '%-28s %-26s %12s  %s\n' package target executions result >"$summary"
+while read -r pkg name; do
+  total=$((total + 1))
+  out="$log/$total.out"
+  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg" >"$out" 2>&1
+  rc=$?
+  execs=$(grep -o 'execs: [0-9]*' "$out" | tail -1 | awk '{print $2}')
+  if [ $rc -eq 0 ]; then
+    result=ok
+  else
+    result=FAIL
+    failed=$((failed + 1))
+    echo "== $pkg $name failed:" >&2
+    grep -v '^{' "$out" | tail -30 >&2
+  fi
+  printf '%-28s %-26s %12s  %s\n' "${pkg#./}" "$name" "${execs:-0}" "$result" >>"$summary"
+done <<<"$targets"
+
+{
+  echo "Go fuzzing, $FUZZTIME per target, $(date -u +%Y-%m-%dT%H:%M:%SZ):"
+  cat "$summary"
+  echo "$total target(s), $failed failure(s)"
+} | tee "$FUZZ_RESULTS"
+
+if [ "$SCHEMATHESIS" = 1 ]; then
+  echo "== schemathesis against the predict binary (${SCHEMATHESIS_EXAMPLES:-200} examples per operation)"
+  CLAIMRISK_SCHEMATHESIS_EXAMPLES=${SCHEMATHESIS_EXAMPLES:-200} \
+    go test -count=1 -timeout 60m -run '^TestSchemathesis$' -v ./tests/reliability/ 2>&1 |
+    grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+schemathesis)|schemathesis' | tee -a "$FUZZ_RESULTS"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed=$((failed + 1))
+fi
+[ $failed -eq 0 ]
