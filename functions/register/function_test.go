@@ -117,6 +117,17 @@ func TestUploadEndsWithAChampion(t *testing.T) {
 
 // MLflow's registry mirrors the bucket's, and a sync heals it after an outage.
 func TestMLflowMirrorFollowsAndHeals(t *testing.T) {
+	for _, backend := range testenv.MLflowBackends() {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			mirrorFollowsAndHeals(t, backend)
+		})
+	}
+}
+
+// mirrorFollowsAndHeals runs on each backend store of MLflow's (SQLite, and
+// PostgreSQL as in production).
+func mirrorFollowsAndHeals(t *testing.T, backend string) {
 	mlflowAddr := testenv.FreeAddr(t) // MLflow is down at first
 	uri := "http://" + mlflowAddr
 	sys, bucket := testenv.System(t, uri, "train", "register")
@@ -127,7 +138,7 @@ func TestMLflowMirrorFollowsAndHeals(t *testing.T) {
 		t.Fatal("no champion while MLflow was down: the bucket must not depend on MLflow")
 	}
 
-	testenv.MLflowAt(t, mlflowAddr)
+	testenv.MLflowOn(t, testenv.MLflowOptions{Backend: backend, Addr: mlflowAddr})
 	out := testenv.CLI(t, nil, "registry", "sync-mlflow", "--bucket", bucket, "--mlflow", uri)
 	if !strings.Contains(out, "1 version(s) created") {
 		t.Fatalf("sync-mlflow printed %q", out)
@@ -165,7 +176,13 @@ func TestMLflowMirrorFollowsAndHeals(t *testing.T) {
 	if !strings.Contains(out, "mirrored to") && !strings.Contains(out, "already the champion") {
 		t.Fatalf("promote printed %q", out)
 	}
-	champ, _ = c.GetByAlias(ctx, "claim-risk", "champion")
+	// The upload above may outlast ctx on a busy machine.
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	champ, err = c.GetByAlias(ctx, "claim-risk", "champion")
+	if err != nil {
+		t.Fatalf("MLflow champion after the promotion: %v", err)
+	}
 	if tagValue(champ.Tags, "claimrisk.version") != "2" {
 		t.Fatalf("MLflow champion is bucket version %s after the promotion, want 2", tagValue(champ.Tags, "claimrisk.version"))
 	}

@@ -102,6 +102,17 @@ func TestUploadTrainsThroughTheBinary(t *testing.T) {
 }
 
 func TestTrainingIsLoggedToMLflowAndHealsAfterAnOutage(t *testing.T) {
+	for _, backend := range testenv.MLflowBackends() {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			trainingIsLoggedToMLflow(t, backend)
+		})
+	}
+}
+
+// trainingIsLoggedToMLflow runs on each backend store of MLflow's (SQLite,
+// and PostgreSQL as in production).
+func trainingIsLoggedToMLflow(t *testing.T, backend string) {
 	mlflowAddr := testenv.FreeAddr(t) // nothing listens here yet
 	uri := "http://" + mlflowAddr
 	bucket := "file://" + t.TempDir()
@@ -118,7 +129,7 @@ func TestTrainingIsLoggedToMLflowAndHealsAfterAnOutage(t *testing.T) {
 	}
 
 	// MLflow comes back; the next delivery of the same event logs the runs.
-	url := testenv.MLflowAt(t, mlflowAddr)
+	url := testenv.MLflowOn(t, testenv.MLflowOptions{Backend: backend, Addr: mlflowAddr})
 	runCLI(t, "data", "upload", "--dir", data, "--bucket", bucket, "--sink", fn.URL)
 	_ = json.Unmarshal([]byte(runCLI(t, "runs", "list", "--json", "--bucket", bucket)), &runs)
 
