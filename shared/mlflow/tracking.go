@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -77,6 +78,27 @@ type RunInfo struct {
 	ExperimentID string `json:"experiment_id"`
 	Status       string `json:"status"`
 	ArtifactURI  string `json:"artifact_uri"`
+	// StartTime and EndTime are epoch milliseconds (0 while unset).
+	StartTime Millis `json:"start_time,omitempty"`
+	EndTime   Millis `json:"end_time,omitempty"`
+}
+
+// Millis is an epoch time in milliseconds, as MLflow sends it: a JSON
+// number, or a string (protobuf's JSON form of int64).
+type Millis int64
+
+// UnmarshalJSON accepts a number or a quoted number.
+func (m *Millis) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*m = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(strings.Trim(string(data), `"`), 10, 64)
+	if err != nil {
+		return fmt.Errorf("mlflow: time %s: %w", data, err)
+	}
+	*m = Millis(n)
+	return nil
 }
 
 // Run is a run with its data.
@@ -164,6 +186,11 @@ func (c *Client) LogInput(ctx context.Context, runID string, ds Dataset, context
 		"dataset": ds,
 	}}}
 	return c.call(ctx, http.MethodPost, "runs/log-inputs", nil, in, nil)
+}
+
+// DeleteRun marks a run deleted; searches no longer return it.
+func (c *Client) DeleteRun(ctx context.Context, runID string) error {
+	return c.call(ctx, http.MethodPost, "runs/delete", nil, map[string]string{"run_id": runID}, nil)
 }
 
 // EndRun sets the run's final status: FINISHED or FAILED.

@@ -38,6 +38,12 @@ func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A run already logged (by another replica given the same event, or by a
+	// delivery killed before it recorded the MLflow id in the bucket) is
+	// reused: a redelivery must not log the run twice.
+	if first, err := t.firstLogged(ctx, expID, r.ID); err != nil || first != "" {
+		return first, err
+	}
 	info, err := t.Client.CreateRun(ctx, expID, r.Kind+" · "+r.DatasetID, []mlflow.Tag{
 		{Key: "claimrisk.run_id", Value: r.ID},
 		{Key: "claimrisk.model_kind", Value: r.Kind},
@@ -58,7 +64,38 @@ func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
 	if err := t.Client.EndRun(ctx, info.RunID, "FINISHED"); err != nil {
 		return "", err
 	}
+	// Replicas given the same event at once may both have logged the run:
+	// the one that finished first stays, and a later one deletes itself. A
+	// replica that finished first sees no earlier run; one that finished
+	// later sees it, since it searches after its own end.
+	first, err := t.firstLogged(ctx, expID, r.ID)
+	if err != nil {
+		return "", err
+	}
+	if first != "" && first != info.RunID {
+		if err := t.Client.DeleteRun(ctx, info.RunID); err != nil {
+			return "", err
+		}
+		return first, nil
+	}
 	return info.RunID, nil
+}
+
+// firstLogged returns the MLflow run of a training run that finished first
+// (then the lowest id), or "" when none did.
+func (t *Tracker) firstLogged(ctx context.Context, expID, runID string) (string, error) {
+	found, err := t.Client.SearchRuns(ctx, []string{expID},
+		fmt.Sprintf("tags.`claimrisk.run_id` = '%s' and attributes.status = 'FINISHED'", runID), 100)
+	if err != nil {
+		return "", err
+	}
+	first, firstEnd := "", mlflow.Millis(0)
+	for _, f := range found {
+		if first == "" || f.Info.EndTime < firstEnd || (f.Info.EndTime == firstEnd && f.Info.RunID < first) {
+			first, firstEnd = f.Info.RunID, f.Info.EndTime
+		}
+	}
+	return first, nil
 }
 
 func (t *Tracker) logData(ctx context.Context, info mlflow.RunInfo, r runstore.Run) error {
