@@ -39,6 +39,15 @@ type Limits struct {
 // DecodePredict reads a /v1/predict body: {"records": [policy records]}.
 // Syntax and type errors are 400; values out of range are 422.
 func DecodePredict(body []byte, lim Limits) ([]schema.PolicyRecord, error) {
+	if recs, ok := decodeSimple(body, lim); ok {
+		return recs, nil
+	}
+	return decodePredict(body, lim)
+}
+
+// decodePredict is DecodePredict field by field, with an error message for
+// every way a body can be wrong.
+func decodePredict(body []byte, lim Limits) ([]schema.PolicyRecord, error) {
 	raws, err := records(body, "records", lim.MaxRecords)
 	if err != nil {
 		return nil, err
@@ -242,4 +251,186 @@ func kindOf(raw json.RawMessage) string {
 		return "a boolean"
 	}
 	return s
+}
+
+// decodeSimple is DecodePredict's fast path for the bodies clients send:
+// one pass over {"records": [...]} without nested decoders. It accepts only
+// what DecodePredict accepts and gives the same records: every record
+// complete and valid, each field once, strings of printable ASCII without
+// escapes, numbers as JSON number literals. Anything else (an error, a
+// duplicate field, an escape, null, an empty or oversized batch) makes it
+// give up, and DecodePredict decides, with its own error messages.
+func decodeSimple(body []byte, lim Limits) ([]schema.PolicyRecord, bool) {
+	max := lim.MaxRecords
+	if max <= 0 {
+		max = 1000
+	}
+	d := scanner{b: body}
+	if !d.expect('{') || !d.literalKey("records") || !d.expect(':') || !d.expect('[') {
+		return nil, false
+	}
+	var out []schema.PolicyRecord
+	for {
+		r, ok := d.record()
+		if !ok || len(out) == max || r.Validate() != nil {
+			return nil, false
+		}
+		out = append(out, r)
+		if d.expect(',') {
+			continue
+		}
+		if !d.expect(']') || !d.expect('}') {
+			return nil, false
+		}
+		d.space()
+		return out, d.i == len(d.b)
+	}
+}
+
+// simpleField is a request column as decodeSimple sets it.
+type simpleField struct {
+	bit      uint64 // the column's bit in the set of fields seen
+	field    int    // index in schema.PolicyRecord
+	isString bool
+	isInt    bool
+}
+
+var simpleFields = func() map[string]simpleField {
+	m := map[string]simpleField{}
+	t := reflect.TypeFor[schema.PolicyRecord]()
+	for i, c := range schema.Request.Columns {
+		f := fieldIndex[c.Name]
+		m[c.Name] = simpleField{bit: 1 << i, field: f, isString: c.Kind == schema.KindString, isInt: t.Field(f).Type.Kind() == reflect.Int}
+	}
+	return m
+}()
+
+// scanner walks a JSON body; every method reports false for anything but
+// the plain form it expects.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (d *scanner) space() {
+	for d.i < len(d.b) && (d.b[d.i] == ' ' || d.b[d.i] == '\t' || d.b[d.i] == '\n' || d.b[d.i] == '\r') {
+		d.i++
+	}
+}
+
+// expect consumes c after optional whitespace.
+func (d *scanner) expect(c byte) bool {
+	d.space()
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// str reads a string of printable ASCII without escapes.
+func (d *scanner) str() ([]byte, bool) {
+	if !d.expect('"') {
+		return nil, false
+	}
+	start := d.i
+	for ; d.i < len(d.b); d.i++ {
+		switch c := d.b[d.i]; {
+		case c == '"':
+			d.i++
+			return d.b[start : d.i-1], true
+		case c == '\\' || c < 0x20 || c >= 0x7f:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func (d *scanner) literalKey(k string) bool {
+	s, ok := d.str()
+	return ok && string(s) == k
+}
+
+// number reads a JSON number literal.
+func (d *scanner) number() (float64, bool) {
+	d.space()
+	start := d.i
+	digits := func() int {
+		n := 0
+		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+			d.i++
+			n++
+		}
+		return n
+	}
+	if d.i < len(d.b) && d.b[d.i] == '-' {
+		d.i++
+	}
+	if d.i < len(d.b) && d.b[d.i] == '0' {
+		d.i++
+	} else if digits() == 0 {
+		return 0, false
+	}
+	if d.i < len(d.b) && d.b[d.i] == '.' {
+		d.i++
+		if digits() == 0 {
+			return 0, false
+		}
+	}
+	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
+			d.i++
+		}
+		if digits() == 0 {
+			return 0, false
+		}
+	}
+	v, err := strconv.ParseFloat(string(d.b[start:d.i]), 64)
+	return v, err == nil && !math.IsInf(v, 0) && !math.IsNaN(v)
+}
+
+// record reads one object holding every request column once.
+func (d *scanner) record() (schema.PolicyRecord, bool) {
+	var r schema.PolicyRecord
+	rv := reflect.ValueOf(&r).Elem()
+	var seen uint64
+	if !d.expect('{') {
+		return r, false
+	}
+	for {
+		k, ok := d.str()
+		if !ok || !d.expect(':') {
+			return r, false
+		}
+		f, known := simpleFields[string(k)]
+		if !known || seen&f.bit != 0 {
+			return r, false
+		}
+		seen |= f.bit
+		switch {
+		case f.isString:
+			v, ok := d.str()
+			if !ok {
+				return r, false
+			}
+			rv.Field(f.field).SetString(string(v))
+		case f.isInt:
+			v, ok := d.number()
+			if !ok || v != math.Trunc(v) || math.Abs(v) > 1e9 {
+				return r, false
+			}
+			rv.Field(f.field).SetInt(int64(v))
+		default:
+			v, ok := d.number()
+			if !ok {
+				return r, false
+			}
+			rv.Field(f.field).SetFloat(v)
+		}
+		if d.expect(',') {
+			continue
+		}
+		return r, d.expect('}') && seen == 1<<len(schema.Request.Columns)-1
+	}
 }
