@@ -1,11 +1,11 @@
 package metrics
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"gonum.org/v1/gonum/integrate"
 	"gonum.org/v1/gonum/stat"
@@ -101,11 +101,7 @@ func AUC(p, y []float64) float64 {
 // ordered from riskiest to safest by p, the cumulative share of policies
 // against the cumulative share of claims, from (0, 0) to (1, 1).
 func Lorenz(p, y []float64) (policies, claims []float64) {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	idx := byProbability(p, true)
 	total := 0.0
 	for _, v := range y {
 		total += v
@@ -118,6 +114,41 @@ func Lorenz(p, y []float64) (policies, claims []float64) {
 		claims = append(claims, cum/total)
 	}
 	return policies, claims
+}
+
+// byProbability is the order of the rows by p, descending or ascending,
+// rows of equal p in their original order: a stable sort, done as an
+// unstable sort of (p, row) pairs, which is O(n log n) where sort.SliceStable
+// is O(n log² n).
+func byProbability(p []float64, descending bool) []int {
+	type row struct {
+		p float64
+		i int
+	}
+	rows := make([]row, len(p))
+	for i, v := range p {
+		rows[i] = row{v, i}
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		switch {
+		case a.p < b.p:
+			if descending {
+				return 1
+			}
+			return -1
+		case b.p < a.p:
+			if descending {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	idx := make([]int, len(p))
+	for k, r := range rows {
+		idx[k] = r.i
+	}
+	return idx
 }
 
 // clip keeps log loss finite for probabilities of exactly 0 or 1, as
@@ -147,11 +178,7 @@ func Brier(p, y []float64) float64 {
 // Calibration groups the rows into bins of equal count by predicted
 // probability and compares the mean prediction with the observed rate.
 func Calibration(p, y []float64, bins int) []Bin {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	idx := byProbability(p, false)
 	bins = min(bins, len(p))
 	out := make([]Bin, bins)
 	for b := range bins {
