@@ -15,7 +15,7 @@ TAGS ?=
 CLI_TAGS ?= gcs,azure
 FUNCTIONS := train register predict drift
 
-.PHONY: all build venv venv-bench test test-go test-python lint demo bench bench-smoke clean help
+.PHONY: all build venv venv-bench test test-go test-python lint demo bench bench-smoke clean help fuzz soak audit
 
 all: build
 
@@ -50,6 +50,25 @@ test: venv build ## run the Go and Python tests (with the labs' commands) and bu
 	CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -timeout 30m ./...
 	CLAIMRISK_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory bench-smoke
+	FUZZTIME=$(FUZZTIME_TEST) scripts/fuzz.sh
+	@$(MAKE) --no-print-directory audit
+
+# Reliability (issue 9): the fuzzers, the load and soak test, and the audit.
+# `make test` runs the fuzzers for FUZZTIME_TEST per target and the short load
+# test (tests/reliability); these targets run them longer.
+FUZZTIME_TEST ?= 5s
+FUZZTIME ?= 2m
+SCHEMATHESIS_EXAMPLES ?= 500
+SOAK ?= 10m
+
+fuzz: build venv ## run every Go fuzz target for FUZZTIME (2m) each, then schemathesis against the predict binary
+	FUZZTIME=$(FUZZTIME) SCHEMATHESIS=1 SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) CLAIMRISK_PYTHON=$(CURDIR)/$(PY) scripts/fuzz.sh
+
+soak: build venv ## the load test for SOAK (10m): 64 clients, a promotion and a SIGTERM, p99 and RSS
+	CLAIMRISK_SOAK=$(SOAK) CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -count=1 -timeout 0 -run '^TestLoad' -v ./tests/reliability/
+
+audit: venv ## govulncheck and pip-audit; findings fail unless audit/exceptions.txt explains them
+	PY=$(PY) scripts/audit.sh
 
 lint: ## go vet, staticcheck and gofmt
 	$(GO) vet ./...

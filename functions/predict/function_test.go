@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/events"
-	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
 	"github.com/claimrisk/claimrisk/shared/predlog"
 	"github.com/claimrisk/claimrisk/shared/schema"
@@ -173,24 +172,7 @@ func TestBadInputGetsA4xxThatNamesTheProblem(t *testing.T) {
 // logged reads every row of one payload log in the bucket directory.
 func logged[T any](t *testing.T, dir, prefix string) []T {
 	t.Helper()
-	var rows []T
-	root := filepath.Join(dir, filepath.FromSlash(prefix))
-	filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() || !strings.HasSuffix(path, ".parquet") {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := parquetio.Decode[T](data)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		rows = append(rows, r...)
-		return nil
-	})
-	return rows
+	return testenv.Rows[T](t, dir, prefix)
 }
 
 func TestFeedbackIsStored(t *testing.T) {

@@ -159,26 +159,7 @@ func MLflow(t testing.TB) string {
 // MLflowAt is MLflow on a chosen loopback address.
 func MLflowAt(t testing.TB, addr string) string {
 	t.Helper()
-	mlflowBin := filepath.Join(filepath.Dir(Python(t)), "mlflow")
-	if _, err := os.Stat(mlflowBin); err != nil {
-		Require(t, "mlflow is not installed beside %s: run make venv", Python(t))
-	}
-	dir := t.TempDir()
-	p, err := localrun.StartProcess(context.Background(), localrun.MLflowSpec(mlflowBin, dir, addr), dir)
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	t.Cleanup(func() {
-		p.Stop(10 * time.Second)
-		if t.Failed() {
-			data, _ := os.ReadFile(p.LogPath)
-			if len(data) > 4000 {
-				data = data[len(data)-4000:]
-			}
-			t.Logf("tail of the MLflow log:\n%s", data)
-		}
-	})
-	return p.URL
+	return MLflowOn(t, MLflowOptions{Addr: addr})
 }
 
 // FreeBasePort finds n consecutive free loopback ports and returns the first.
@@ -217,6 +198,14 @@ func System(t testing.TB, mlflowURI string, functions ...string) (*localrun.Syst
 // SystemWith is System with extra environment for every function.
 func SystemWith(t testing.TB, env []string, functions ...string) (*localrun.System, string) {
 	t.Helper()
+	sys, bucket, _ := SystemHome(t, env, functions...)
+	return sys, bucket
+}
+
+// SystemHome is SystemWith that also returns the system's home directory,
+// whose logs/ holds each function's log as <name>.log.
+func SystemHome(t testing.TB, env []string, functions ...string) (*localrun.System, string, string) {
+	t.Helper()
 	var binDir string
 	for _, f := range functions {
 		binDir = filepath.Dir(Binary(t, f))
@@ -239,7 +228,7 @@ func SystemWith(t testing.TB, env []string, functions ...string) (*localrun.Syst
 			}
 		}
 	})
-	return sys, bucket
+	return sys, bucket, home
 }
 
 // CLI runs the claimrisk binary with args and returns its standard output;
