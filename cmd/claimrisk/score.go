@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -141,37 +142,34 @@ func scoreFile(ctx context.Context, m *model.Model, in, out string, progress fun
 		}
 	}()
 	w := parquetio.NewWriter[ScoreRow](tmp)
-	recs := make([]schema.PolicyRecord, scoreChunk)
 	rows := make([]ScoreRow, scoreChunk)
+	chunks, stop := readChunks(r)
+	defer stop()
 	var n int64
-	for {
+	for c := range chunks {
 		if err := ctx.Err(); err != nil {
 			return n, fmt.Errorf("score: %w", err)
 		}
-		k, rerr := r.Read(recs)
-		if rerr != nil && rerr != io.EOF {
-			return n, fmt.Errorf("score: %s: %w", in, rerr)
+		if c.err != nil {
+			return n, fmt.Errorf("score: %s: %w", in, c.err)
 		}
-		for i, rec := range recs[:k] {
+		for i, rec := range c.recs {
 			if err := rec.Validate(); err != nil {
 				return n, fmt.Errorf("score: %s: row %d (policy_id %q): %w", in, n+int64(i)+1, rec.PolicyID, err)
 			}
 			p := m.Predict(rec)
 			rows[i] = ScoreRow{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: model.Band(p)}
 		}
-		if k > 0 {
-			if err := w.Write(rows[:k]); err != nil {
-				return n, fmt.Errorf("score: %s: %w", out, err)
-			}
-			if err := w.Flush(); err != nil {
-				return n, fmt.Errorf("score: %s: %w", out, err)
-			}
-			n += int64(k)
-			progress(n, r.NumRows())
+		k := len(c.recs)
+		c.release()
+		if err := w.Write(rows[:k]); err != nil {
+			return n, fmt.Errorf("score: %s: %w", out, err)
 		}
-		if rerr == io.EOF {
-			break
+		if err := w.Flush(); err != nil {
+			return n, fmt.Errorf("score: %s: %w", out, err)
 		}
+		n += int64(k)
+		progress(n, r.NumRows())
 	}
 	if n == 0 {
 		return 0, fmt.Errorf("score: %s holds no records", in)
@@ -188,4 +186,64 @@ func scoreFile(ctx context.Context, m *model.Model, in, out string, progress fun
 	done = true
 	progress(n, n)
 	return n, nil
+}
+
+// chunk is records read from the input, or the error that ended reading.
+type chunk struct {
+	recs    []schema.PolicyRecord
+	err     error
+	release func() // hands the buffer back for reading
+}
+
+// readChunks reads r in a goroutine of its own, a chunk ahead of the
+// caller, so that decoding Parquet and scoring use two cores. The channel
+// closes after the last chunk or an error; stop ends reading early and
+// waits for the goroutine.
+func readChunks(r *parquetio.Reader[schema.PolicyRecord]) (<-chan chunk, func()) {
+	const buffers = 2
+	out := make(chan chunk)
+	free := make(chan []schema.PolicyRecord, buffers)
+	for range buffers {
+		free <- make([]schema.PolicyRecord, scoreChunk)
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		defer close(out)
+		for {
+			var buf []schema.PolicyRecord
+			select {
+			case buf = <-free:
+			case <-done:
+				return
+			}
+			k, err := r.Read(buf)
+			if err == io.EOF {
+				err = nil
+			}
+			send := func(c chunk) bool {
+				select {
+				case out <- c:
+					return true
+				case <-done:
+					return false
+				}
+			}
+			if k > 0 && !send(chunk{recs: buf[:k], release: func() { free <- buf }}) {
+				return
+			}
+			if err != nil {
+				send(chunk{err: err})
+				return
+			}
+			if k == 0 {
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return out, func() {
+		once.Do(func() { close(done) })
+		<-finished
+	}
 }
