@@ -76,9 +76,9 @@ lint: ## go vet, staticcheck and gofmt
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 
 bench: build venv venv-bench ## run the benchmarks (about half an hour) into benchmarks/results
-	$(GO) run ./benchmarks/cmd/bench -out benchmarks/results
+	$(GO) run ./benchmarks/cmd/bench -out benchmarks/results $(BENCH_FLAGS)
 
-bench-smoke: build venv ## run every benchmark once at tiny sizes, to show they still work
+bench-smoke: build venv venv-bench ## run every benchmark once at tiny sizes (peers included), to show they still work
 	$(GO) run ./benchmarks/cmd/bench -smoke -out benchmarks/results/tmp/smoke
 
 demo: build venv ## run the whole story locally on the embedded defaults
