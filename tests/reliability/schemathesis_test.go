@@ -51,6 +51,7 @@ func TestSchemathesis(t *testing.T) {
 		"--header", "Authorization: Bearer "+token, "--phases", "examples,coverage,fuzzing",
 		"--suppress-health-check", "all", "--report", "junit", "--report-dir", report)
 	cmd.Env = append(os.Environ(), "NO_COLOR=1", "SCHEMATHESIS_TELEMETRY=false")
+	cmd.Dir = t.TempDir() // schemathesis keeps a .schemathesis/ cache in its working directory
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	summary := lastLines(string(out), 12)
