@@ -263,8 +263,15 @@ function picks the new champion up by itself.`,
 				return err
 			}
 			defer b.Close()
-			if _, err := reg.Get(ctx, n); err != nil {
+			ver, err := reg.Get(ctx, n)
+			if err != nil {
 				return err
+			}
+			// A version whose stored model no longer loads (corrupted, or
+			// features this code does not know) would be refused by the
+			// prediction function: refuse it here, and the champion stays.
+			if _, err := ver.LoadModel(); err != nil {
+				return fmt.Errorf("v%d cannot be promoted, the champion stays: %w", n, err)
 			}
 			var move registry.Move
 			for range 10 {

@@ -25,6 +25,29 @@ import (
 func Train(t testing.TB, bucketURL string, seed uint64, policies int) events.Decision {
 	t.Helper()
 	ctx := context.Background()
+	out := Trained(t, bucketURL, seed, policies)
+	b, err := blobstore.Open(ctx, bucketURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	policy := promotion.DefaultPolicy()
+	policy.Margin = -1 // any candidate past the floors replaces the champion
+	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runstore.New(b), Policy: policy, Actor: "test", Log: quiet}
+	dec, err := gate.Judge(ctx, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dec
+}
+
+// Trained generates a dataset as Train does and trains on it in-process,
+// registering nothing: it returns the payload of the model.trained event
+// the train function would send.
+func Trained(t testing.TB, bucketURL string, seed uint64, policies int) events.ModelTrainedData {
+	t.Helper()
+	ctx := context.Background()
 	b, err := blobstore.Open(ctx, bucketURL)
 	if err != nil {
 		t.Fatal(err)
@@ -51,12 +74,5 @@ func Train(t testing.TB, bucketURL string, seed uint64, policies int) events.Dec
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := promotion.DefaultPolicy()
-	policy.Margin = -1 // any candidate past the floors replaces the champion
-	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runs, Policy: policy, Actor: "test", Log: quiet}
-	dec, err := gate.Judge(ctx, out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dec
+	return out
 }
