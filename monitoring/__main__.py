@@ -12,11 +12,15 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from monitoring import contract
 from monitoring.errors import MonitoringError
+
+if TYPE_CHECKING:
+    from monitoring.summary import Fairness
 
 DEFAULT_BUCKET = "~/.claimrisk/bucket"
 DEFAULT_PORT = 8001
@@ -57,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="build the drift and quality reports of a window",
         description="Compare the predictions logged in [--from, --to) with a training run's reference rows, "
-        "join the outcomes reported so far, and write report.html and summary.json to the bucket under "
+        "join the outcomes reported so far and the customers' protected attribute (for fairness figures), "
+        "and write report.html and summary.json to the bucket under "
         "<out-prefix><window-id>/. With --workspace, also add the runs as snapshots to an Evidently workspace.",
     )
     report.add_argument(
@@ -92,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
         "dashboard",
         help="create or update the project dashboard",
         description="Create or update the project's dashboard panels in an Evidently workspace: drifted share, "
-        "drift scores of key features, mean predicted probability, quality once labels arrive, and row counts.",
+        "drift scores of key features, mean predicted probability, overall and by sex, quality once labels "
+        "arrive, and row counts.",
     )
     dashboard.add_argument("--workspace", required=True, metavar="DIR", help="Evidently workspace directory")
     dashboard.add_argument("--project", default="claim-risk", help="workspace project (default: %(default)s)")
@@ -136,6 +142,9 @@ def _report(args: argparse.Namespace, out: TextIO) -> None:
     reference = payload.load_reference(bucket, args.reference)
     _say(out, f"reference: {args.reference}, {len(reference)} rows")
     current = payload.load_current(bucket, window)
+    attributes = payload.load_attributes(bucket)
+    reference = attributes.join(reference)
+    current = replace(current, rows=attributes.join(current.rows))
     labelled = len(current.labelled)
     _say(
         out,
@@ -156,6 +165,7 @@ def _report(args: argparse.Namespace, out: TextIO) -> None:
         f"drift: {summary.dataset_drift.drifted_columns} of {len(contract.FEATURES)} feature columns drifted "
         f"(dataset {dataset}); drifted columns: {drifted}",
     )
+    _say(out, _fairness_line(summary.fairness, attributes.objects))
     if summary.quality is None:
         _say(out, "quality: skipped, no labelled predictions in the window")
     else:
@@ -173,6 +183,28 @@ def _report(args: argparse.Namespace, out: TextIO) -> None:
     bucket.write(report_key, reports.html(runs).encode("utf-8"))
     bucket.write(summary_key, summary.to_json().encode("utf-8"))
     _say(out, f"wrote {report_key} and {summary_key} to {bucket.url} in {time.monotonic() - started:.1f}s")
+
+
+def _fairness_line(fairness: Fairness | None, objects: int) -> str:
+    """The window's fairness figures in one line."""
+    if fairness is None:
+        return (
+            f"fairness: skipped, no prediction joined with a customer attribute "
+            f"({objects} objects under {contract.ATTRIBUTES_PREFIX})"
+        )
+    groups = ", ".join(
+        f"{name} {g.rows} rows" + ("" if g.mean_probability is None else f" mean {g.mean_probability:.4f}")
+        for name, g in fairness.groups.items()
+    )
+    figures = f"{groups}, {fairness.unknown_rows} unknown"
+    protected, reference = fairness.protected_group, fairness.reference_group
+    if fairness.disparate_impact is None:
+        return f"fairness: {figures}; no disparate impact {protected}/{reference} without rows of both groups"
+    verdict = "FLAGGED, outside" if fairness.flagged else "within"
+    return (
+        f"fairness: {figures}; disparate impact {protected}/{reference} {fairness.disparate_impact:.3f} "
+        f"({verdict} [{fairness.lower:.2f}, {fairness.upper:.2f}])"
+    )
 
 
 def _metadata(window: contract.Window, args: argparse.Namespace) -> dict[str, str]:

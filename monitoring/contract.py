@@ -9,6 +9,11 @@ would treat an integer column with ten or fewer distinct values as
 categorical and a string column with mostly distinct values as text, and
 the Go drift function would then disagree with it.
 
+It also knows the customer attributes the Go side keeps for fairness
+checks (shared/customers): the protected attribute is joined to the
+payload log and the reference by customer, compared between its groups,
+and never used as a feature or a drift column.
+
 A change to the contract is a change here and in the Go packages, together.
 """
 
@@ -31,6 +36,9 @@ FEATURES: Final = NUMERICAL_FEATURES + CATEGORICAL_FEATURES
 PREDICTION: Final = "probability"  # numerical: the predicted claim probability
 TARGET: Final = "claim"  # categorical: the observed outcome, 0 or 1
 POSITIVE_CLASS: Final = 1
+
+# The customer a prediction or reference row is about (a pseudonym).
+CUSTOMER_ID: Final = "customer_id"
 
 # Evidently's default share of drifted columns at which a dataset counts as
 # drifted; the Go drift function uses the same.
@@ -71,17 +79,51 @@ FEEDBACK_SCHEMA: Final = pa.schema(
 # request and policy ids.
 FEEDBACK_KEY: Final = ("request_id", "policy_id")
 
+# Customer attributes (shared/customers.Attribute): customer is the same
+# pseudonym as CUSTOMER_ID in the payload log and the reference.
+ATTRIBUTE_KEY: Final = "customer"
+PROTECTED_ATTRIBUTE: Final = "sex"
+ATTRIBUTE_SCHEMA: Final = pa.schema([(ATTRIBUTE_KEY, pa.string()), (PROTECTED_ATTRIBUTE, pa.string())])
+GROUPS: Final = ("F", "M")  # the values of the protected attribute (shared/schema.Sexes)
+
+# Fairness, as shared/governance.DefaultPolicy: the disparate impact is the
+# mean predicted probability of the protected group over that of the
+# reference group, flagged outside [lower, upper] (the four-fifths rule,
+# both ways).
+PROTECTED_GROUP: Final = "F"
+REFERENCE_GROUP: Final = "M"
+DISPARATE_IMPACT_LOWER: Final = 0.8
+DISPARATE_IMPACT_UPPER: Final = 1.25
+
 # Bucket layout. Payload-log objects are <prefix>YYYY/MM/DD/<unix-millis>-
 # <instance>-<seq>.parquet; the day is when the batch was written, so rows
 # near midnight can sit in the neighbouring day's folder.
+# Customer attributes are one object per source, customers/attributes/
+# <source>.parquet, read in key order: where objects repeat a customer, the
+# last one read wins.
 PREDICTIONS_PREFIX: Final = "predlog/predictions/"
 FEEDBACK_PREFIX: Final = "predlog/feedback/"
+ATTRIBUTES_PREFIX: Final = "customers/attributes/"
 DAY_SLACK: Final = timedelta(days=1)
 DEFAULT_OUT_PREFIX: Final = "drift/evidently/"
 REPORT_OBJECT: Final = "report.html"
 SUMMARY_OBJECT: Final = "summary.json"
 
 _LOG_OBJECT = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d+)-[^/]+-\d+\.parquet$")
+
+
+def is_attribute_object(key: str) -> bool:
+    """Whether key names a customer-attribute object, <ATTRIBUTES_PREFIX><source>.parquet."""
+    if not key.startswith(ATTRIBUTES_PREFIX):
+        return False
+    name = key[len(ATTRIBUTES_PREFIX) :]
+    return "/" not in name and name.endswith(".parquet") and len(name) > len(".parquet")
+
+
+def group_column(group: str) -> str:
+    """The drift run's derived column for a group: the predicted probability
+    where the protected attribute is group, else missing (probability_f)."""
+    return f"{PREDICTION}_{group.lower()}"
 
 
 def day_prefix(prefix: str, day: date) -> str:

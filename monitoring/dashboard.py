@@ -1,7 +1,11 @@
 """The project dashboard: drift and quality of successive windows over time.
 
 Panels select their series from the snapshots by metric, metric labels
-(column, value_type) and the snapshot tags set in reports.py. The panels
+(column, value_type) and the snapshot tags set in reports.py. The local
+workspace storage of Evidently 0.7.23 matches a point to the first series
+of a panel with the same metric and labels and only then checks the tags,
+so the series of one panel must differ in metric or labels, not in tags
+alone. The panels
 live in one tab that this module owns: applying the dashboard replaces that
 tab and leaves any other tab someone added by hand alone, so running it
 again updates rather than duplicates.
@@ -19,6 +23,8 @@ from monitoring.workspace import project
 
 TAB = "Claim risk"
 KEY_FEATURES = ("age", "annual_mileage", "home_area")
+
+_GROUP_LEGENDS = {"F": "women (F)", "M": "men (M)"}
 
 _SCORE_NOTE = (
     "Evidently's default tests: p-values (K-S, chi-square; drift below 0.05) while the reference has "
@@ -96,6 +102,21 @@ def panels() -> list[DashboardPanelPlot]:
                 _claims("observed claim rate", [contract.POSITIVE_CLASS], "share"),
             ],
             size="half",
+        ),
+        line_plot_panel(
+            title="Mean predicted probability by sex",
+            description=(
+                "Over the predictions of each group per window, the customers' sex joined from "
+                f"{contract.ATTRIBUTES_PREFIX}. The disparate impact "
+                f"({contract.PROTECTED_GROUP} over {contract.REFERENCE_GROUP}) is flagged in summary.json outside "
+                f"[{contract.DISPARATE_IMPACT_LOWER}, {contract.DISPARATE_IMPACT_UPPER}]; "
+                "a group without predictions in a window has no point."
+            ),
+            values=[
+                _drift("MeanValue", _GROUP_LEGENDS[group], column=contract.group_column(group))
+                for group in contract.GROUPS
+            ],
+            size="full",
         ),
         bar_plot_panel(
             title="Rows per window",

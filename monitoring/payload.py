@@ -2,10 +2,11 @@
 
 The reference is a training run's labelled validation rows. The current
 rows are the predictions logged with a time in the window, each joined
-with its observed outcome when feedback has arrived for it. Every object
-is checked against the contract before it is used, so that a Go change
-that renames or retypes a column fails here with a message naming the
-object and the column, not deep inside Evidently.
+with its observed outcome when feedback has arrived for it. Both can be
+joined with the customers' protected attribute, for fairness figures. Every
+object is checked against the contract before it is used, so that a Go
+change that renames or retypes a column fails here with a message naming
+the object and the column, not deep inside Evidently.
 """
 
 from __future__ import annotations
@@ -40,9 +41,50 @@ class Current:
         return rows
 
 
+@dataclass(frozen=True)
+class Attributes:
+    """The protected attribute of each known customer, and how many objects it was read from."""
+
+    by_customer: pd.Series  # index: customer pseudonym; values: one of contract.GROUPS
+    objects: int
+
+    def join(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """rows with the protected attribute added by customer id; missing where it is not known."""
+        groups = rows[contract.CUSTOMER_ID].map(self.by_customer).astype("string")
+        return rows.assign(**{contract.PROTECTED_ATTRIBUTE: groups})
+
+
+def load_attributes(bucket: Bucket) -> Attributes:
+    """The customer attributes: every object under the prefix in key order, the last row of a customer winning.
+
+    No objects at all is not an error: the fairness figures are then left out.
+    """
+    keys = sorted(k for k in bucket.list(contract.ATTRIBUTES_PREFIX) if contract.is_attribute_object(k))
+    frames = [_attribute_rows(bucket, k) for k in keys]
+    if not frames:
+        return Attributes(pd.Series([], index=pd.Index([], dtype="object"), dtype="string"), objects=0)
+    rows = pd.concat(frames, ignore_index=True).drop_duplicates(contract.ATTRIBUTE_KEY, keep="last")
+    return Attributes(rows.set_index(contract.ATTRIBUTE_KEY)[contract.PROTECTED_ATTRIBUTE], objects=len(keys))
+
+
+def _attribute_rows(bucket: Bucket, key: str) -> pd.DataFrame:
+    table = _read_table(bucket, key, contract.ATTRIBUTE_SCHEMA, "customer-attribute")
+    rows = table.to_pandas(use_threads=False).astype("string")
+    if rows[contract.ATTRIBUTE_KEY].isna().any():
+        raise MonitoringError(f"{key}: {contract.ATTRIBUTE_KEY} has missing values; every row must name a customer")
+    values = rows[contract.PROTECTED_ATTRIBUTE]
+    unknown = sorted({"null" if pd.isna(v) else repr(v) for v in values[~values.isin(contract.GROUPS)]})
+    if unknown:
+        raise MonitoringError(
+            f"{key}: {contract.PROTECTED_ATTRIBUTE} holds {', '.join(unknown[:5])}; "
+            f"the contract allows only {' or '.join(contract.GROUPS)}"
+        )
+    return rows
+
+
 def load_reference(bucket: Bucket, key: str) -> pd.DataFrame:
     """The reference rows stored with a training run."""
-    table = _read_table(bucket, key, contract.REFERENCE_SCHEMA)
+    table = _read_table(bucket, key, contract.REFERENCE_SCHEMA, "run-store")
     if table.num_rows == 0:
         raise MonitoringError(f"{key}: the reference has no rows; choose the validation data of another run")
     return table.to_pandas(use_threads=False)
@@ -56,7 +98,7 @@ def load_current(bucket: Bucket, window: Window) -> Current:
             f"no payload-log objects under {contract.PREDICTIONS_PREFIX} for the days around "
             f"{window.start:%Y-%m-%d}..{window.end:%Y-%m-%d} in {bucket.url}; check --bucket, --from and --to"
         )
-    table = pa.concat_tables(_read_table(bucket, k, contract.PREDICTION_SCHEMA) for k in keys)
+    table = pa.concat_tables(_read_table(bucket, k, contract.PREDICTION_SCHEMA, "payload-log") for k in keys)
     rows = table.to_pandas(use_threads=False)
     in_window = (rows["time"] >= pd.Timestamp(window.start)) & (rows["time"] < pd.Timestamp(window.end))
     rows = rows[in_window].reset_index(drop=True)
@@ -87,7 +129,7 @@ def _latest_feedback(bucket: Bucket, keys: list[str]) -> pd.DataFrame:
     """One outcome per request and policy: the one reported last."""
     if not keys:
         return contract.FEEDBACK_SCHEMA.empty_table().to_pandas(use_threads=False)
-    tables = [_read_table(bucket, k, contract.FEEDBACK_SCHEMA) for k in keys]
+    tables = [_read_table(bucket, k, contract.FEEDBACK_SCHEMA, "payload-log") for k in keys]
     feedback = pa.concat_tables(tables).to_pandas(use_threads=False)
     feedback = feedback.sort_values("time", kind="stable")
     return feedback.drop_duplicates(list(contract.FEEDBACK_KEY), keep="last")
@@ -100,7 +142,7 @@ def _join(rows: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
     return joined
 
 
-def _read_table(bucket: Bucket, key: str, schema: pa.Schema) -> pa.Table:
+def _read_table(bucket: Bucket, key: str, schema: pa.Schema, kind: str) -> pa.Table:
     """Read a Parquet object, check it against the contract and cast it to the contract's types."""
     data = bucket.read(key)
     try:
@@ -113,7 +155,7 @@ def _read_table(bucket: Bucket, key: str, schema: pa.Schema) -> pa.Table:
     missing = [f.name for f in schema if f.name not in table.schema.names]
     if missing:
         raise MonitoringError(
-            f"{key}: missing column(s) {', '.join(missing)}; the object does not follow the payload-log contract"
+            f"{key}: missing column(s) {', '.join(missing)}; the object does not follow the {kind} contract"
         )
     wrong = [
         f"{f.name} is {table.schema.field(f.name).type}, want {f.type}"

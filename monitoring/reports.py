@@ -4,7 +4,8 @@ A window gives up to two Evidently runs (snapshots):
 
 - drift, on every prediction in the window: data drift of the feature
   columns, prediction drift of the probability, a data summary, the row
-  count and the mean predicted probability;
+  count, the mean predicted probability, and the mean predicted
+  probability of each group of the protected attribute (fairness);
 - quality, on the labelled predictions only and only when there are any:
   ROC AUC and log loss with the probability as the score, target drift of
   the claim, the observed claim rate, the mean predicted probability and
@@ -14,6 +15,17 @@ The two need different current datasets (all rows, labelled rows), which is
 why they are separate runs; for people they are rendered as one HTML
 report. Column types are always declared (see contract.py) so that
 Evidently picks the same default test per column as the Go drift function.
+
+The group means are measured on derived columns, one per group with rows in
+the window (contract.group_column: probability_f holds the probability
+where the customer is F, else nothing), declared numerical and measured with
+MeanValue, which takes pandas' mean and so skips the missing values. They
+are not drift columns: the drift preset keeps to contract.FEATURES, so
+neither its tests nor their verdicts change. The protected attribute
+itself never enters a dataset. A group without rows in the window gets no
+column and no metric: its mean would be NaN. The data summary's
+dataset-wide figures (column count, missing values, empty columns) do count
+the derived columns, since Evidently computes them over the whole dataset.
 """
 
 from __future__ import annotations
@@ -37,7 +49,7 @@ from evidently.presets.dataset_stats import ValueStatsTests
 from monitoring import contract
 from monitoring.contract import Window
 from monitoring.payload import Current
-from monitoring.summary import ColumnType, ColumnVerdict, DatasetDrift, Quality, Role, Summary
+from monitoring.summary import ColumnType, ColumnVerdict, DatasetDrift, Fairness, GroupFigures, Quality, Role, Summary
 
 # Snapshot tags: dashboard panels select their series by them.
 DRIFT_TAG = "drift"
@@ -68,13 +80,15 @@ def run(reference: pd.DataFrame, current: Current, window: Window, metadata: Map
     """
     timestamp = window.end.astimezone(UTC).replace(tzinfo=None)
     meta = dict(metadata)
+    groups = groups_in(current.rows)
+    group_columns = [contract.group_column(group) for group in groups]
     with _quiet():
         drift_definition = _definition(
-            [*contract.NUMERICAL_FEATURES, contract.PREDICTION], contract.CATEGORICAL_FEATURES
+            [*contract.NUMERICAL_FEATURES, contract.PREDICTION, *group_columns], contract.CATEGORICAL_FEATURES
         )
-        drift = _drift_report().run(
-            _dataset(current.rows, drift_definition),
-            _dataset(reference, drift_definition),
+        drift = _drift_report(group_columns).run(
+            _dataset(_with_group_columns(current.rows, groups), drift_definition),
+            _dataset(_with_group_columns(reference, groups), drift_definition),
             timestamp=timestamp,
             metadata=meta,
             tags=[DRIFT_TAG],
@@ -128,14 +142,42 @@ def _definition(
     )
 
 
+def attribute(frame: pd.DataFrame) -> pd.Series:
+    """The protected attribute of each row; all missing when frame was not joined with the attributes."""
+    if contract.PROTECTED_ATTRIBUTE in frame.columns:
+        return frame[contract.PROTECTED_ATTRIBUTE].astype("string")
+    return pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def groups_in(frame: pd.DataFrame) -> list[str]:
+    """The groups of the protected attribute with at least one row in frame, in contract order."""
+    present = set(attribute(frame).dropna())
+    return [group for group in contract.GROUPS if group in present]
+
+
+def _with_group_columns(frame: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+    """frame with each group's derived column: the probability where the row is in the group, else NaN."""
+    of = attribute(frame)
+    return frame.assign(
+        **{
+            contract.group_column(group): frame[contract.PREDICTION].where((of == group).fillna(False).astype(bool))
+            for group in groups
+        }
+    )
+
+
 def _dataset(frame: pd.DataFrame, definition: DataDefinition) -> Dataset:
     """The declared columns of frame, and nothing else, as an Evidently dataset."""
     columns = [*(definition.numerical_columns or []), *(definition.categorical_columns or [])]
     return Dataset.from_pandas(frame[columns].reset_index(drop=True), data_definition=definition)
 
 
-def _drift_report() -> Report:
-    """Default per-column tests (no method given); only the drift tests are kept as tests."""
+def _drift_report(group_columns: Sequence[str]) -> Report:
+    """Default per-column tests (no method given); only the drift tests are kept as tests.
+
+    The group means get no tests (tests=[]): with a reference, MeanValue
+    would otherwise test the window's mean against the reference's.
+    """
     summary_columns = [*contract.FEATURES, contract.PREDICTION]
     return Report(
         [
@@ -143,6 +185,7 @@ def _drift_report() -> Report:
             ValueDrift(column=contract.PREDICTION),
             RowCount(tests=[]),
             MeanValue(column=contract.PREDICTION, tests=[]),
+            *(MeanValue(column=column, tests=[]) for column in group_columns),
             _summary_preset(summary_columns),
         ],
         include_tests=True,
@@ -262,6 +305,34 @@ def summarize(
         ),
         columns=verdicts,
         quality=quality,
+        fairness=_fairness(drift, rows),
+    )
+
+
+def _fairness(drift: _Exported, rows: pd.DataFrame) -> Fairness | None:
+    """The groups' figures in the window: row counts from the rows, means from the drift run."""
+    of = attribute(rows)
+    if of.isna().all():
+        return None
+    groups = {}
+    for group in contract.GROUPS:
+        n = int((of == group).sum())
+        mean = drift.value_or_none("MeanValue", column=contract.group_column(group)) if n else None
+        groups[group] = GroupFigures(rows=n, mean_probability=mean)
+    protected = groups[contract.PROTECTED_GROUP].mean_probability
+    reference = groups[contract.REFERENCE_GROUP].mean_probability
+    impact = protected / reference if protected is not None and reference else None
+    lower, upper = contract.DISPARATE_IMPACT_LOWER, contract.DISPARATE_IMPACT_UPPER
+    return Fairness(
+        attribute=contract.PROTECTED_ATTRIBUTE,
+        groups=groups,
+        protected_group=contract.PROTECTED_GROUP,
+        reference_group=contract.REFERENCE_GROUP,
+        disparate_impact=impact,
+        lower=lower,
+        upper=upper,
+        flagged=impact is not None and not lower <= impact <= upper,
+        unknown_rows=int(of.isna().sum()),
     )
 
 

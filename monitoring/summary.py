@@ -4,6 +4,8 @@ The Go drift function computes the same per-column tests as Evidently, and
 a cross-check compares the two verdict by verdict, so the per-column
 entries carry exactly what a verdict consists of: the column, the test
 Evidently chose, its score and threshold, and whether the column drifted.
+The fairness entry compares the groups of the protected attribute in the
+window, as shared/governance does on the Go side.
 """
 
 from __future__ import annotations
@@ -60,6 +62,35 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class GroupFigures:
+    """One group of the protected attribute in the window; no mean without rows."""
+
+    rows: int
+    mean_probability: float | None
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """The groups of the protected attribute in the window, and their disparate impact.
+
+    disparate_impact is the protected group's mean predicted probability over
+    the reference group's, None when either group has no rows (or the
+    reference group's mean is zero); flagged when it lies outside
+    [lower, upper]. unknown_rows are the rows whose customer has no attribute.
+    """
+
+    attribute: str
+    groups: dict[str, GroupFigures]
+    protected_group: str
+    reference_group: str
+    disparate_impact: float | None
+    lower: float
+    upper: float
+    flagged: bool
+    unknown_rows: int
+
+
+@dataclass(frozen=True)
 class Summary:
     """Everything a script needs to know about one window."""
 
@@ -79,6 +110,7 @@ class Summary:
     dataset_drift: DatasetDrift
     columns: list[ColumnVerdict]
     quality: Quality | None
+    fairness: Fairness | None  # None when no row of the window could be joined with an attribute
 
     @property
     def drifted_columns(self) -> list[ColumnVerdict]:

@@ -17,12 +17,15 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from test_monitoring_data import (
+    ATTRIBUTE_FIELDS,
     PREDICTION_FIELDS,
     REFERENCE_FIELDS,
     UTC,
     outcomes,
     policies,
+    sexes,
     table,
+    write_attributes,
     write_predictions,
     write_reference,
 )
@@ -125,6 +128,20 @@ def test_predictions_with_wrong_type(bucket: Path) -> None:
     pq.write_table(table(frame, fields), bucket / key)
     result = report(bucket, "--from", START.isoformat(), "--to", END.isoformat())
     assert_one_line_error(result, key, "model_version is int64, want int32", "annual_mileage is int64, want double")
+
+
+def test_attributes_with_wrong_columns(bucket: Path) -> None:
+    """A Go change to the attribute objects stops the run before Evidently, naming the object."""
+    rng = np.random.default_rng(24)
+    write_attributes(bucket, "dataset-run-1", sexes(rng, policies(rng, 20, START, END)))
+    renamed = [("customer_id" if name == "customer" else name, kind) for name, kind in ATTRIBUTE_FIELDS]
+    frame = sexes(rng, policies(rng, 20, START, END)).rename(columns={"customer": "customer_id"})
+    key = "customers/attributes/simulation.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(table(frame, renamed), bucket / key)
+    result = report(bucket, "--from", START.isoformat(), "--to", END.isoformat())
+    assert_one_line_error(result, key, "missing column(s) customer", "customer-attribute contract")
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ Three weekly windows go into one workspace: the first through a real
 the suite fast. The browser test serves the workspace with `python -m
 monitoring ui` (which execs Evidently's own `evidently ui` command of the
 same environment), opens the project in headless Chromium and checks that
-every panel drew data, then saves the screenshot used in the docs.
+every panel drew data, then saves the screenshot used in the docs. The
+bucket holds the sex of every customer, so the fairness panel has a point
+per window for each group.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from test_monitoring_data import (
     policies,
     resample,
     run_report,
+    sexes,
+    write_attributes,
     write_feedback,
     write_predictions,
     write_reference,
@@ -63,11 +67,14 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("bucket")
     path = tmp_path_factory.mktemp("evidently") / "workspace"
     rng = np.random.default_rng(31)
+    attribute_rng = np.random.default_rng(32)  # apart, so the windows' data stay as they were
     reference = policies(rng, 900, START - 8 * WEEK, START, tag="ref")
     key = write_reference(root, "run-7", reference, outcomes(rng, reference))
+    write_attributes(root, "dataset-run-7", sexes(attribute_rng, reference))
     for i, (shift, labelled) in enumerate(zip(SHIFTS, LABELLED, strict=True)):
         window = resample(rng, reference, 400, START + i * WEEK, START + (i + 1) * WEEK, shift, tag=f"w{i}-")
         write_predictions(root, window)
+        write_attributes(root, f"traffic-{i}", sexes(attribute_rng, window))
         if labelled:
             write_feedback(root, feedback_for(window.iloc[:labelled], outcomes(rng, window.iloc[:labelled])))
 
@@ -119,6 +126,7 @@ def test_dashboard_has_the_panels_once(workspace: Workspace) -> None:
         "Share of drifted feature columns",
         "Drift score per key feature",
         "Mean predicted claim probability",
+        "Mean predicted probability by sex",
         "Quality on labelled predictions",
         "Rows per window",
     } <= set(titles)
@@ -129,6 +137,11 @@ def test_dashboard_has_the_panels_once(workspace: Workspace) -> None:
         "evidently:metric_v2:RocAuc",
         "evidently:metric_v2:LogLoss",
     }
+    by_sex = by_title["Mean predicted probability by sex"].values
+    assert [(v.metric, v.metric_labels, v.tags) for v in by_sex] == [
+        ("evidently:metric_v2:MeanValue", {"column": "probability_f"}, ["drift"]),
+        ("evidently:metric_v2:MeanValue", {"column": "probability_m"}, ["drift"]),
+    ]
     assert workspace.dashboard_output.splitlines()[-1].startswith("wrote the dashboard of project claim-risk")
 
 
@@ -243,6 +256,9 @@ def test_dashboard_renders_with_data_in_chromium(workspace: Workspace, chromium:
     assert panels["Drift score per key feature"]["lines"] == 3
     assert panels["Drift score per key feature"]["marks"] >= 9
     assert panels["Mean predicted claim probability"]["marks"] >= 3
+    # Both groups in every window: two lines, three points each.
+    assert panels["Mean predicted probability by sex"]["lines"] == 2
+    assert panels["Mean predicted probability by sex"]["marks"] >= 6
     # Two labelled weeks: ROC AUC and log loss, two points each.
     assert panels["Quality on labelled predictions"]["lines"] == 2
     assert panels["Predicted and observed claim rate"]["lines"] == 2

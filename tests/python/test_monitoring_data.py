@@ -63,6 +63,8 @@ FEEDBACK_FIELDS = [
     ("policy_id", pa.string()),
     ("claim", pa.int32()),
 ]
+# A customer's protected attribute (shared/customers.Attribute).
+ATTRIBUTE_FIELDS = [("customer", pa.string()), ("sex", pa.string())]
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,19 @@ def write_predictions(root: Path, frame: pd.DataFrame) -> list[str]:
 
 def write_feedback(root: Path, frame: pd.DataFrame) -> list[str]:
     return write_log(root, "predlog/feedback/", frame, FEEDBACK_FIELDS)
+
+
+def sexes(rng: np.random.Generator, frame: pd.DataFrame, female: float = 0.5) -> pd.DataFrame:
+    """The attributes of frame's customers, each F with probability female, in attribute-object columns."""
+    drawn = np.where(rng.uniform(size=len(frame)) < female, "F", "M")
+    return pd.DataFrame({"customer": frame["customer_id"].to_numpy(), "sex": drawn})
+
+
+def write_attributes(root: Path, source: str, attributes: pd.DataFrame) -> str:
+    """One source's customer attributes, as customers.Write stores them."""
+    key = f"customers/attributes/{source}.parquet"
+    _write(root / key, table(attributes, ATTRIBUTE_FIELDS))
+    return key
 
 
 def feedback_for(frame: pd.DataFrame, claims: np.ndarray, delay: timedelta = timedelta(days=30)) -> pd.DataFrame:
@@ -320,6 +335,69 @@ def test_objects_that_break_the_contract_are_named(bucket_dir: Path, damage, mes
     _write(bucket_dir / key, damage(table(frame, PREDICTION_FIELDS)))
     with pytest.raises(MonitoringError, match=r"^" + key.replace(".", r"\.")) as raised:
         payload.load_current(open_bucket(str(bucket_dir)), WINDOW)
+    assert message in str(raised.value)
+
+
+def test_attributes_join_both_datasets_and_the_last_object_wins(bucket_dir: Path) -> None:
+    rng = np.random.default_rng(15)
+    reference = policies(rng, 60, JAN, WINDOW.start, tag="ref")
+    frame = policies(rng, 40, WINDOW.start, WINDOW.end)
+    write_predictions(bucket_dir, frame)
+    training = sexes(rng, reference)
+    # Keys sort dataset-run-1 < traffic-1 < traffic-2 (written out of order): the
+    # later objects name window customers again, and the last one read wins.
+    traffic = sexes(rng, frame.iloc[:30])
+    relabelled = traffic.iloc[:10].assign(sex=np.where(traffic["sex"].iloc[:10] == "F", "M", "F"))
+    again = traffic.iloc[:5].assign(sex="F")
+    write_attributes(bucket_dir, "traffic-2", again)
+    write_attributes(bucket_dir, "dataset-run-1", training)
+    write_attributes(bucket_dir, "traffic-1", pd.concat([traffic, relabelled], ignore_index=True))
+    # Not an attribute object: metadata beside one, and an object in a subfolder.
+    (bucket_dir / "customers/attributes/traffic-1.parquet.attrs").write_text("{}")
+    write_attributes(bucket_dir, "old/ignored", traffic.assign(sex="F"))
+
+    bucket = open_bucket(str(bucket_dir))
+    attributes = payload.load_attributes(bucket)
+    joined_reference = attributes.join(payload.load_reference(bucket, write_reference(bucket_dir, "r", reference, 0)))
+    current = payload.load_current(bucket, WINDOW)
+    joined = attributes.join(current.rows).set_index("request_id")["sex"]
+
+    assert attributes.objects == 3
+    assert joined_reference["sex"].tolist() == training["sex"].tolist()
+    want = traffic.set_index("customer")["sex"].copy()
+    want.iloc[:10] = relabelled["sex"].to_numpy()
+    want.iloc[:5] = "F"
+    by_request = frame.set_index("customer_id")["request_id"]
+    assert joined[by_request[want.index]].tolist() == want.tolist()
+    # The last ten customers of the window have no attribute: missing, not a group.
+    assert joined[frame["request_id"].iloc[30:]].isna().all()
+    assert "sex" not in current.rows.columns  # load_current itself knows nothing of attributes
+
+
+def test_no_attribute_objects_join_nothing(bucket_dir: Path) -> None:
+    rng = np.random.default_rng(16)
+    write_predictions(bucket_dir, policies(rng, 20, WINDOW.start, WINDOW.end))
+    bucket = open_bucket(str(bucket_dir))
+    attributes = payload.load_attributes(bucket)
+    assert attributes.objects == 0
+    assert attributes.join(payload.load_current(bucket, WINDOW).rows)["sex"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda t: t.rename_columns(["customer", "gender"]), "missing column(s) sex; the object does not follow the"),
+        (lambda t: t.set_column(1, "sex", pa.array([1] * t.num_rows, type=pa.int64())), "sex is int64, want string"),
+        (lambda t: t.set_column(1, "sex", pa.array(["F", "X"] + [None] * (t.num_rows - 2))), "sex holds 'X', null;"),
+    ],
+)
+def test_attribute_objects_that_break_the_contract_are_named(bucket_dir: Path, damage, message: str) -> None:
+    rng = np.random.default_rng(17)
+    write_attributes(bucket_dir, "a", sexes(rng, policies(rng, 5, WINDOW.start, WINDOW.end)))
+    key = "customers/attributes/b.parquet"
+    _write(bucket_dir / key, damage(table(sexes(rng, policies(rng, 5, WINDOW.start, WINDOW.end)), ATTRIBUTE_FIELDS)))
+    with pytest.raises(MonitoringError, match=r"^" + key.replace(".", r"\.")) as raised:
+        payload.load_attributes(open_bucket(str(bucket_dir)))
     assert message in str(raised.value)
 
 
