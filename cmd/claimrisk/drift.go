@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,6 +100,18 @@ func summary(r driftcheck.Report) string {
 	if r.Enough {
 		s += fmt.Sprintf("  prediction: %s %.4f, mean probability %.4f -> %.4f\n", r.PredictionDrift.Test, r.PredictionDrift.Score,
 			r.PredictionDrift.ReferenceMean, r.PredictionDrift.CurrentMean)
+	}
+	if f := r.Fairness; f != nil && len(f.Groups) > 0 {
+		verdict := "within"
+		if r.FairnessAlert {
+			verdict = "FAIRNESS ALERT, outside"
+		}
+		means := make([]string, len(f.Groups))
+		for i, g := range f.Groups {
+			means[i] = fmt.Sprintf("%s %.4f", g.Group, g.MeanPredicted)
+		}
+		s += fmt.Sprintf("  fairness by %s: disparate impact %s/%s %.3f (%s [%.2f, %.2f]); mean probability %s\n",
+			f.Attribute, f.Protected, f.Reference, f.DisparateImpact, verdict, f.Lower, f.Upper, strings.Join(means, ", "))
 	}
 	if q := r.Quality; q != nil {
 		auc := "n/a"

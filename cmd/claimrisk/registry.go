@@ -141,6 +141,23 @@ func loadRegistryView(ctx context.Context, reg *registry.Registry) (registryView
 	return view, nil
 }
 
+// versionArg is a VERSION argument: a number (3 or v3) or an alias
+// (champion, challenger), resolved in reg.
+func versionArg(ctx context.Context, reg *registry.Registry, s string) (int, error) {
+	if s == registry.Champion || s == registry.Challenger {
+		v, err := reg.Resolve(ctx, s)
+		if err != nil {
+			return 0, err
+		}
+		return v.Version, nil
+	}
+	n, err := parseVersion(s)
+	if err != nil {
+		return 0, usagef("%q is neither a version number (like 3 or v3) nor an alias (champion, challenger)", s)
+	}
+	return n, nil
+}
+
 func parseVersion(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimPrefix(strings.ToLower(s), "v"))
 	if err != nil || n <= 0 {
@@ -152,20 +169,20 @@ func parseVersion(s string) (int, error) {
 func (a *app) registryShowCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:     "show VERSION",
-		Short:   "Show one version: lineage, metrics, tags, decision and its alias history",
-		Example: "  claimrisk registry show 2",
+		Short:   "Show one version (a number, champion or challenger): lineage, metrics, tags, decision and its alias history",
+		Example: "  claimrisk registry show 2\n  claimrisk registry show champion",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			n, err := parseVersion(args[0])
-			if err != nil {
-				return err
-			}
 			reg, b, err := a.openRegistry(ctx)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
+			n, err := versionArg(ctx, reg, args[0])
+			if err != nil {
+				return err
+			}
 			v, err := reg.Get(ctx, n)
 			if err != nil {
 				return err
@@ -202,15 +219,12 @@ func (a *app) registryCardCmd() *cobra.Command {
 its limits, the data it was trained on, its parameters, its out-of-time
 metrics overall and per slice with calibration, its fairness figures, and
 its promotion history. It is written when the version is registered and
-rewritten at each promotion decision. --format html or json prints the
-other stored forms.`,
-		Example: "  claimrisk registry card 2\n  claimrisk registry card 2 --format html > card.html",
+rewritten at each promotion decision. VERSION is a number (2 or v2) or an
+alias (champion, challenger). --format html or json prints the other
+stored forms.`,
+		Example: "  claimrisk registry card 2\n  claimrisk registry card champion\n  claimrisk registry card 2 --format html > card.html",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := parseVersion(args[0])
-			if err != nil {
-				return err
-			}
 			if format != "md" && format != "html" && format != "json" {
 				return usagef("--format %q: use md, html or json", format)
 			}
@@ -219,6 +233,10 @@ other stored forms.`,
 				return err
 			}
 			defer b.Close()
+			n, err := versionArg(cmd.Context(), reg, args[0])
+			if err != nil {
+				return err
+			}
 			data, err := reg.Factsheet(cmd.Context(), n, format)
 			if err != nil {
 				return err

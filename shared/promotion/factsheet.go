@@ -93,7 +93,7 @@ func Factsheet(ctx context.Context, reg *registry.Registry, runs *runstore.Store
 	sort.Strings(f.Aliases)
 	switch {
 	case state[registry.Champion] == v:
-		f.Status = "serving (champion)"
+		f.Status = "serving"
 	case err == nil && !d.Promoted:
 		f.Status = "rejected"
 	case err == nil && d.Promoted:
