@@ -1,0 +1,233 @@
+"""The labs as written: every runnable block of docs/labs, in order, against
+the real system.
+
+The six labs share one workspace, as a participant's checkout would be: a
+temporary directory holding links to the repository's files (bin/,
+notebooks/, docs/, config/, ...), with HOME and CLAIMRISK_HOME inside it so
+that ~/.claimrisk of the person running the tests is never touched. Lab 1
+starts `bin/claimrisk up` in the background and the later labs use that one
+system. Ports: the documented defaults (broker 8700 and the functions on the
+next four, MLflow 5050, Evidently 8001) are mapped to free ports, in the
+commands and in `claimrisk up`'s flags, so a system the developer runs
+meanwhile does not disturb the test.
+
+Each lab's blocks are timed; the times are printed at the end (they feed
+docs/time-planning.md) and written as JSON to $CLAIMRISK_LAB_TIMINGS when
+that is set. Blocks marked `cluster` run only where CLAIMRISK_LAB_CLUSTER=1.
+With CLAIMRISK_LAB_OUTPUTS=DIR each block's whole output is written to DIR,
+for whoever updates the outputs the pages show.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import require_tool
+from labdocs import Block, matches, parse
+
+REPO = Path(__file__).resolve().parents[2]
+LABS = [REPO / "docs" / "labs" / f"lab-{n}.md" for n in range(1, 7)]
+BIN = Path(os.environ.get("CLAIMRISK_BIN") or REPO / "bin")
+SHOWN_HOME = "/home/you"  # how the pages show the participant's home directory
+
+# The documented default ports, by name.
+DEFAULT_PORTS = {"broker": 8700, "train": 8701, "register": 8702, "predict": 8703, "drift": 8704, "mlflow": 5050, "evidently": 8001}
+BLOCK_TIMEOUT = 300
+BACKGROUND_TIMEOUT = 300
+
+
+def _free_run(n: int) -> int:
+    """The first of n consecutive free loopback ports."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + n > 65000:
+            continue
+        try:
+            socks = []
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        return base
+    raise RuntimeError("no run of free ports")
+
+
+@dataclass
+class Workspace:
+    root: Path
+    home: Path
+    env: dict[str, str]
+    ports: dict[str, int]
+    background: list[tuple[Block, subprocess.Popen, Path]] = field(default_factory=list)
+    timings: dict[str, dict] = field(default_factory=dict)
+
+    def rewrite(self, code: str) -> str:
+        """The block as the test runs it: documented ports mapped to free ones."""
+        by_default = {v: self.ports[k] for k, v in DEFAULT_PORTS.items()}
+        code = re.sub(r"\b(127\.0\.0\.1|localhost):(\d{4})\b",
+                      lambda m: f"{m.group(1)}:{by_default.get(int(m.group(2)), m.group(2))}", code)  # fmt: skip
+        flags = f" --base-port {self.ports['broker']} --mlflow-port {self.ports['mlflow']} --evidently-port {self.ports['evidently']}"
+        return re.sub(r"(bin/claimrisk up)(?=[ \t]|$)", lambda m: m.group(1) + flags, code, flags=re.M)
+
+    def shown(self, output: str) -> str:
+        """Output as the pages show it: the participant's home as /home/you."""
+        return output.replace(str(self.home), SHOWN_HOME)
+
+
+def _say(config: pytest.Config, text: str) -> None:
+    """Print past pytest's output capture, so a passing run shows it too."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(text, file=sys.stderr, flush=True)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Workspace]:
+    require_tool("bin/claimrisk", (BIN / "claimrisk").exists() and all((BIN / f).exists() for f in ("train", "register", "predict", "drift")),
+                 f"build it with make build (looked in {BIN})")  # fmt: skip
+    require_tool("the project's Python environment", (REPO / ".venv" / "bin" / "mlflow").exists(), "make venv")
+    require_tool("curl", shutil.which("curl") is not None, "apt-get install curl")
+    root = tmp_path_factory.mktemp("lab-workspace")
+    for entry in REPO.iterdir():
+        if entry.name in {"bin", ".git", "data"} or entry.name.startswith(".claimrisk"):
+            continue
+        (root / entry.name).symlink_to(entry)
+    (root / "bin").symlink_to(BIN)
+    home = root / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("CLAIMRISK_") or k.startswith("MLFLOW_") or k in {"K_SINK", "VIRTUAL_ENV", "PYTHONPATH"})}  # fmt: skip
+    env.update(HOME=str(home), CLAIMRISK_HOME=str(home / ".claimrisk"), PYTHONUNBUFFERED="1", DO_NOT_TRACK="1")
+    base = _free_run(5)
+    ports = {name: base + i for i, name in enumerate(["broker", "train", "register", "predict", "drift"])}
+    ports["mlflow"], ports["evidently"] = _free_run(1), _free_run(1)
+    ws = Workspace(root=root, home=home, env=env, ports=ports)
+    try:
+        yield ws
+    finally:
+        for block, proc, log in ws.background:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)  # Ctrl-C, as the participant stops it
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        _report(request.config, ws)
+
+
+def _report(config: pytest.Config, ws: Workspace) -> None:
+    if not ws.timings:
+        return
+    lines = ["", "lab blocks: measured run time (commands only; reading and discussion not included)"]
+    for lab, t in ws.timings.items():
+        lines.append(f"  {lab}: {t['seconds']:6.1f} s in {t['blocks']} blocks ({t['skipped']} not run)")
+    lines.append(f"  total: {sum(t['seconds'] for t in ws.timings.values()):.1f} s")
+    _say(config, "\n".join(lines))
+    if path := os.environ.get("CLAIMRISK_LAB_TIMINGS"):
+        Path(path).write_text(json.dumps(ws.timings, indent=2) + "\n")
+
+
+def _command(block: Block) -> list[str]:
+    if block.lang == "python":
+        return [str(REPO / ".venv" / "bin" / "python"), "-c", block.code]
+    return ["bash", "-e", "-c", block.code]
+
+
+def _run_once(ws: Workspace, block: Block, code: str) -> tuple[int, str]:
+    proc = subprocess.run(_command(Block(**{**block.__dict__, "code": code})), cwd=ws.root, env=ws.env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=BLOCK_TIMEOUT)  # fmt: skip
+    output = ws.shown(proc.stdout)
+    if outputs := os.environ.get("CLAIMRISK_LAB_OUTPUTS"):  # for whoever updates the pages' outputs
+        Path(outputs).mkdir(parents=True, exist_ok=True)
+        (Path(outputs) / f"{block.page}-{block.line}.txt").write_text(f"$ {code}\n{output}\n(exit {proc.returncode})\n")
+    return proc.returncode, output
+
+
+def _verdict(block: Block, code: int, output: str) -> str:
+    """Why a block's run does not pass, or "" when it does."""
+    if block.fails and code == 0:
+        return "exited 0 but the page says it fails"
+    if not block.fails and code != 0:
+        return f"exited {code}"
+    if block.expected is not None:
+        ok, missing = matches(block.expected, output)
+        if not ok:
+            return f"its output no longer shows the line {missing!r}"
+    return ""
+
+
+def _run(ws: Workspace, block: Block) -> None:
+    code = ws.rewrite(block.code)
+    if block.background:
+        _start(ws, block, code)
+        return
+    deadline = time.monotonic() + block.retry
+    while True:
+        status, output = _run_once(ws, block, code)
+        why = _verdict(block, status, output)
+        if not why:
+            return
+        if time.monotonic() >= deadline:
+            pytest.fail(f"{block.where}: {why}\n--- block\n{code}--- output\n{output}", pytrace=False)
+        time.sleep(2)
+
+
+def _start(ws: Workspace, block: Block, code: str) -> None:
+    log = ws.root / f"background-{block.page}-{block.line}.log"
+    out = log.open("w")
+    proc = subprocess.Popen(_command(Block(**{**block.__dict__, "code": "exec " + code})), cwd=ws.root, env=ws.env,
+                            stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    ws.background.append((block, proc, log))
+    deadline = time.monotonic() + BACKGROUND_TIMEOUT
+    while True:
+        output = ws.shown(log.read_text())
+        if block.expected is None or matches(block.expected, output)[0]:
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"{block.where}: exited {proc.returncode} before showing what the page shows\n{output}", pytrace=False)
+        if time.monotonic() > deadline:
+            pytest.fail(f"{block.where}: not ready after {BACKGROUND_TIMEOUT} s\n{output}", pytrace=False)
+        time.sleep(1)
+
+
+@pytest.mark.parametrize("page", LABS, ids=[p.stem for p in LABS])
+def test_lab(page: Path, workspace: Workspace, request: pytest.FixtureRequest) -> None:
+    blocks = parse(page)
+    assert blocks, f"{page.name} has no runnable blocks"
+    seconds, ran, skipped = 0.0, 0, 0
+    try:
+        for block in blocks:
+            if block.skip_reason:
+                _say(request.config, f"SKIP {block.where}: {block.skip_reason}")
+                skipped += 1
+                continue
+            if block.cluster and os.environ.get("CLAIMRISK_LAB_CLUSTER") != "1":
+                _say(request.config, f"SKIP {block.where}: needs a kind cluster (CLAIMRISK_LAB_CLUSTER=1 where docker, kind and kubectl work)")
+                skipped += 1
+                continue
+            start = time.monotonic()
+            _run(workspace, block)
+            seconds += time.monotonic() - start
+            ran += 1
+    finally:
+        workspace.timings[page.stem] = {"seconds": round(seconds, 1), "blocks": ran, "skipped": skipped}
