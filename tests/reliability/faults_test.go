@@ -3,6 +3,7 @@ package reliability
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -371,4 +372,111 @@ func TestUnloadableVersionIsRefused(t *testing.T) {
 			t.Logf("%s: promotion refused with %q; predict kept serving v1", fault.name, msg)
 		})
 	}
+}
+
+// bucketAway makes a file:// bucket unavailable (its directory replaced by a
+// file, so nothing can recreate it) and returns the function that brings it
+// back.
+func bucketAway(t *testing.T, dir string) (restore func()) {
+	t.Helper()
+	away := dir + ".away"
+	if err := os.Rename(dir, away); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a bucket"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if err := os.Remove(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(away, dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The bucket goes away while the train function fits, and while the
+// register function is given a candidate: each answers an error the broker
+// retries (the function stays up), and once the bucket is back the next
+// delivery completes with nothing half-written.
+func TestBucketOutageDuringTrainingAndRegistration(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bucket")
+	bucket := "file://" + dir
+	if d := testenv.Train(t, bucket, 42, 8000); !d.Promoted {
+		t.Fatalf("first model: %+v", d)
+	}
+	before := checkRegistry(t, bucket)
+	data := filepath.Join(t.TempDir(), "data")
+	testenv.CLI(t, nil, "data", "generate", "--policies", "20000", "--seed", "7", "--out", data)
+
+	// Training.
+	train := testenv.StartFunction(t, "train", "CLAIMRISK_BUCKET="+bucket)
+	upload := exec.Command(testenv.Binary(t, "claimrisk"), "data", "upload", "--dir", data, "--bucket", bucket, "--sink", train.URL)
+	upload.Env = append(os.Environ(), "CLAIMRISK_HOME="+t.TempDir())
+	var uploadErr strings.Builder
+	upload.Stderr = &uploadErr
+	if err := upload.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		log, _ := os.ReadFile(train.Process.LogPath)
+		if strings.Contains(string(log), `"fitting"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the train function never started fitting:\n%s", log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	restore := bucketAway(t, dir)
+	err := upload.Wait()
+	trainAnswer := lastLines(strings.TrimSpace(uploadErr.String()), 1)
+	if err == nil {
+		t.Errorf("the upload's event was answered with success while the bucket was away")
+	}
+	if resp, err := http.Get(train.URL + "/health/liveness"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the train function is not alive after the outage: %v", err)
+	}
+	restore()
+	testenv.CLI(t, nil, "data", "upload", "--dir", data, "--bucket", bucket, "--sink", train.URL)
+	runs := checkRuns(t, bucket)
+	if len(runs) != 2*len(model.Kinds) {
+		t.Fatalf("%d runs after the redelivery; want %d", len(runs), 2*len(model.Kinds))
+	}
+	if after := checkRegistry(t, bucket); !reflect.DeepEqual(after, before) {
+		t.Fatalf("training changed the registry: %+v", after)
+	}
+
+	// Registration: a candidate trained from the same data, delivered while
+	// the bucket is away, then again once it is back.
+	trained := testenv.Trained(t, bucket, 7, 8000)
+	e, err := events.New("trained-"+trained.RunID, events.ModelTrained, events.SourceTrain, trained.RunID, trained)
+	if err != nil {
+		t.Fatal(err)
+	}
+	register := testenv.StartFunction(t, "register", "CLAIMRISK_BUCKET="+bucket)
+	restore = bucketAway(t, dir)
+	s, _ := events.NewSender()
+	s.Retries = 0
+	_, regErr := s.Send(context.Background(), register.URL, e)
+	if regErr == nil {
+		t.Errorf("register answered success while the bucket was away")
+	}
+	if resp, err := http.Get(register.URL + "/health/liveness"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the register function is not alive after the outage: %v", err)
+	}
+	restore()
+	if after := checkRegistry(t, bucket); !reflect.DeepEqual(after, before) {
+		t.Fatalf("the failed registration changed the registry: %+v", after)
+	}
+	reply := deliver(t, register.URL, e, 3*time.Minute)
+	final := checkRegistry(t, bucket)
+	if len(final.Versions) != 2 {
+		t.Fatalf("versions %v after the redelivery; want v2 registered once", final.Versions)
+	}
+	t.Logf("bucket outage: training answered %q; registration answered %v; after it returned: %d runs whole, %s for v2",
+		trainAnswer, regErr, len(runs), reply.Type())
 }
