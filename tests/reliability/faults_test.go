@@ -117,6 +117,7 @@ func deliver(t *testing.T, url string, e event.Event, limit time.Duration) *even
 // work complete, never half-written; the next delivery completes, and the
 // run is registered once.
 func TestSIGKILLDuringRegistration(t *testing.T) {
+	t.Parallel()
 	bucket := "file://" + filepath.Join(t.TempDir(), "bucket")
 	if d := testenv.Train(t, bucket, 42, 8000); !d.Promoted || d.Version != 1 {
 		t.Fatalf("first model: %+v", d)
@@ -181,6 +182,7 @@ func TestSIGKILLDuringRegistration(t *testing.T) {
 // was and no run that reads half-written; the next delivery of the upload
 // trains every model kind.
 func TestSIGKILLDuringTraining(t *testing.T) {
+	t.Parallel()
 	bucket := "file://" + filepath.Join(t.TempDir(), "bucket")
 	if d := testenv.Train(t, bucket, 42, 8000); !d.Promoted {
 		t.Fatalf("first model: %+v", d)
@@ -190,23 +192,8 @@ func TestSIGKILLDuringTraining(t *testing.T) {
 	testenv.CLI(t, nil, "data", "generate", "--policies", "20000", "--seed", "7", "--out", data)
 
 	fn := testenv.StartFunction(t, "train", "CLAIMRISK_BUCKET="+bucket)
-	upload := exec.Command(testenv.Binary(t, "claimrisk"), "data", "upload", "--dir", data, "--bucket", bucket, "--sink", fn.URL)
-	upload.Env = append(os.Environ(), "CLAIMRISK_HOME="+t.TempDir())
-	if err := upload.Start(); err != nil {
-		t.Fatal(err)
-	}
+	upload, _ := uploadUntilFitting(t, fn, data, bucket)
 	defer upload.Wait() // its answer never comes: the function dies first
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		log, _ := os.ReadFile(fn.Process.LogPath)
-		if strings.Contains(string(log), `"fitting"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the train function never started fitting:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	if err := syscall.Kill(fn.Process.Pid(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -268,6 +255,7 @@ func checkRuns(t *testing.T, bucket string) map[string]runstore.Run {
 // (claimrisk registry promote: a one-line error, the champion stays) and at
 // load (the predict function keeps serving its champion and says why).
 func TestUnloadableVersionIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "bucket")
 	bucket := "file://" + dir
 	for v, seed := range []uint64{42, 7} {
@@ -402,6 +390,7 @@ func bucketAway(t *testing.T, dir string) (restore func()) {
 // retries (the function stays up), and once the bucket is back the next
 // delivery completes with nothing half-written.
 func TestBucketOutageDuringTrainingAndRegistration(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "bucket")
 	bucket := "file://" + dir
 	if d := testenv.Train(t, bucket, 42, 8000); !d.Promoted {
@@ -413,24 +402,7 @@ func TestBucketOutageDuringTrainingAndRegistration(t *testing.T) {
 
 	// Training.
 	train := testenv.StartFunction(t, "train", "CLAIMRISK_BUCKET="+bucket)
-	upload := exec.Command(testenv.Binary(t, "claimrisk"), "data", "upload", "--dir", data, "--bucket", bucket, "--sink", train.URL)
-	upload.Env = append(os.Environ(), "CLAIMRISK_HOME="+t.TempDir())
-	var uploadErr strings.Builder
-	upload.Stderr = &uploadErr
-	if err := upload.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		log, _ := os.ReadFile(train.Process.LogPath)
-		if strings.Contains(string(log), `"fitting"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the train function never started fitting:\n%s", log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	upload, uploadErr := uploadUntilFitting(t, train, data, bucket)
 	restore := bucketAway(t, dir)
 	err := upload.Wait()
 	trainAnswer := lastLines(strings.TrimSpace(uploadErr.String()), 1)
@@ -479,4 +451,30 @@ func TestBucketOutageDuringTrainingAndRegistration(t *testing.T) {
 	}
 	t.Logf("bucket outage: training answered %q; registration answered %v; after it returned: %d runs whole, %s for v2",
 		trainAnswer, regErr, len(runs), reply.Type())
+}
+
+// uploadUntilFitting starts claimrisk data upload of data with the train
+// function as the sink, and returns once the function has started fitting,
+// with the running command and its standard error.
+func uploadUntilFitting(t *testing.T, fn *testenv.Function, data, bucket string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	upload := exec.Command(testenv.Binary(t, "claimrisk"), "data", "upload", "--dir", data, "--bucket", bucket, "--sink", fn.URL)
+	upload.Env = append(os.Environ(), "CLAIMRISK_HOME="+t.TempDir())
+	stderr := &strings.Builder{}
+	upload.Stderr = stderr
+	if err := upload.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		log, _ := os.ReadFile(fn.Process.LogPath)
+		if strings.Contains(string(log), `"fitting"`) {
+			return upload, stderr
+		}
+		if time.Now().After(deadline) {
+			upload.Process.Kill()
+			t.Fatalf("the train function never started fitting:\n%s", log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

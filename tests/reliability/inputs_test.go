@@ -34,6 +34,7 @@ func truncate(t *testing.T, path string) {
 // TestScoreBadInputLeavesNoOutput; malformed events are the functions'
 // TestBadEventsGetAClearNon2xx and their fuzz targets.
 func TestTruncatedInputsGetOneLineAndNoOutput(t *testing.T) {
+	t.Parallel()
 	bin := func(args ...string) (stdout, stderr string, err error) {
 		cmd := exec.Command(testenv.Binary(t, "claimrisk"), args...)
 		cmd.Env = append(os.Environ(), "CLAIMRISK_HOME="+t.TempDir())

@@ -166,6 +166,8 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // still sending. It wants zero failed requests before the SIGTERM, both
 // versions answering, a resident set that stops growing once warm, and one
 // payload-log row for every prediction answered, the last ones included.
+// It is not parallel: the package's parallel tests wait until it is done,
+// so its figures are the binary's, not the machine's other work.
 func TestLoad(t *testing.T) {
 	duration := loadDuration(t)
 	dir := filepath.Join(t.TempDir(), "bucket")

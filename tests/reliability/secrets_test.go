@@ -40,6 +40,7 @@ func secret(t *testing.T) string {
 // credential appears in any function's log, in the CLI's output or in the
 // bucket.
 func TestCredentials(t *testing.T) {
+	t.Parallel()
 	user, password := "claimrisk-ci", secret(t)
 	token, eventKey := secret(t), secret(t)
 	mlflowURL := testenv.MLflowOn(t, testenv.MLflowOptions{AdminUser: user, AdminPassword: password})
@@ -184,6 +185,7 @@ var (
 )
 
 func TestNoCredentialsInTheRepository(t *testing.T) {
+	t.Parallel()
 	root := testenv.RepoRoot(t)
 	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	cmd.Dir = root
@@ -223,6 +225,7 @@ func TestNoCredentialsInTheRepository(t *testing.T) {
 // secret, never a layer), and the function images carry their module list
 // (go version -m, checked in the image by config/knative/containertest).
 func TestContainerfilesTakeNoCredentials(t *testing.T) {
+	t.Parallel()
 	root := testenv.RepoRoot(t)
 	files, _ := filepath.Glob(filepath.Join(root, "containers", "*", "Containerfile"))
 	if len(files) == 0 {
