@@ -54,8 +54,15 @@ func TestSchemathesis(t *testing.T) {
 	cmd.Dir = t.TempDir() // schemathesis keeps a .schemathesis/ cache in its working directory
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
-	summary := lastLines(string(out), 12)
-	t.Logf("schemathesis, %d examples per operation, %s:\n%s", examples, time.Since(start).Round(time.Second), summary)
+	// The summary's "Test cases:" line is followed by the counts.
+	cases := "no test-case count in the output"
+	lines := strings.Split(string(out), "\n")
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "Test cases:" && i+1 < len(lines) {
+			cases = strings.TrimSpace(lines[i+1])
+		}
+	}
+	t.Logf("schemathesis: %d examples per operation, checks %s: %s in %s", examples, checks, cases, time.Since(start).Round(time.Second))
 	if err != nil {
 		t.Fatalf("schemathesis found failures (%v):\n%s", err, lastLines(string(out), 80))
 	}
