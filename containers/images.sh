@@ -30,6 +30,10 @@
 #                      TLS-inspecting proxy (default: $PIP_CERT when it is set);
 #                      passed as a build secret, never stored in an image
 set -euo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	exit 0
+fi
 cd "$(dirname "$0")/.."
 
 FUNCTIONS=(train register predict drift)

@@ -145,8 +145,10 @@ def mlflow_shots(page, mlflow: str) -> None:  # noqa: ANN001 (playwright's Page)
     page.screenshot(path=IMAGES / "lab3-mlflow-runs.png")
 
     # The comparison of the three runs.
-    for box in page.get_by_role("checkbox").all()[1:4]:
-        box.check()
+    # The header's select-all box comes first; hidden boxes (in closed menus) are skipped.
+    boxes = [box for box in page.get_by_role("checkbox").all() if box.is_visible()]
+    for box in boxes[1:4]:
+        box.click()
     page.get_by_role("button", name="Compare").click()
     page.get_by_text("Parameters").first.wait_for(timeout=60_000)
     page.wait_for_timeout(3000)
@@ -158,6 +160,7 @@ def mlflow_shots(page, mlflow: str) -> None:  # noqa: ANN001 (playwright's Page)
     page.get_by_role("link", name="glm-accident").first.click()
     page.get_by_role("tab", name="Artifacts").click()
     page.get_by_text("metrics.json").first.wait_for(timeout=60_000)
+    page.get_by_text("plots", exact=True).first.click()  # the plots are in a folder
     page.get_by_text("calibration.png").first.click()
     page.wait_for_timeout(3000)
     page.screenshot(path=IMAGES / "lab3-mlflow-artifacts.png")
@@ -207,6 +210,9 @@ def main() -> None:
 
                 system.cli("simulate", "--scenario", "none")
                 system.cli("drift", "check")
+                # The dashboard's x axis is the window's end: a minute apart, the
+                # two windows are two points, not one vertical line.
+                time.sleep(70)
                 system.cli("simulate", "--scenario", "accident-spike", "--seed", "8", "--policies", "3000")
                 system.cli("drift", "check")
                 summaries = system.home / "bucket" / "drift" / "evidently"

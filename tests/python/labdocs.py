@@ -11,6 +11,9 @@ HTML comment on the line above it, which the rendered page does not show:
                                   its output block is what to wait for
     <!-- run: cluster -->         needs docker, kind and kubectl: run only where
                                   CLAIMRISK_LAB_CLUSTER=1
+    <!-- run: containers -->      needs podman or docker (not a cluster): runs where the
+                                  container tests run, and must there under
+                                  CLAIMRISK_REQUIRE_TOOLS=1
     <!-- skip: REASON -->         shown but never run (it downloads, for instance)
 
 Options combine: ``<!-- run: fails, retry 30 -->``. A ``text`` block that
@@ -45,6 +48,7 @@ class Block:
     retry: float = 0.0
     background: bool = False
     cluster: bool = False
+    containers: bool = False  # needs a container engine (podman or docker), not a cluster
     expected: str | None = None
     heading: str = ""  # the step the block belongs to
 
@@ -118,6 +122,8 @@ def parse(path: Path) -> list[Block]:
                     block.background = True
                 elif opt == "cluster":
                     block.cluster = True
+                elif opt == "containers":
+                    block.containers = True
                 elif opt.startswith("retry"):
                     block.retry = float(opt.split()[1])
                 else:

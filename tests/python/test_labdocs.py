@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,14 @@ def test_matches_an_excerpt_in_order() -> None:
     assert matches("registered: v1 rejected ...", actual) == (False, "registered: v1 rejected ...")
     assert matches("uploaded dataset ... to file:///x/", actual) == (True, "")
     assert matches("uploaded ... to file:///y/", actual) == (False, "uploaded ... to file:///y/")
+
+
+def test_every_picture_on_the_site_exists() -> None:
+    """mkdocs --strict does not check images; a missing screenshot would show as a broken picture."""
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    missing = []
+    for page in docs.rglob("*.md"):
+        for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)", page.read_text()):
+            if "://" not in target and not (page.parent / target).resolve().exists():
+                missing.append(f"{page.relative_to(docs)}: {target}")
+    assert not missing, "pictures that do not exist: " + ", ".join(missing)

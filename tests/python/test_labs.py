@@ -210,6 +210,13 @@ def _start(ws: Workspace, block: Block, code: str) -> None:
         time.sleep(1)
 
 
+def _container_engine() -> bool:
+    """Whether make images can build: podman, or docker with a daemon that answers."""
+    if shutil.which("podman"):
+        return True
+    return shutil.which("docker") is not None and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+
+
 @pytest.mark.parametrize("page", LABS, ids=[p.stem for p in LABS])
 def test_lab(page: Path, workspace: Workspace, request: pytest.FixtureRequest) -> None:
     blocks = parse(page)
@@ -223,6 +230,12 @@ def test_lab(page: Path, workspace: Workspace, request: pytest.FixtureRequest) -
                 continue
             if block.cluster and os.environ.get("CLAIMRISK_LAB_CLUSTER") != "1":
                 _say(request.config, f"SKIP {block.where}: needs a kind cluster (CLAIMRISK_LAB_CLUSTER=1 where docker, kind and kubectl work)")
+                skipped += 1
+                continue
+            if block.containers and not _container_engine():
+                if os.environ.get("CLAIMRISK_REQUIRE_TOOLS") == "1":
+                    pytest.fail(f"{block.where}: needs podman or docker (CLAIMRISK_REQUIRE_TOOLS=1)", pytrace=False)
+                _say(request.config, f"SKIP {block.where}: needs podman or docker")
                 skipped += 1
                 continue
             start = time.monotonic()

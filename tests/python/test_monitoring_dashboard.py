@@ -47,7 +47,6 @@ from monitoring import dashboard
 from monitoring.__main__ import main
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOT = REPO / "docs" / "images" / "evidently-dashboard.png"
 CHROMIUM = Path("/usr/bin/chromium")
 START = datetime(2025, 4, 7, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -245,8 +244,9 @@ def test_dashboard_renders_with_data_in_chromium(workspace: Workspace, chromium:
             )
             page.wait_for_timeout(1500)
             panels = {p["title"]: p for p in page.evaluate(PANEL_DATA_JS)}
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+            # Kept with pytest's temporary files (the path is printed on failure), to look at.
+            screenshot = workspace.path.parent / "dashboard.png"
+            page.screenshot(path=str(screenshot), full_page=True)
         finally:
             browser.close()
 
@@ -268,4 +268,4 @@ def test_dashboard_renders_with_data_in_chromium(workspace: Workspace, chromium:
     assert "400" in panels["Predictions"]["text"]
     assert "0.22" in panels["Drifted feature columns"]["text"]
     assert "No data" not in "".join(p["text"] for p in panels.values())
-    assert SCREENSHOT.stat().st_size > 50_000
+    assert screenshot.stat().st_size > 50_000, screenshot
