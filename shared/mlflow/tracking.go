@@ -3,6 +3,7 @@ package mlflow
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -185,7 +186,27 @@ func (c *Client) LogInput(ctx context.Context, runID string, ds Dataset, context
 		"tags":    []Tag{{Key: "mlflow.data.context", Value: context}},
 		"dataset": ds,
 	}}}
-	return c.call(ctx, http.MethodPost, "runs/log-inputs", nil, in, nil)
+	err := c.call(ctx, http.MethodPost, "runs/log-inputs", nil, in, nil)
+	// MLflow looks a dataset up and inserts it if missing, without a lock:
+	// two runs logging the same new dataset at once can both insert, and
+	// the second gets a database uniqueness error. The dataset exists by
+	// then, so once more links it.
+	if isUniqueViolation(err) {
+		err = c.call(ctx, http.MethodPost, "runs/log-inputs", nil, in, nil)
+	}
+	return err
+}
+
+// isUniqueViolation reports whether err is MLflow passing on a database
+// uniqueness error (SQLite's "UNIQUE constraint failed", PostgreSQL's
+// "duplicate key value violates unique constraint").
+func isUniqueViolation(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	m := ae.Message
+	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "duplicate key value violates unique constraint")
 }
 
 // DeleteRun marks a run deleted; searches no longer return it.
