@@ -52,4 +52,5 @@ var subcommands = map[string]func(args []string) error{
 	"fit-go":        fitGoCmd,
 	"drift-go":      driftGoCmd,
 	"serve-predict": servePredictCmd,
+	"peak":          peakCmd,
 }

@@ -209,7 +209,7 @@ func realMain(ctx context.Context, smoke bool, out, only string) error {
 			want[n] = true
 		}
 	}
-	rep := &report{Generated: time.Now().UTC(), Smoke: smoke, Machine: describeMachine(), Versions: versions(ctx, &cfg), Sections: map[string]*result{}}
+	rep := &report{Generated: time.Now().UTC(), Smoke: smoke, Args: os.Args[1:], Machine: describeMachine(), Versions: versions(ctx, &cfg), Sections: map[string]*result{}}
 	start := time.Now()
 	var (
 		mu     sync.Mutex
@@ -299,6 +299,7 @@ func repoRoot() (string, error) {
 type report struct {
 	Generated time.Time          `json:"generated"`
 	Smoke     bool               `json:"smoke"`
+	Args      []string           `json:"args"`
 	Seconds   float64            `json:"seconds"`
 	Machine   map[string]string  `json:"machine"`
 	Versions  map[string]string  `json:"versions"`
@@ -323,7 +324,7 @@ func (r *report) markdown() string {
 	if r.Smoke {
 		mode = "smoke run (tiny sizes, one run each: not for comparison)"
 	}
-	fmt.Fprintf(&b, "# claimrisk benchmarks\n\n%s, %s, %s in all. ", mode, r.Generated.Format("2006-01-02 15:04 UTC"), (time.Duration(r.Seconds) * time.Second).String())
+	fmt.Fprintf(&b, "# claimrisk benchmarks\n\n%s, %s, %s in all, `bench %s`. ", mode, r.Generated.Format("2006-01-02 15:04 UTC"), (time.Duration(r.Seconds) * time.Second).String(), strings.Join(r.Args, " "))
 	b.WriteString("Each figure is the median of the runs with their range in parentheses; ratios are of medians measured in the same run. ")
 	b.WriteString("The method and what the profiles showed are in [../NOTES.md](../NOTES.md).\n\n")
 	b.WriteString("## Machine and versions\n\n| | |\n|---|---|\n")
