@@ -374,10 +374,8 @@ func newtonStep(step, g []float64, h *mat.SymDense) (dec float64, ok bool) {
 	if err := chol.SolveVecTo(&s, gv); err != nil {
 		return 0, false
 	}
-	if step != nil {
-		for j := range step {
-			step[j] = -s.AtVec(j)
-		}
+	for j := range step {
+		step[j] = -s.AtVec(j)
 	}
 	return mat.Dot(gv, &s) / 2, true
 }

@@ -190,7 +190,7 @@ func run(ctx context.Context, dir string, argv, env []string) (stdout []byte, wa
 // it at exec (see run) is a few MB at most.
 func peakCmd(args []string) error {
 	if len(args) < 2 {
-		return errors.New("usage: bench peak FILE ARGV...")
+		return errors.New("usage: bench peak FILE COMMAND [ARG]")
 	}
 	cmd := exec.Command(args[1], args[2:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
