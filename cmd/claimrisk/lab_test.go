@@ -175,6 +175,12 @@ func TestLabChecksFollowTheLabs(t *testing.T) {
 	must("data", "generate", "--out", data)
 	must("data", "upload", "--dir", data, "--sink", broker, "--wait", "3m")
 	expect(2)
+	// The register function mirrors to MLflow after it decides, and upload
+	// --wait returns at the decision: the mirror follows within moments.
+	waitFor(t, "the champion in MLflow's registry", func() bool {
+		_, todo, _, _ := checkLab(t, 3)
+		return len(todo) == 0
+	})
 	expect(3)
 	waitServing(t, predict, 1)
 	expect(4, "no logged predictions in the bucket")
