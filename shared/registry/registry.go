@@ -129,14 +129,24 @@ func (r *Registry) decisionKey(v int) string {
 }
 
 // Versions lists the version numbers, ascending.
+//
+// A version exists once its version.json does: a writer killed while it
+// created one can leave the version's folder with only a write in
+// progress in it (a file bucket's temporary file), which is no version and
+// does not use up the number.
 func (r *Registry) Versions(ctx context.Context) ([]int, error) {
-	dirs, err := r.b.Dirs(ctx, r.key("versions")+"/")
+	prefix := r.key("versions") + "/"
+	keys, err := r.b.Keys(ctx, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("registry: list versions: %w", err)
 	}
 	var out []int
-	for _, d := range dirs {
-		if n, err := strconv.Atoi(d); err == nil && n > 0 {
+	for _, k := range keys {
+		dir, name, ok := strings.Cut(strings.TrimPrefix(k, prefix), "/")
+		if !ok || name != "version.json" {
+			continue
+		}
+		if n, err := strconv.Atoi(dir); err == nil && n > 0 {
 			out = append(out, n)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -224,5 +226,36 @@ func TestRegisterRefusesAnInvalidModel(t *testing.T) {
 	}
 	if nums, _ := r.Versions(context.Background()); len(nums) != 0 {
 		t.Fatalf("an invalid model was registered: %v", nums)
+	}
+}
+
+// A writer killed while it created version 2 can leave the version's folder
+// holding only its write in progress: that is no version, and the next
+// registration takes number 2.
+func TestAnInterruptedWriteIsNoVersion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, err := blobstore.Open(ctx, "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	r := Open(b, "claim-risk")
+	if _, _, err := r.Register(ctx, candidate(t, "run-a")); err != nil {
+		t.Fatal(err)
+	}
+	stray := filepath.Join(dir, filepath.FromSlash(r.key("versions", versionDir(2))), "version.json.12345.tmp")
+	if err := os.MkdirAll(filepath.Dir(stray), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stray, []byte(`{"version":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if nums, err := r.Versions(ctx); err != nil || fmt.Sprint(nums) != "[1]" {
+		t.Fatalf("versions %v, %v; want [1]", nums, err)
+	}
+	v, created, err := r.Register(ctx, candidate(t, "run-b"))
+	if err != nil || !created || v.Version != 2 {
+		t.Fatalf("the next registration: v%d created %v, %v; want v2", v.Version, created, err)
 	}
 }
