@@ -2,12 +2,10 @@ package function
 
 import (
 	"context"
-	"errors"
 	"testing"
 
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
-
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
 // FuzzHandle sends arbitrary event payloads of every type to the function on
@@ -27,25 +25,5 @@ func FuzzHandle(f *testing.F) {
 	f.Add(uint8(0), []byte(`null`), "")
 	f.Add(uint8(1), []byte(`{"report_key":"x"}`), "")
 	f.Add(uint8(3), []byte(`[]`), "")
-	f.Fuzz(func(t *testing.T, which uint8, data []byte, check string) {
-		e, _ := events.New("fuzz", types[int(which)%len(types)], "/fuzz", "", map[string]string{})
-		if err := e.SetData("application/json", data); err != nil {
-			t.Skip()
-		}
-		if check != "" {
-			e.SetExtension(CheckExtension, check)
-		}
-		_, err := fn.Handle(context.Background(), e)
-		if status := statusOf(err); status >= 500 || (err != nil && status == 0) {
-			t.Fatalf("%s event %q: %v (status %d); want a reply or a 4xx", e.Type(), data, err, status)
-		}
-	})
-}
-
-func statusOf(err error) int {
-	var r *cehttp.Result
-	if errors.As(err, &r) {
-		return r.StatusCode
-	}
-	return 0
+	testenv.FuzzEvents(f, fn.Handle, types)
 }
