@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -153,34 +152,13 @@ func driftGoCmd(args []string) error {
 		MinRows: cfgDrift.MinRows, MinLabels: cfgDrift.MinLabels, DriftShare: cfgDrift.DriftShare,
 		MaxAUCDrop: cfgDrift.MaxAUCDrop, MaxCalibrationGap: cfgDrift.MaxCalibrationGap,
 	}}
-	if *cpu != "" {
-		f, err := os.Create(*cpu)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-	}
-	start := time.Now()
-	rep, err := c.Check(ctx, to, *window)
-	secs := time.Since(start).Seconds()
-	if *cpu != "" {
-		pprof.StopCPUProfile()
-	}
+	var rep driftcheck.Report
+	secs, err := profiled(*cpu, *mem, func() (err error) {
+		rep, err = c.Check(ctx, to, *window)
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	if *mem != "" {
-		f, err := os.Create(*mem)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-			return err
-		}
 	}
 	out := driftGoOutput{Seconds: secs, Rows: rep.Rows, ReferenceRows: rep.ReferenceRows}
 	for _, col := range rep.Columns {

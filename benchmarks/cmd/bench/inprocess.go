@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -192,24 +191,7 @@ func servePredictCmd(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	f, err := os.Create(*cpu)
-	if err != nil {
-		return err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		return err
-	}
 	fhttp.SetLogLevel(fhttp.LogWarn)
-	err = fhttp.New(function.New()).Start(context.Background())
-	pprof.StopCPUProfile()
-	f.Close()
-	if err != nil {
-		return err
-	}
-	h, err := os.Create(*mem)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	return pprof.Lookup("allocs").WriteTo(h, 0)
+	_, err := profiled(*cpu, *mem, func() error { return fhttp.New(function.New()).Start(context.Background()) })
+	return err
 }

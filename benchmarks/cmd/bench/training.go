@@ -8,9 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strings"
-	"time"
 
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/features"
@@ -92,34 +90,13 @@ func fitGoCmd(args []string) error {
 	}
 	x, y, xv, yv := load("train_x.npy"), load("train_y.npy"), load("valid_x.npy"), load("valid_y.npy")
 	p := len(meta.Names)
-	if *cpu != "" {
-		f, err := os.Create(*cpu)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-	}
-	start := time.Now()
-	fit, err := glm.FitLogistic(x, y, p, glm.Options{L2: trainL2})
-	secs := time.Since(start).Seconds()
-	if *cpu != "" {
-		pprof.StopCPUProfile()
-	}
+	var fit *glm.Fit
+	secs, err := profiled(*cpu, *mem, func() (err error) {
+		fit, err = glm.FitLogistic(x, y, p, glm.Options{L2: trainL2})
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	if *mem != "" {
-		f, err := os.Create(*mem)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-			return err
-		}
 	}
 	pv := make([]float64, len(yv))
 	for i := range pv {
