@@ -1,0 +1,3 @@
+module claimrisk.local/cluster/pause
+
+go 1.24.0
