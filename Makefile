@@ -87,9 +87,10 @@ demo: build venv ## run the whole story locally on the embedded defaults
 clean: ## remove build outputs and the Python environment
 	rm -rf $(BIN) $(VENV)
 
-# Containers and the local Knative cluster (docs/deploy.md). The images are
-# built by containers/images.sh with podman, else docker; the cluster is kind
-# with Knative 1.20 (config/knative/cluster/cluster.sh).
+# Containers and the Knative cluster (docs/deploy.md). The images are built
+# by containers/images.sh with podman, else docker. The cluster is kind when
+# docker answers, else (Linux, root) a single node built from source
+# (config/knative/cluster/source); config/knative/cluster/cluster.sh runs both.
 .PHONY: images images-python cluster-up deploy smoke cluster-down
 
 images: ## build the four function images (FROM scratch; podman, else docker)
@@ -98,16 +99,16 @@ images: ## build the four function images (FROM scratch; podman, else docker)
 images-python: ## build the MLflow and Evidently images (BASE_IMAGE=python:3.11-slim)
 	@containers/images.sh mlflow evidently
 
-cluster-up: ## create a kind cluster with Knative Serving, Kourier and Eventing 1.20 (needs docker)
+cluster-up: ## a cluster with Knative 1.20 and Traefik: kind with docker, else built from source (root; 30-45 min the first time)
 	@config/knative/cluster/cluster.sh up
 
-deploy: ## build all images, load them into kind, apply config/knative/overlays/local
+deploy: ## build the images, load them into the cluster, apply config/knative/overlays/local
 	@config/knative/cluster/cluster.sh deploy
 
-smoke: build ## upload a dataset to the kind cluster and send a prediction through it
+smoke: build ## the end-to-end test on the cluster, through Knative only (tests/cluster)
 	@config/knative/cluster/cluster.sh smoke
 
-cluster-down: ## delete the kind cluster
+cluster-down: ## remove the cluster and what it added to this machine
 	@config/knative/cluster/cluster.sh down
 
 # The workshop site (docs/, mkdocs.yml; its Python is .venv). The reference

@@ -1,179 +1,242 @@
 #!/usr/bin/env bash
-# The local Knative cluster of claimrisk (docs/deploy.md): `make cluster-up`,
-# `make deploy` and `make smoke` run this script.
+# claimrisk on a real Kubernetes cluster with Knative (docs/deploy.md):
+# `make cluster-up`, `deploy`, `smoke` and `cluster-down` run this script.
 #
-#   config/knative/cluster/cluster.sh up       kind cluster + Knative Serving, Kourier, Eventing 1.20
-#   config/knative/cluster/cluster.sh deploy   build and load the images, apply overlays/local
-#   config/knative/cluster/cluster.sh smoke    upload data, wait for a champion, send a prediction
-#   config/knative/cluster/cluster.sh down     delete the cluster
+#   cluster.sh up       a cluster with Knative Serving and Eventing 1.20 and Traefik
+#   cluster.sh deploy   build the images, load them into the cluster, apply overlays/local
+#   cluster.sh smoke    the end-to-end test through Knative (tests/cluster)
+#   cluster.sh down     remove the cluster and everything it added to this machine
+#   cluster.sh status   which cluster this machine uses, and whether it runs
 #
-# It needs docker (kind runs the cluster in a container), kubectl and go;
-# kind itself is run with `go run sigs.k8s.io/kind@v0.33.0` unless KIND
-# names a kind binary. Every address it publishes is on 127.0.0.1.
+# Which cluster: kind when docker answers; else, on Linux as root, a
+# single-node cluster built from source (source/: Kubernetes, Knative, CoreDNS
+# and Traefik compiled from the Go module proxy; the first build takes 30-45
+# minutes on 2 cores, later ones a few). CLAIMRISK_CLUSTER=kind|source
+# chooses. Both install Knative with knative.sh, publish the ingress on
+# http://127.0.0.1:31080 and keep the bucket in /var/tmp/claimrisk-bucket.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
-KNATIVE=knative-v1.20.0
-SERVING=https://github.com/knative/serving/releases/download/$KNATIVE
-EVENTING=https://github.com/knative/eventing/releases/download/$KNATIVE
-KOURIER=https://github.com/knative/net-kourier/releases/download/$KNATIVE
-KIND_VERSION=v0.33.0
-CLUSTER=${KIND_CLUSTER:-claimrisk}
+CLUSTER_DIR=config/knative/cluster
+KIND_VERSION=v0.30.0
+KIND_CLUSTER=${KIND_CLUSTER:-claimrisk}
 # The bucket, at the same path on the host, in the node and in the pods
 # (overlays/local/bucket.yaml): events name it by URL.
 BUCKET_DIR=/var/tmp/claimrisk-bucket
+# MLflow's data and the Evidently workspace (overlays/local/volumes.yaml).
+VOLUMES_DIR=/var/tmp/claimrisk-volumes
 IMAGE_REPO=${IMAGE_REPO:-kind.local/claimrisk}
 COMMIT=${COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)}
 IMAGE_TAG=${IMAGE_TAG:-$COMMIT}
-IMAGES=(train register predict drift mlflow evidently)
+FUNCTION_IMAGES=(train register predict drift)
+PYTHON_IMAGES=(mlflow evidently)
 NS=claimrisk
-# The Secret of overlays/local (a fake, local-only token).
-API_TOKEN=fake-local-only-api-token
-BROKER_PORT=${BROKER_PORT:-18080}
-PREDICT_URL=http://predict.$NS.127.0.0.1.sslip.io:31080
 
-step() { printf '== %s\n' "$*"; }
+step() { printf '== [%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 die() { echo "make $COMMAND: $*" >&2; exit 1; }
 
+# flavour: kind, source or none (with the reason on stderr).
+flavour() {
+	case ${CLAIMRISK_CLUSTER:-} in
+	kind | source)
+		echo "$CLAIMRISK_CLUSTER"
+		return
+		;;
+	"") ;;
+	*) die "CLAIMRISK_CLUSTER=$CLAIMRISK_CLUSTER: choose kind or source" ;;
+	esac
+	if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+		echo kind
+	elif [[ $(uname -s) == Linux && $(id -u) == 0 ]]; then
+		echo source
+	else
+		echo none
+	fi
+}
+
+need_flavour() {
+	FLAVOUR=$(flavour)
+	[[ $FLAVOUR != none ]] ||
+		die "no way to run a cluster here: kind needs docker (its daemon must answer docker info); the source-built cluster needs Linux and root"
+	command -v kubectl >/dev/null 2>&1 || die "kubectl is not installed: it applies the manifests (https://kubernetes.io/docs/tasks/tools/)"
+}
+
 kind() {
-	if [[ -n "${KIND:-}" ]]; then
+	if [[ -n ${KIND:-} ]]; then
 		"$KIND" "$@"
 	else
 		go run "sigs.k8s.io/kind@$KIND_VERSION" "$@"
 	fi
 }
 
-need_tools() {
-	command -v docker >/dev/null 2>&1 ||
-		die "docker is not installed: kind runs the Kubernetes cluster in Docker (install Docker Desktop or docker-ce)"
-	docker info >/dev/null 2>&1 ||
-		die "docker is installed but its daemon does not answer (docker info failed): start Docker and try again"
-	command -v kubectl >/dev/null 2>&1 ||
-		die "kubectl is not installed: it applies the manifests (https://kubernetes.io/docs/tasks/tools/)"
-	[[ -n "${KIND:-}" ]] || command -v go >/dev/null 2>&1 ||
-		die "go is not installed: it runs kind $KIND_VERSION (or set KIND to a kind binary)"
-}
-
-need_cluster() {
-	need_tools
-	kind get clusters 2>/dev/null | grep -qx "$CLUSTER" ||
-		die "no kind cluster named $CLUSTER: run make cluster-up first"
-	kubectl config use-context "kind-$CLUSTER" >/dev/null
-}
-
-# merge_config NAMESPACE CONFIGMAP FILE: merge a data patch from cluster/.
-merge_config() {
-	kubectl -n "$1" patch configmap "$2" --type merge --patch-file "config/knative/cluster/$3"
+use_context() {
+	case $FLAVOUR in
+	kind)
+		kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER" || die "no kind cluster named $KIND_CLUSTER: run make cluster-up first"
+		kubectl config use-context "kind-$KIND_CLUSTER" >/dev/null
+		;;
+	source)
+		kubectl config use-context claimrisk-source >/dev/null 2>&1 || die "the source-built cluster is not up: run make cluster-up first"
+		kubectl get --raw /readyz >/dev/null 2>&1 || die "the source-built cluster does not answer: run make cluster-up again"
+		;;
+	esac
 }
 
 up() {
-	need_tools
-	if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
-		step "kind cluster $CLUSTER exists"
+	need_flavour
+	local t0=$SECONDS
+	mkdir -p "$BUCKET_DIR" "$VOLUMES_DIR/mlflow" "$VOLUMES_DIR/evidently"
+	# The functions write as user 65532, the CLI as you: local use only.
+	chmod 0777 "$BUCKET_DIR" "$VOLUMES_DIR/mlflow" "$VOLUMES_DIR/evidently"
+	case $FLAVOUR in
+	kind)
+		if kind get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then
+			step "kind cluster $KIND_CLUSTER exists"
+		else
+			step "creating kind cluster $KIND_CLUSTER (bucket: $BUCKET_DIR)"
+			kind create cluster --name "$KIND_CLUSTER" --config "$CLUSTER_DIR/kind.yaml"
+		fi
+		kubectl config use-context "kind-$KIND_CLUSTER" >/dev/null
+		"$CLUSTER_DIR/knative.sh" release
+		;;
+	source)
+		step "the source-built single-node cluster"
+		"$CLUSTER_DIR/source/node.sh" up
+		. "$CLUSTER_DIR/source/versions.sh"
+		"$CLUSTER_DIR/knative.sh" "$YAML_DIR" "$IMAGE_PREFIX/traefik:$TRAEFIK_VERSION"
+		;;
+	esac
+	step "cluster ready ($FLAVOUR) in $((SECONDS - t0)) s: make deploy"
+}
+
+engine() {
+	if [[ -n ${ENGINE:-} ]]; then
+		echo "$ENGINE"
+	elif command -v podman >/dev/null 2>&1; then
+		echo podman
 	else
-		step "creating kind cluster $CLUSTER (bucket: $BUCKET_DIR)"
-		mkdir -p "$BUCKET_DIR"
-		# The functions write as user 65532, the CLI as you: local use only.
-		chmod 0777 "$BUCKET_DIR"
-		kind create cluster --name "$CLUSTER" --config config/knative/cluster/kind.yaml
+		echo docker
 	fi
-	kubectl config use-context "kind-$CLUSTER" >/dev/null
+}
 
-	step "Knative Serving ($KNATIVE) with Kourier"
-	kubectl apply -f "$SERVING/serving-crds.yaml"
-	kubectl wait --for=condition=Established --timeout=120s crd/services.serving.knative.dev
-	kubectl apply -f "$SERVING/serving-core.yaml"
-	kubectl apply -f "$KOURIER/kourier.yaml"
-	merge_config knative-serving config-network serving-network.yaml
-	merge_config knative-serving config-domain serving-domain.yaml
-	merge_config knative-serving config-features serving-features.yaml
-	merge_config knative-serving config-autoscaler serving-autoscaler.yaml
-	kubectl -n kourier-system patch service kourier --patch-file config/knative/cluster/kourier-nodeport.yaml
+# python_tag NAME: the Python images change only with their inputs, so
+# their tag is a digest of those and a second deploy reuses them.
+python_tag() {
+	local inputs=(containers/"$1"/*)
+	[[ $1 == evidently ]] && inputs+=(monitoring/*.py)
+	echo "py-$( (cat "${inputs[@]}" && echo "$BASE_IMAGE") | sha256sum | cut -c1-12)"
+}
 
-	step "Knative Eventing ($KNATIVE) with the in-memory channel and the MT channel broker"
-	kubectl apply -f "$EVENTING/eventing-crds.yaml"
-	kubectl wait --for=condition=Established --timeout=120s crd/triggers.eventing.knative.dev
-	kubectl apply -f "$EVENTING/eventing-core.yaml"
-	kubectl apply -f "$EVENTING/in-memory-channel.yaml"
-	kubectl apply -f "$EVENTING/mt-channel-broker.yaml"
-
-	step "waiting for Knative"
-	kubectl -n knative-serving wait --for=condition=Available deployment --all --timeout=300s
-	kubectl -n kourier-system wait --for=condition=Available deployment --all --timeout=300s
-	kubectl -n knative-eventing wait --for=condition=Available deployment --all --timeout=300s
-	echo "cluster $CLUSTER is ready: make deploy"
+load_images() {
+	local refs=("$@") archive
+	case $FLAVOUR in
+	kind)
+		archive=$(mktemp)
+		"$(engine)" save -o "$archive" "${refs[@]}"
+		kind load image-archive "$archive" --name "$KIND_CLUSTER"
+		rm -f "$archive"
+		;;
+	source)
+		archive=$(mktemp)
+		podman save --quiet --multi-image-archive -o "$archive" "${refs[@]}"
+		"$CLUSTER_DIR/source/node.sh" import "$archive"
+		rm -f "$archive"
+		;;
+	esac
 }
 
 deploy() {
-	need_cluster
-	step "building the images ($IMAGE_REPO/*:$IMAGE_TAG)"
-	IMAGE_REPO=$IMAGE_REPO IMAGE_TAG=$IMAGE_TAG containers/images.sh "${IMAGES[@]}"
-	local engine=${ENGINE:-}
-	if [[ -z $engine ]]; then
-		if command -v podman >/dev/null 2>&1; then engine=podman; else engine=docker; fi
+	need_flavour
+	use_context
+	local t0=$SECONDS refs=() name tag
+	# The Python images' base: python:3.11-slim from Docker Hub with kind; a
+	# Debian made with debootstrap where no registry is reachable.
+	if [[ -z ${BASE_IMAGE:-} ]]; then
+		if [[ $FLAVOUR == source ]]; then
+			containers/debian-base.sh
+			BASE_IMAGE=localhost/debian-base:bookworm
+		else
+			BASE_IMAGE=python:3.11-slim
+		fi
 	fi
-	step "loading them into kind"
-	local archive
-	archive=$(mktemp)
-	trap 'rm -f "$archive"' RETURN
-	for name in "${IMAGES[@]}"; do
-		rm -f "$archive"
-		"$engine" save -o "$archive" "$IMAGE_REPO/$name:$IMAGE_TAG"
-		kind load image-archive "$archive" --name "$CLUSTER"
+	export BASE_IMAGE
+	step "building the function images ($IMAGE_REPO/*:$IMAGE_TAG)"
+	IMAGE_REPO=$IMAGE_REPO IMAGE_TAG=$IMAGE_TAG containers/images.sh "${FUNCTION_IMAGES[@]}"
+	for name in "${FUNCTION_IMAGES[@]}"; do refs+=("$IMAGE_REPO/$name:$IMAGE_TAG"); done
+	for name in "${PYTHON_IMAGES[@]}"; do
+		tag=$(python_tag "$name")
+		if "$(engine)" image exists "$IMAGE_REPO/$name:$tag" 2>/dev/null ||
+			"$(engine)" image inspect "$IMAGE_REPO/$name:$tag" >/dev/null 2>&1; then
+			step "$IMAGE_REPO/$name:$tag exists"
+		else
+			step "building $IMAGE_REPO/$name:$tag (a few minutes the first time)"
+			IMAGE_REPO=$IMAGE_REPO IMAGE_TAG=$tag containers/images.sh "$name"
+		fi
+		refs+=("$IMAGE_REPO/$name:$tag")
 	done
+	step "loading ${#refs[@]} images into the $FLAVOUR cluster"
+	load_images "${refs[@]}"
 
-	step "applying config/knative/overlays/local with tag $IMAGE_TAG"
+	step "applying config/knative/overlays/local"
 	mkdir -p bin/deploy
 	{
-		echo "# Generated by make deploy: overlays/local with this build's image tag."
+		echo "# Generated by make deploy: overlays/local with this build's images."
 		echo "resources:"
 		echo "- ../../config/knative/overlays/local"
 		echo "images:"
-		for name in "${IMAGES[@]}"; do
+		for name in "${FUNCTION_IMAGES[@]}"; do
 			printf -- '- name: kind.local/claimrisk/%s\n  newName: %s/%s\n  newTag: "%s"\n' "$name" "$IMAGE_REPO" "$name" "$IMAGE_TAG"
 		done
+		for name in "${PYTHON_IMAGES[@]}"; do
+			printf -- '- name: kind.local/claimrisk/%s\n  newName: %s/%s\n  newTag: "%s"\n' "$name" "$IMAGE_REPO" "$name" "$(python_tag "$name")"
+		done
 	} >bin/deploy/kustomization.yaml
-	kubectl apply -k bin/deploy
-	step "waiting for the Services"
-	kubectl -n "$NS" wait --for=condition=Ready --timeout=300s ksvc/train ksvc/register ksvc/drift ksvc/event-display ksvc/predict
-	kubectl -n "$NS" wait --for=condition=Available --timeout=300s deployment/mlflow deployment/evidently-ui
+	local i
+	for ((i = 0; ; i++)); do
+		if kubectl apply -k bin/deploy >/dev/null 2>bin/deploy/apply.err; then break; fi
+		# A webhook may refuse for a moment after it (re)starts.
+		((i < 30)) || { cat bin/deploy/apply.err >&2; die "kubectl apply -k bin/deploy failed"; }
+		sleep 2
+	done
+	step "waiting for the Services, the Broker, the Triggers and the PingSources"
+	kubectl -n "$NS" wait --for=condition=Ready --timeout=300s ksvc --all ||
+		die "a Knative Service is not ready: kubectl -n $NS get ksvc; kubectl -n $NS get pods"
+	local kind
+	for kind in broker trigger pingsource; do
+		kubectl -n "$NS" wait --for=condition=Ready --timeout=180s "$kind" --all >/dev/null ||
+			die "a $kind is not ready: kubectl -n $NS get broker,trigger,pingsource"
+	done
+	kubectl -n "$NS" wait --for=condition=Available --timeout=300s deployment/mlflow deployment/evidently-ui ||
+		die "MLflow or the Evidently UI is not available: kubectl -n $NS get pods"
 	kubectl -n "$NS" get ksvc
-	echo "deployed: make smoke"
+	step "deployed in $((SECONDS - t0)) s: make smoke"
 }
 
 smoke() {
-	need_cluster
+	need_flavour
+	use_context
 	[[ -x bin/claimrisk ]] || die "bin/claimrisk is missing: run make build"
-	local data pf
-	data=$(mktemp -d)
-	step "port-forwarding the broker to 127.0.0.1:$BROKER_PORT"
-	kubectl -n knative-eventing port-forward --address 127.0.0.1 svc/broker-ingress "$BROKER_PORT:80" >/dev/null &
-	pf=$!
-	trap 'kill "$pf" 2>/dev/null; rm -rf "$data"' EXIT
-	sleep 2
-
-	step "generating and uploading a dataset; training and the promotion decision follow"
-	bin/claimrisk data generate --policies 20000 --out "$data"
-	# umask 000: the functions (user 65532) write beside what you upload.
-	(umask 000 && bin/claimrisk data upload --bucket "$BUCKET_DIR" --dir "$data" \
-		--sink "http://127.0.0.1:$BROKER_PORT/$NS/claimrisk" --wait 10m)
-
-	step "sending a prediction to $PREDICT_URL"
-	for try in $(seq 1 30); do
-		if CLAIMRISK_API_TOKEN=$API_TOKEN bin/claimrisk predict --example --url "$PREDICT_URL"; then
-			echo "smoke test passed"
-			return 0
-		fi
-		echo "predict is not answering yet (try $try of 30; it loads the new champion)"
-		sleep 5
-	done
-	echo "dead letters, if any: kubectl -n $NS logs -l serving.knative.dev/service=event-display -c event-display" >&2
-	die "no prediction after 150 s"
+	CLAIMRISK_CLUSTER_SMOKE=1 CLAIMRISK_BIN=$PWD/bin CLAIMRISK_CLUSTER_BUCKET=$BUCKET_DIR \
+		go test -tags cluster -count=1 -v -timeout 45m -run '^TestCluster$' ./tests/cluster/
 }
 
 down() {
-	need_tools
-	kind delete cluster --name "$CLUSTER"
+	FLAVOUR=$(flavour)
+	case $FLAVOUR in
+	kind) kind delete cluster --name "$KIND_CLUSTER" ;;
+	source) "$CLUSTER_DIR/source/node.sh" down ;;
+	none) die "neither docker nor root on Linux: there is no cluster of this machine to remove" ;;
+	esac
+	rm -rf bin/deploy
+}
+
+status() {
+	FLAVOUR=$(flavour)
+	echo "cluster: $FLAVOUR"
+	case $FLAVOUR in
+	kind) kind get clusters ;;
+	source) "$CLUSTER_DIR/source/node.sh" status ;;
+	esac
 }
 
 COMMAND=${1:-}
@@ -182,8 +245,10 @@ up) COMMAND=cluster-up up ;;
 deploy) deploy ;;
 smoke) smoke ;;
 down) COMMAND=cluster-down down ;;
+status) status ;;
+-h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
 *)
-	echo "usage: $0 up|deploy|smoke|down" >&2
+	echo "usage: $0 up|deploy|smoke|down|status" >&2
 	exit 2
 	;;
 esac
