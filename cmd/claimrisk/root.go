@@ -72,7 +72,7 @@ CLAIMRISK_BUCKET, else ~/.claimrisk/bucket.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.dataCmd(), a.runsCmd(), a.registryCmd(), a.upCmd(), a.demoCmd(), a.predictCmd(), a.simulateCmd(), a.driftCmd(), a.dashboardCmd())
 	root.AddCommand(a.labCmd(), a.docsCmd())
-	root.AddCommand(a.scoreCmd())
+	root.AddCommand(a.scoreCmd(), a.deadletterCmd())
 	return root
 }
 

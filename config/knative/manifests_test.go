@@ -39,8 +39,10 @@ var Overlays = []string{"local", "production"}
 // Kubernetes or Knative Go type.
 type object struct {
 	APIVersion, Kind, Name string
-	JSON                   []byte
-	Typed                  any
+	// Namespace is metadata.namespace as rendered ("" when unset).
+	Namespace string
+	JSON      []byte
+	Typed     any
 }
 
 func (o object) String() string { return o.Kind + "/" + o.Name }
@@ -52,7 +54,7 @@ type rendering struct {
 	err  error
 }
 
-var renderings = map[string]*rendering{"local": {}, "production": {}}
+var renderings = map[string]*rendering{"local": {}, "production": {}, "base": {}, "smoke": {}}
 
 // render runs `kubectl kustomize` on an overlay and decodes every document
 // strictly: an unknown or misspelt field, or a wrong type, fails here.
@@ -64,7 +66,11 @@ func render(t *testing.T, overlay string) []object {
 	}
 	r := renderings[overlay]
 	r.once.Do(func() {
-		cmd := exec.Command(kubectl, "kustomize", filepath.Join("overlays", overlay))
+		dir := filepath.Join("overlays", overlay)
+		if overlay == "base" {
+			dir = "base"
+		}
+		cmd := exec.Command(kubectl, "kustomize", dir)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -96,13 +102,14 @@ func decodeAll(data []byte) ([]object, error) {
 			APIVersion string `json:"apiVersion"`
 			Kind       string `json:"kind"`
 			Metadata   struct {
-				Name string `json:"name"`
+				Name      string `json:"name"`
+				Namespace string `json:"namespace"`
 			} `json:"metadata"`
 		}
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(j, &head); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i+1, err)
 		}
-		o := object{APIVersion: head.APIVersion, Kind: head.Kind, Name: head.Metadata.Name, JSON: j}
+		o := object{APIVersion: head.APIVersion, Kind: head.Kind, Name: head.Metadata.Name, Namespace: head.Metadata.Namespace, JSON: j}
 		typed, err := newTyped(o.APIVersion, o.Kind)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", o, err)
@@ -262,6 +269,7 @@ var externalSecrets = map[string]bool{
 	"claimrisk-bucket-credentials": true,
 	"claimrisk-mlflow-credentials": true,
 	"claimrisk-api-token":          true,
+	"claimrisk-event-key":          true,
 	"mlflow-backend-store":         true,
 	"mlflow-auth":                  true,
 	"mlflow-artifacts-credentials": true,
@@ -517,4 +525,27 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TestSmokeOverlayValidates: what `make smoke` adds to a deployed local
+// overlay passes Knative's validation, and its cron events reach the drift
+// function through the local overlay's Broker and Triggers.
+func TestSmokeOverlayValidates(t *testing.T) {
+	smoke := render(t, "smoke")
+	ctx := knativeContext(t, "local")
+	for _, o := range smoke {
+		kr, ok := o.Typed.(knativeResource)
+		if !ok {
+			t.Errorf("%s: the smoke overlay holds only Knative objects", o)
+			continue
+		}
+		kr.SetDefaults(ctx)
+		if errs := kr.Validate(ctx).Filter(apis.ErrorLevel); errs != nil {
+			t.Errorf("%s: Knative rejects it: %v", o, errs)
+		}
+		if o.Namespace != "claimrisk" {
+			t.Errorf("%s: namespace %q, want claimrisk", o, o.Namespace)
+		}
+	}
+	checkRoutes(t, append(render(t, "local"), smoke...))
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventingv1 "knative.dev/eventing/pkg/apis/eventing/v1"
 	sourcesv1 "knative.dev/eventing/pkg/apis/sources/v1"
@@ -198,11 +199,32 @@ func checkFunctions(t *testing.T, overlay string, objs []object) {
 				t.Errorf("Service %s sets %s, which Knative reserves", name, e.Name)
 			}
 		}
+		// Secrets a function must not start without: events are signed
+		// everywhere, and predict's API is never open.
+		required := []string{"claimrisk-event-key"}
+		if name == "predict" {
+			required = append(required, "claimrisk-api-token")
+			if !hasEnv(c, "CLAIMRISK_REQUIRE_API_TOKEN", "true") {
+				t.Errorf("Service predict: CLAIMRISK_REQUIRE_API_TOKEN must be \"true\", so predict refuses to start without a token")
+			}
+		}
+		for _, secret := range required {
+			if !requiresSecret(c, secret) {
+				t.Errorf("Service %s: envFrom must name the Secret %s without optional: true", name, secret)
+			}
+		}
 	}
-	if svc := services["event-display"]; svc == nil {
-		t.Error("no dead-letter sink Service event-display")
-	} else if svc.Labels["networking.knative.dev/visibility"] != "cluster-local" {
-		t.Error("Service event-display must be cluster-local")
+	// Dead letters go to the drift function, which writes them to the
+	// bucket (claimrisk deadletter list): a pod restart loses none.
+	for name, b := range names[eventingv1.Broker](objs) {
+		if d := b.Spec.Delivery; d == nil || d.DeadLetterSink == nil || d.DeadLetterSink.Ref == nil || d.DeadLetterSink.Ref.Name != "drift" {
+			t.Errorf("Broker %s: the dead-letter sink must be the drift function", name)
+		}
+	}
+	for name, tr := range names[eventingv1.Trigger](objs) {
+		if d := tr.Spec.Delivery; d == nil || d.DeadLetterSink == nil || d.DeadLetterSink.Ref == nil || d.DeadLetterSink.Ref.Name != "drift" {
+			t.Errorf("Trigger %s: the dead-letter sink must be the drift function", name)
+		}
 	}
 }
 
@@ -442,7 +464,9 @@ func TestFuncYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs := render(t, "local")
+	// func.yaml describes a function as the base deploys it; the local
+	// overlay resizes it for a laptop.
+	objs := render(t, "base")
 	services := knativeServices(objs)
 	triggers := names[eventingv1.Trigger](objs)
 	for _, name := range Functions {
@@ -564,4 +588,106 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func hasEnv(c corev1.Container, name, value string) bool {
+	for _, e := range c.Env {
+		if e.Name == name && e.Value == value {
+			return true
+		}
+	}
+	return false
+}
+
+func requiresSecret(c corev1.Container, name string) bool {
+	for _, ef := range c.EnvFrom {
+		if ef.SecretRef != nil && ef.SecretRef.Name == name {
+			return ef.SecretRef.Optional == nil || !*ef.SecretRef.Optional
+		}
+	}
+	return false
+}
+
+// clusterScoped are the rendered kinds that have no namespace.
+var clusterScoped = map[string]bool{"Namespace": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true}
+
+// TestEveryObjectHasTheNamespace: an object an overlay renders without a
+// namespace lands in whatever namespace kubectl defaults to, where nothing
+// finds it (a Secret or claim in default breaks every pod that needs it).
+func TestEveryObjectHasTheNamespace(t *testing.T) {
+	for _, overlay := range Overlays {
+		t.Run(overlay, func(t *testing.T) {
+			for _, o := range render(t, overlay) {
+				switch {
+				case clusterScoped[o.Kind] && o.Namespace != "":
+					t.Errorf("%s is cluster-scoped but names namespace %q", o, o.Namespace)
+				case !clusterScoped[o.Kind] && o.Namespace != "claimrisk":
+					t.Errorf("%s: namespace %q, want claimrisk", o, o.Namespace)
+				}
+			}
+		})
+	}
+}
+
+// TestEvidentlyJobSharesTheUIsVolume: the job and the UI share a
+// ReadWriteOnce workspace, so the job's pods must run on the UI's node, and
+// the job writes its reports to the bucket, so its mount is writable.
+func TestEvidentlyJobSharesTheUIsVolume(t *testing.T) {
+	for _, overlay := range Overlays {
+		t.Run(overlay, func(t *testing.T) {
+			jobs := names[batchv1.CronJob](render(t, overlay))
+			job := jobs["evidently-report"]
+			if job == nil {
+				t.Fatal("no CronJob evidently-report")
+			}
+			spec := job.Spec.JobTemplate.Spec.Template.Spec
+			a := spec.Affinity
+			if a == nil || a.PodAffinity == nil || len(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution) == 0 {
+				t.Fatal("evidently-report: needs a required podAffinity to the evidently-ui pod")
+			}
+			term := a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0]
+			if term.TopologyKey != "kubernetes.io/hostname" || term.LabelSelector == nil ||
+				term.LabelSelector.MatchLabels["app.kubernetes.io/name"] != "evidently-ui" {
+				t.Errorf("evidently-report: podAffinity %+v does not place it on the evidently-ui pod's node", term)
+			}
+			for _, m := range spec.Containers[0].VolumeMounts {
+				if m.Name == "bucket" && m.ReadOnly {
+					t.Errorf("evidently-report: the bucket is mounted read-only, but the job writes its reports there")
+				}
+			}
+		})
+	}
+}
+
+// TestKindNodeMatchesTheSourceCluster: kind's node image is pinned, to the
+// Kubernetes minor version the source-built cluster runs and Knative 1.20
+// supports; kind's own default moves on with kind.
+func TestKindNodeMatchesTheSourceCluster(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	kindYAML, err := os.ReadFile(filepath.Join(root, "config", "knative", "cluster", "kind.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions, err := os.ReadFile(filepath.Join(root, "config", "knative", "cluster", "source", "versions.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	image := regexp.MustCompile(`(?m)^\s*image: kindest/node:v1\.(\d+)\.\d+@sha256:[0-9a-f]{64}$`).FindSubmatch(kindYAML)
+	if image == nil {
+		t.Fatal("kind.yaml: no node image pinned as kindest/node:v1.N.M@sha256:...")
+	}
+	source := regexp.MustCompile(`(?m)^KUBERNETES_VERSION=v1\.(\d+)\.\d+$`).FindSubmatch(versions)
+	if source == nil {
+		t.Fatal("versions.sh: no KUBERNETES_VERSION=v1.N.M")
+	}
+	kindMinor, _ := strconv.Atoi(string(image[1]))
+	sourceMinor, _ := strconv.Atoi(string(source[1]))
+	if kindMinor != sourceMinor {
+		t.Errorf("kind's node runs Kubernetes 1.%d, the source-built cluster 1.%d", kindMinor, sourceMinor)
+	}
+	// Knative 1.20 (serving v0.47.0) needs at least 1.32; the newest it is
+	// tested on is 1.34.
+	if kindMinor < 32 || kindMinor > 34 {
+		t.Errorf("Kubernetes 1.%d is outside what Knative 1.20 supports (1.32 to 1.34)", kindMinor)
+	}
 }

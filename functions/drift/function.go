@@ -19,6 +19,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/deadletter"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/funcmain"
@@ -69,8 +70,12 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	return nil
 }
 
-// Handle runs a check on the drift schedule's cron event.
+// Handle runs a check on the drift schedule's cron event, and keeps the
+// dead letters Knative's broker sends here.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	if l, ok := deadletter.FromKnative(e, time.Now()); ok {
+		return nil, f.keepDeadLetter(ctx, l)
+	}
 	if err := f.Admit(e); err != nil {
 		return nil, err
 	}
@@ -114,4 +119,22 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	f.Sign(&reply)
 	return &reply, nil
+}
+
+// keepDeadLetter writes an event the broker gave up on to the bucket under
+// deadletter/, where `claimrisk deadletter list` shows it, so a restart of
+// the sink loses nothing. It is taken without a signature check: it is only
+// recorded, never acted on, and its signature may be why it was refused.
+func (f *Function) keepDeadLetter(ctx context.Context, l deadletter.Letter) error {
+	if ready, _ := f.Ready(ctx); !ready {
+		return cehttp.NewResult(http.StatusServiceUnavailable, "drift: not ready yet")
+	}
+	key, err := deadletter.Write(context.WithoutCancel(ctx), f.bucket, l)
+	if err != nil {
+		f.log.Error("cannot keep a dead letter", "event_id", l.Event.ID(), "error", err.Error())
+		return cehttp.NewResult(http.StatusServiceUnavailable, "drift: %v", err)
+	}
+	f.log.Warn("dead letter kept", "event_id", l.Event.ID(), "event_type", l.Event.Type(), "subscriber", l.Subscriber,
+		"status", l.Status, "error", l.Error, "key", key)
+	return nil
 }

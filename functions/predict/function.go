@@ -75,6 +75,9 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err := config.Load(&cfg); err != nil {
 		return err
 	}
+	if cfg.RequireToken && cfg.APIToken == "" {
+		return errors.New("predict: start: CLAIMRISK_REQUIRE_API_TOKEN is set but CLAIMRISK_API_TOKEN is empty, and the API would take predictions and labels from anyone; put the token in the claimrisk-api-token Secret (docs/deploy.md)")
+	}
 	if cfg.Instance == "" {
 		cfg.Instance = randomID(4)
 	}

@@ -110,6 +110,7 @@ type Predict struct {
 	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written"`
 	Instance     string        `envconfig:"HOSTNAME" desc:"name of this replica in payload log object keys (the pod name on Kubernetes)"`
 	APIToken     string        `envconfig:"CLAIMRISK_API_TOKEN" desc:"bearer token the API requires on /v1/ (health, metrics and the API description stay open); empty turns authentication off"`
+	RequireToken bool          `envconfig:"CLAIMRISK_REQUIRE_API_TOKEN" default:"false" desc:"refuse to start without CLAIMRISK_API_TOKEN (set on every cluster), so the API is never open by mistake"`
 }
 
 // Drift configures functions/drift: the scheduled drift check.

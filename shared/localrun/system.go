@@ -18,6 +18,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/config/knative"
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/deadletter"
 	"github.com/claimrisk/claimrisk/shared/events"
 )
 
@@ -146,7 +147,13 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 		},
 		OnDeadLetter: func(d DeadLetter) {
 			o.Log.Error("dead letter: no subscriber accepted the event", "trigger", d.Trigger, "event_id", d.Event.ID(), "event_type", d.Event.Type(), "status", d.Status, "error", d.Error)
-			_ = b.WriteJSON(context.Background(), fmt.Sprintf("deadletter/%s-%s.json", d.Time.Format("20060102T150405.000"), d.Event.ID()), d)
+			// The same objects as a cluster's dead letters (the drift function
+			// writes those): claimrisk deadletter list reads both.
+			if _, err := deadletter.Write(context.Background(), b, deadletter.Letter{
+				Time: d.Time, Trigger: d.Trigger, Status: d.Status, Error: d.Error, Event: d.Event,
+			}); err != nil {
+				o.Log.Error("cannot keep the dead letter", "event_id", d.Event.ID(), "error", err.Error())
+			}
 		},
 	}
 	if err := CheckFree("broker", addr(0)); err != nil {
