@@ -29,11 +29,7 @@ func defaultURL(component, fallback string) string {
 }
 
 // exampleRecords are three quotes a participant can send without a file.
-var exampleRecords = []schema.PolicyRecord{
-	{PolicyID: "Q-1001", CustomerID: "C-1001", Age: 45, YearsLicensed: 27, HomeArea: 8, VehicleType: "sedan", VehicleAge: 6, Usage: "pleasure", AnnualMileage: 8000, Coverage: "standard", Deductible: 1000},
-	{PolicyID: "Q-1002", CustomerID: "C-1002", Age: 21, YearsLicensed: 2, HomeArea: 11, VehicleType: "sports", VehicleAge: 3, Usage: "commute", AnnualMileage: 18000, Coverage: "comprehensive", Deductible: 250},
-	{PolicyID: "Q-1003", CustomerID: "C-1003", Age: 63, YearsLicensed: 44, HomeArea: 16, VehicleType: "suv", VehicleAge: 9, Usage: "business", AnnualMileage: 22000, Coverage: "liability", Deductible: 500},
-}
+var exampleRecords = predictapi.ExampleRecords
 
 // readRecords reads a JSON array of records, {"records": [...]}, or one
 // record per line.
@@ -75,7 +71,7 @@ func readRecords(r io.Reader) ([]schema.PolicyRecord, error) {
 }
 
 func (a *app) predictCmd() *cobra.Command {
-	var url, file, token string
+	var url, file, token, host string
 	var asJSON, example bool
 	var batch int
 	c := &cobra.Command{
@@ -115,6 +111,7 @@ and sent in batches of --batch.`,
 				return usagef("--batch must be at least 1")
 			}
 			client := predictapi.NewClient(url, token)
+			client.Host = host
 			var answers []predictapi.PredictResponse
 			for i := 0; i < len(records); i += batch {
 				resp, err := client.Predict(cmd.Context(), records[i:min(i+batch, len(records))])
@@ -140,6 +137,7 @@ and sent in batches of --batch.`,
 	f.StringVar(&url, "url", defaultURL("predict", DefaultPredictURL), "base URL of the prediction API")
 	f.StringVar(&file, "file", "", "records to send (JSON); standard input when omitted")
 	f.StringVar(&token, "token", os.Getenv("CLAIMRISK_API_TOKEN"), "bearer token, when the API requires one (env CLAIMRISK_API_TOKEN)")
+	f.StringVar(&host, "host", "", "Host header to send, for a Knative ingress: --url http://127.0.0.1:31080 --host predict.claimrisk.127.0.0.1.sslip.io")
 	f.BoolVar(&example, "example", false, "send three example quotes")
 	f.BoolVar(&asJSON, "json", false, "print the API's JSON answers")
 	f.IntVar(&batch, "batch", 1000, "records per request")

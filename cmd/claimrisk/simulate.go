@@ -50,7 +50,7 @@ func (a *app) storeAttributes(ctx context.Context, source string, draws []synth.
 }
 
 func (a *app) simulateCmd() *cobra.Command {
-	var url, scenario, token string
+	var url, scenario, token, host string
 	var policies, batch int
 	var seed, worldSeed uint64
 	var noFeedback bool
@@ -85,6 +85,7 @@ Scenarios:
 				return err
 			}
 			client := predictapi.NewClient(url, token)
+			client.Host = host
 			ctx := cmd.Context()
 			if err := a.storeAttributes(ctx, fmt.Sprintf("simulate-%d", seed), draws); err != nil {
 				return err
@@ -158,6 +159,7 @@ Scenarios:
 	f.StringVar(&scenario, "scenario", "", "scenario name (see above)")
 	f.StringVar(&url, "url", defaultURL("predict", DefaultPredictURL), "base URL of the prediction API")
 	f.StringVar(&token, "token", os.Getenv("CLAIMRISK_API_TOKEN"), "bearer token, when the API requires one (env CLAIMRISK_API_TOKEN)")
+	f.StringVar(&host, "host", "", "Host header to send, for a Knative ingress: --url http://127.0.0.1:31080 --host predict.claimrisk.127.0.0.1.sslip.io")
 	f.IntVar(&policies, "policies", 2000, "policies to send")
 	f.IntVar(&batch, "batch", 200, "policies per request")
 	f.Uint64Var(&seed, "seed", 7, "seed of the simulated customers")

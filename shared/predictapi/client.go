@@ -3,6 +3,8 @@ package predictapi
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +19,11 @@ import (
 type Client struct {
 	BaseURL string
 	Token   string
-	HTTP    *http.Client
+	// Host, when set, is the Host header: a Knative ingress picks the
+	// Service by it, so the API is reached through the ingress's address
+	// without DNS for the Service's name.
+	Host string
+	HTTP *http.Client
 }
 
 // NewClient returns a client for the API at baseURL.
@@ -54,6 +60,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
+	if c.Host != "" {
+		req.Host = c.Host
+	}
+	// With an idempotency key Go's transport may send the request again when
+	// a kept-alive connection turns out closed before any answer: a proxy or
+	// a pod that Knative scales down closes idle connections at any moment.
+	req.Header.Set("Idempotency-Key", idempotencyKey())
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return err
@@ -100,4 +113,10 @@ func (c *Client) Model(ctx context.Context) (ModelInfo, error) {
 	var out ModelInfo
 	err := c.do(ctx, http.MethodGet, "/v1/model", nil, &out)
 	return out, err
+}
+
+func idempotencyKey() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

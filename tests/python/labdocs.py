@@ -9,8 +9,10 @@ HTML comment on the line above it, which the rendered page does not show:
                                   (for outcomes that arrive in the background)
     <!-- run: background -->      start it and leave it running, as in a second terminal;
                                   its output block is what to wait for
-    <!-- run: cluster -->         needs docker, kind and kubectl: run only where
-                                  CLAIMRISK_LAB_CLUSTER=1
+    <!-- run: cluster -->         needs the cluster of `make cluster-up` (kind, or the
+                                  source-built one): run by test_lab_cluster where
+                                  CLAIMRISK_LAB_CLUSTER=1 (.ci/run's cluster step)
+    <!-- run: timeout 900 -->     allow it this many seconds (default 300)
     <!-- run: containers -->      needs podman or docker (not a cluster): runs where the
                                   container tests run, and must there under
                                   CLAIMRISK_REQUIRE_TOOLS=1
@@ -49,6 +51,7 @@ class Block:
     background: bool = False
     cluster: bool = False
     containers: bool = False  # needs a container engine (podman or docker), not a cluster
+    timeout: float = 0.0  # seconds it may take; 0: the runner's default
     expected: str | None = None
     heading: str = ""  # the step the block belongs to
 
@@ -126,6 +129,8 @@ def parse(path: Path) -> list[Block]:
                     block.containers = True
                 elif opt.startswith("retry"):
                     block.retry = float(opt.split()[1])
+                elif opt.startswith("timeout"):
+                    block.timeout = float(opt.split()[1])
                 else:
                     raise ValueError(f"{path.name}:{before + 1}: unknown run option {opt!r}")
             if block.lang not in SHELLS | {"python"}:

@@ -13,7 +13,10 @@ meanwhile does not disturb the test.
 
 Each lab's blocks are timed; the times are printed at the end (they feed
 docs/time-planning.md) and written as JSON to $CLAIMRISK_LAB_TIMINGS when
-that is set. Blocks marked `cluster` run only where CLAIMRISK_LAB_CLUSTER=1.
+that is set. Blocks marked `cluster` need the cluster of `make cluster-up`:
+test_lab skips them, and test_lab_cluster runs them (lab 4's cluster steps,
+as a participant types them) where CLAIMRISK_LAB_CLUSTER=1, which .ci/run's
+cluster step sets once the cluster is up.
 With CLAIMRISK_LAB_OUTPUTS=DIR each block's whole output is written to DIR,
 for whoever updates the outputs the pages show.
 """
@@ -155,7 +158,7 @@ def _command(block: Block) -> list[str]:
 
 def _run_once(ws: Workspace, block: Block, code: str) -> tuple[int, str]:
     proc = subprocess.run(_command(Block(**{**block.__dict__, "code": code})), cwd=ws.root, env=ws.env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=BLOCK_TIMEOUT)  # fmt: skip
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=block.timeout or BLOCK_TIMEOUT)  # fmt: skip
     output = ws.shown(proc.stdout)
     if outputs := os.environ.get("CLAIMRISK_LAB_OUTPUTS"):  # for whoever updates the pages' outputs
         Path(outputs).mkdir(parents=True, exist_ok=True)
@@ -228,8 +231,8 @@ def test_lab(page: Path, workspace: Workspace, request: pytest.FixtureRequest) -
                 _say(request.config, f"SKIP {block.where}: {block.skip_reason}")
                 skipped += 1
                 continue
-            if block.cluster and os.environ.get("CLAIMRISK_LAB_CLUSTER") != "1":
-                _say(request.config, f"SKIP {block.where}: needs a kind cluster (CLAIMRISK_LAB_CLUSTER=1 where docker, kind and kubectl work)")
+            if block.cluster:
+                _say(request.config, f"SKIP {block.where}: a cluster step; test_lab_cluster runs it on the cluster of make cluster-up")
                 skipped += 1
                 continue
             if block.containers and not _container_engine():
@@ -244,3 +247,24 @@ def test_lab(page: Path, workspace: Workspace, request: pytest.FixtureRequest) -
             ran += 1
     finally:
         workspace.timings[page.stem] = {"seconds": round(seconds, 1), "blocks": ran, "skipped": skipped}
+
+
+def test_lab_cluster(workspace: Workspace, request: pytest.FixtureRequest) -> None:
+    """The labs' cluster steps, in order, on the cluster of `make cluster-up`
+    (kind, or the one built from source), as a participant types them."""
+    if os.environ.get("CLAIMRISK_LAB_CLUSTER") != "1":
+        pytest.skip("needs the cluster of make cluster-up: .ci/run's cluster step runs it with CLAIMRISK_LAB_CLUSTER=1")
+    ran = 0
+    for page in LABS:
+        seconds, count = 0.0, 0
+        for block in parse(page):
+            if not block.cluster:
+                continue
+            start = time.monotonic()
+            _run(workspace, block)
+            seconds += time.monotonic() - start
+            count += 1
+        if count:
+            workspace.timings[page.stem + " (cluster)"] = {"seconds": round(seconds, 1), "blocks": count, "skipped": 0}
+            ran += count
+    assert ran, "no lab has a cluster step"
