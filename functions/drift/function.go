@@ -92,7 +92,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	if err != nil {
 		log.Error("drift check failed", "error", err.Error())
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "drift: %v", err)
+		return nil, funcmain.Result("drift", err)
 	}
 	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "reasons", rep.Reasons)
 	if rep.FairnessAlert {

@@ -7,7 +7,6 @@ package function
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -96,24 +95,19 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	var t events.ModelTrainedData
 	if err := events.Decode(e, &t); err != nil {
-		return nil, cehttp.NewResult(http.StatusBadRequest, "register: %v", err)
+		return nil, funcmain.Result("register", err)
 	}
-	if t.RunID == "" {
-		return nil, cehttp.NewResult(http.StatusBadRequest, "register: %s: run_id is missing", e.Type())
+	if err := t.Validate(); err != nil {
+		return nil, funcmain.Result("register", fmt.Errorf("%s: %w", e.Type(), err))
 	}
-	if t.Bucket != "" {
-		if !blobstore.SameBucket(t.Bucket, f.bucket.URL) {
-			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "register: the event names bucket %s but this function uses %s", t.Bucket, f.bucket.URL)
-		}
+	if t.Bucket != "" && !blobstore.SameBucket(t.Bucket, f.bucket.URL) {
+		return nil, funcmain.Result("register", fmt.Errorf("%w: the event names bucket %s but this function uses %s", funcmain.ErrPermanent, t.Bucket, f.bucket.URL))
 	}
 	log := f.log.With("event_id", e.ID(), "run_id", t.RunID)
 	d, err := f.gate.Judge(context.WithoutCancel(ctx), t)
 	if err != nil {
 		log.Error("registration failed", "error", err.Error())
-		if errors.Is(err, promotion.ErrInvalidCandidate) {
-			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "register: %v", err)
-		}
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "register: %v", err)
+		return nil, funcmain.Result("register", err, promotion.ErrInvalidCandidate)
 	}
 	typ := events.ModelRejected
 	if d.Promoted {

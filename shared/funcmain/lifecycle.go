@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
@@ -51,13 +52,20 @@ func (l *Lifecycle) Ready(context.Context) (bool, error) { return l.ready.Load()
 func (l *Lifecycle) Alive(context.Context) (bool, error) { return true, nil }
 
 // Admit refuses an event that arrives before Start finished (503, which the
-// broker retries) or without a valid signature (401, which it does not).
+// broker retries), without a valid signature (401, which it does not), or
+// that breaks the rules of events.CheckEvent, such as a time far from now
+// (400).
 func (l *Lifecycle) Admit(e event.Event) error {
 	if !l.ready.Load() {
-		return cehttp.NewResult(http.StatusServiceUnavailable, "%s: not ready yet", l.name)
+		// Start runs while the server already serves: nothing Start sets
+		// may be read before ready is.
+		return cehttp.NewResult(http.StatusServiceUnavailable, "not ready yet")
 	}
 	if err := l.signer.Verify(e); err != nil {
 		return cehttp.NewResult(http.StatusUnauthorized, "%s: %v", l.name, err)
+	}
+	if err := events.CheckEvent(e, time.Now()); err != nil {
+		return Result(l.name, err)
 	}
 	return nil
 }
