@@ -64,7 +64,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
 	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"}}
 	f.checker, f.window, f.bucket, f.log = c, cfg.Window, b, log
-	f.Started("drift", b, events.NewSigner(cfg.EventKey))
+	f.Started("drift", b, events.NewSigner(cfg.EventKey), log)
 	log.Info("drift function ready", "bucket", b.URL, "window", cfg.Window.String(), "thresholds", fmt.Sprintf("%+v", c.Thresholds))
 	return nil
 }
@@ -91,8 +91,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, nil
 	}
 	if err != nil {
-		log.Error("drift check failed", "error", err.Error())
-		return nil, funcmain.Result("drift", err)
+		return nil, f.Fail(e, err)
 	}
 	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "reasons", rep.Reasons)
 	if rep.FairnessAlert {

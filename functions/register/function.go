@@ -80,7 +80,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		go gate.AfterChange(context.WithoutCancel(ctx))
 	}
 	f.gate, f.bucket, f.log = gate, b, log
-	f.Started("register", b, events.NewSigner(cfg.EventKey))
+	f.Started("register", b, events.NewSigner(cfg.EventKey), log)
 	log.Info("register function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "policy", fmt.Sprintf("%+v", gate.Policy))
 	return nil
 }
@@ -95,19 +95,17 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	var t events.ModelTrainedData
 	if err := events.Decode(e, &t); err != nil {
-		return nil, funcmain.Result("register", err)
+		return nil, f.Fail(e, err)
 	}
 	if err := t.Validate(); err != nil {
-		return nil, funcmain.Result("register", fmt.Errorf("%s: %w", e.Type(), err))
+		return nil, f.Fail(e, err)
 	}
 	if t.Bucket != "" && !blobstore.SameBucket(t.Bucket, f.bucket.URL) {
-		return nil, funcmain.Result("register", fmt.Errorf("%w: the event names bucket %s but this function uses %s", funcmain.ErrPermanent, t.Bucket, f.bucket.URL))
+		return nil, f.Fail(e, fmt.Errorf("%w: the event names bucket %s but this function uses %s", funcmain.ErrPermanent, t.Bucket, f.bucket.URL))
 	}
-	log := f.log.With("event_id", e.ID(), "run_id", t.RunID)
 	d, err := f.gate.Judge(context.WithoutCancel(ctx), t)
 	if err != nil {
-		log.Error("registration failed", "error", err.Error())
-		return nil, funcmain.Result("register", err, promotion.ErrInvalidCandidate)
+		return nil, f.Fail(e, err, promotion.ErrInvalidCandidate)
 	}
 	typ := events.ModelRejected
 	if d.Promoted {

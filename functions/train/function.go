@@ -81,7 +81,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		t.Tracker = &training.Tracker{Client: c, Bucket: b}
 	}
 	f.trainer, f.bucket, f.log = t, b, log
-	f.Started("train", b, events.NewSigner(cfg.EventKey))
+	f.Started("train", b, events.NewSigner(cfg.EventKey), log)
 	log.Info("train function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "code_version", codeVersion)
 	return nil
 }
@@ -103,30 +103,30 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	case events.DatasetUploaded:
 		var d events.DatasetUploadedData
 		if err := events.Decode(e, &d); err != nil {
-			return nil, funcmain.Result("train", err)
+			return nil, f.Fail(e, err)
 		}
 		if err := d.Validate(); err != nil {
-			return nil, funcmain.Result("train", fmt.Errorf("%s: %w", e.Type(), err))
+			return nil, f.Fail(e, err)
 		}
 		if err := f.sameBucket(d.Bucket); err != nil {
-			return nil, funcmain.Result("train", err)
+			return nil, f.Fail(e, err)
 		}
 		key = d.DatasetID
 		train = func() (events.ModelTrainedData, error) { return f.trainer.TrainDataset(work, d.DatasetID, e.Type()) }
 	case events.DriftDetected:
 		var d events.DriftDetectedData
 		if err := events.Decode(e, &d); err != nil {
-			return nil, funcmain.Result("train", err)
+			return nil, f.Fail(e, err)
 		}
 		if err := d.Validate(); err != nil {
-			return nil, funcmain.Result("train", fmt.Errorf("%s: %w", e.Type(), err))
+			return nil, f.Fail(e, err)
 		}
 		if err := f.sameBucket(d.Bucket); err != nil {
-			return nil, funcmain.Result("train", err)
+			return nil, f.Fail(e, err)
 		}
 		rep, err := driftcheck.ReadReport(work, f.bucket, d.ReportKey)
 		if err != nil {
-			return nil, funcmain.Result("train", err, driftcheck.ErrNotAReport)
+			return nil, f.Fail(e, err, driftcheck.ErrNotAReport)
 		}
 		key = "drift:" + rep.ID
 		train = func() (events.ModelTrainedData, error) {
@@ -138,7 +138,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		}
 		ids, err := f.trainer.Untrained(work)
 		if err != nil {
-			return nil, funcmain.Result("train", fmt.Errorf("scan datasets: %w", err))
+			return nil, f.Fail(e, fmt.Errorf("scan datasets: %w", err))
 		}
 		if len(ids) == 0 {
 			log.Debug("dataset scan: every dataset is trained")
@@ -158,10 +158,9 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, nil
 	}
 	if err != nil {
-		log.Error("training failed", "data", key, "error", err.Error())
 		// Missing or invalid data cannot get better by retrying: 422, and
 		// the broker sends the event to the dead letters at once.
-		return nil, funcmain.Result("train", err, training.ErrNoData, dataset.ErrInvalid)
+		return nil, f.Fail(e, err, training.ErrNoData, dataset.ErrInvalid)
 	}
 	out := v.(events.ModelTrainedData)
 	reply, err := events.New("trained-"+out.RunID+"-"+e.ID(), events.ModelTrained, events.SourceTrain, out.RunID, out)

@@ -145,7 +145,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 			return u, ok
 		},
 		OnDeadLetter: func(d DeadLetter) {
-			o.Log.Error("dead letter: no subscriber accepted the event", "trigger", d.Trigger, "event_id", d.Event.ID(), "event_type", d.Event.Type(), "status", d.Status, "error", d.Error)
+			o.Log.Error("dead letter: no subscriber accepted the event", "trigger", d.Trigger, "event_id", d.Event.ID(), "event_type", d.Event.Type(), "status", d.Status, "attempts", d.Attempts, "error", d.Error)
 			_ = b.WriteJSON(context.Background(), fmt.Sprintf("deadletter/%s-%s.json", d.Time.Format("20060102T150405.000"), d.Event.ID()), d)
 		},
 	}
