@@ -1,6 +1,7 @@
 package function
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -123,24 +124,53 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, predictapi.ErrorResponse{Error: predictapi.ErrorBody{Status: status, Message: msg}})
 }
 
-// readJSON checks the content type and reads the body within the limit.
+// readJSON checks the content type and encoding and reads the body
+// within the limit, which holds for a gzip body both before and after
+// decompression.
 func (f *Function) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	ct := r.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/json", ct))
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, f.cfg.MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes; send smaller batches", f.cfg.MaxBodyBytes))
+	limit := f.cfg.MaxBodyBytes
+	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	encoding := strings.ToLower(strings.TrimSpace(strings.Join(r.Header.Values("Content-Encoding"), ",")))
+	switch encoding {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			if errors.As(err, new(*http.MaxBytesError)) {
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes; send smaller batches", limit))
+			} else {
+				writeError(w, http.StatusBadRequest, "Content-Encoding is gzip but the body is not gzip data: "+err.Error())
+			}
+			return nil, false
+		}
+		defer zr.Close()
+		body = zr
+	default:
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Encoding %q is not supported: send the body as is, or gzip-compressed with Content-Encoding: gzip", encoding))
 		return nil, false
 	}
-	if err != nil {
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes; send smaller batches", limit))
+		return nil, false
+	case err != nil && encoding != "" && encoding != "identity":
+		writeError(w, http.StatusBadRequest, "the gzip body is damaged: "+err.Error())
+		return nil, false
+	case err != nil:
 		writeError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
 		return nil, false
+	case int64(len(data)) > limit:
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes once decompressed; send smaller batches", limit))
+		return nil, false
 	}
-	return body, true
+	return data, true
 }
 
 func writeAPIError(w http.ResponseWriter, err error) {
