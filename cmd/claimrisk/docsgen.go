@@ -614,7 +614,7 @@ func configPage() (string, error) {
 	b.WriteString(generatedNote)
 	b.WriteString("# Configuration\n\n")
 	b.WriteString("Each function reads its configuration from environment variables once, when it starts. ")
-	b.WriteString("`bin/<function> --help` prints the same table; `claimrisk up` sets `CLAIMRISK_BUCKET`, `K_SINK` and `MLFLOW_TRACKING_URI` for the functions it starts.\n\n")
+	b.WriteString("`bin/<function> --help` prints the same table; `claimrisk up` sets `CLAIMRISK_BUCKET`, `K_SINK` and `MLFLOW_TRACKING_URI` for the functions it starts, and, unless they are set already, `CLAIMRISK_LOG_MAX_AGE=2s` and `CLAIMRISK_LOG_SLACK=1s`, so that a drift check run by hand waits 3 seconds, not 13, for the payload log.\n\n")
 	common, err := configRows(&config.Common{})
 	if err != nil {
 		return "", err

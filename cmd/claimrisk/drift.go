@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/localrun"
@@ -55,20 +54,18 @@ it would on the cluster. It then waits for the drift function's report.`,
 				return err
 			}
 			defer b.Close()
-			id := driftcheck.IDFor(now)
 			deadline := time.Now().Add(wait)
 			for {
-				var rep driftcheck.Report
-				err := b.ReadJSON(ctx, driftcheck.Key(id, "report.json"), &rep)
-				if err == nil {
+				rep, found, err := driftcheck.ForEvent(ctx, b, e.ID(), now)
+				if err != nil {
+					return err
+				}
+				if found {
 					fmt.Fprint(a.stdout, summary(rep))
 					return nil
 				}
-				if !errors.Is(err, blobstore.ErrNotFound) {
-					return err
-				}
 				if time.Now().After(deadline) {
-					return fmt.Errorf("no report %s after %s: is there a champion? see the drift function's log", id, wait)
+					return fmt.Errorf("no report for the check %s after %s: is there a champion? see the drift function's log", e.ID(), wait)
 				}
 				select {
 				case <-ctx.Done():

@@ -107,7 +107,7 @@ type Predict struct {
 	MaxBodyBytes int64         `envconfig:"CLAIMRISK_MAX_BODY_BYTES" default:"1048576" desc:"largest request body in bytes"`
 	PollInterval time.Duration `envconfig:"CLAIMRISK_POLL_INTERVAL" default:"15s" desc:"how often the champion alias is checked, besides model promoted events"`
 	LogBatchRows int           `envconfig:"CLAIMRISK_LOG_BATCH_ROWS" default:"5000" desc:"payload log: rows per object"`
-	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written"`
+	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written (give drift the same value)"`
 	Instance     string        `envconfig:"HOSTNAME" desc:"name of this replica in payload log object keys (the pod name on Kubernetes)"`
 	APIToken     string        `envconfig:"CLAIMRISK_API_TOKEN" desc:"bearer token the API requires on /v1/ (health, metrics and the API description stay open); empty turns authentication off"`
 }
@@ -115,7 +115,9 @@ type Predict struct {
 // Drift configures functions/drift: the scheduled drift check.
 type Drift struct {
 	Common
-	Window            time.Duration `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"how much of the payload log, ending at the cron event's time, one check reads"`
+	Window            time.Duration `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"the longest window one check reads: the predictions since the last check's window ended, but no further back than this"`
+	LogMaxAge         time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"the predict function's payload-log flush interval: a check waits this long, plus CLAIMRISK_LOG_SLACK, after its window ends before it reads the log"`
+	LogSlack          time.Duration `envconfig:"CLAIMRISK_LOG_SLACK" default:"3s" desc:"how much longer than CLAIMRISK_LOG_MAX_AGE a check waits for the payload log's last batch to be written"`
 	MinRows           int           `envconfig:"CLAIMRISK_DRIFT_MIN_ROWS" default:"200" desc:"fewest logged predictions in the window for a verdict"`
 	DriftShare        float64       `envconfig:"CLAIMRISK_DRIFT_SHARE" default:"0.3" desc:"share of drifted feature columns at which the data counts as drifted"`
 	MinLabels         int           `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks"`

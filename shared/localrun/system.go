@@ -68,6 +68,20 @@ type System struct {
 	home       string
 }
 
+// LocalDefaults are the settings a local system gives its functions unless
+// the environment sets them: on one machine the payload log can be flushed
+// every 2 s, so that a drift check, which waits for the flush interval and
+// the slack after its window ends, answers in 3 s, not 13.
+func LocalDefaults() []string {
+	var out []string
+	for _, kv := range [][2]string{{"CLAIMRISK_LOG_MAX_AGE", "2s"}, {"CLAIMRISK_LOG_SLACK", "1s"}} {
+		if _, set := os.LookupEnv(kv[0]); !set {
+			out = append(out, kv[0]+"="+kv[1])
+		}
+	}
+	return out
+}
+
 // StateFile is where a running system writes its component URLs.
 func StateFile(home string) string { return filepath.Join(home, "up.json") }
 
@@ -114,7 +128,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 	}
 	bucketURL := b.URL
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(o.BasePort+i) }
-	env := append([]string{"CLAIMRISK_BUCKET=" + bucketURL, "K_SINK=http://" + addr(0)}, o.Env...)
+	env := append(append([]string{"CLAIMRISK_BUCKET=" + bucketURL, "K_SINK=http://" + addr(0)}, LocalDefaults()...), o.Env...)
 
 	if o.MLflow != "" {
 		dir := filepath.Join(o.Home, "mlflow")
