@@ -3,10 +3,15 @@ package localrun_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,5 +127,38 @@ func TestPermanentErrorsAreDeliveredOnceAndDeadLetteredAtOnce(t *testing.T) {
 				t.Errorf("dead-lettered after %s, not before the first backoff of %s (%s)", wait, d.Trigger, backoff[d.Trigger])
 			}
 		})
+	}
+}
+
+// Deliveries run concurrently, four Triggers to one event here, and share
+// the broker's client: each event reaches each subscriber once, and the
+// client is made once (go test -race).
+func TestConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.URL.Path+" "+r.Header.Get("Ce-Id")]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	b := &localrun.Broker{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for i := range 4 {
+		b.Triggers = append(b.Triggers, localrun.Trigger{Name: fmt.Sprint("t", i), Attributes: map[string]string{"type": "test.concurrent"}, SubscriberURI: fmt.Sprintf("%s/%d", srv.URL, i)})
+	}
+	for i := range 50 {
+		e, _ := events.New(fmt.Sprint("c", i), "test.concurrent", "/test", "", map[string]int{"i": i})
+		b.Publish(e)
+	}
+	b.Wait()
+	if len(got) != 200 {
+		t.Fatalf("%d distinct deliveries; want 50 events to each of 4 subscribers", len(got))
+	}
+	for k, n := range got {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", k, n)
+		}
 	}
 }
