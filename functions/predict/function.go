@@ -152,7 +152,9 @@ func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(),
 func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
 
 // Handle serves every path but the runtime's health endpoints.
-func (f *Function) Handle(w http.ResponseWriter, r *http.Request) { (*f.handler.Load()).ServeHTTP(w, r) }
+func (f *Function) Handle(w http.ResponseWriter, r *http.Request) {
+	(*f.handler.Load()).ServeHTTP(w, r)
+}
 
 // watchChampion loads the champion, then reloads it on a promotion event or
 // when the poll sees the alias move.
