@@ -13,10 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/binding"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
-
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
@@ -319,22 +317,32 @@ func (f *Function) card(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(data)
 }
 
-// event takes a "model promoted" CloudEvent and looks at the registry now.
+// event takes a "model promoted" CloudEvent, or the drift schedule's cron
+// event, and looks at the registry now: the cron event makes predict
+// reconcile with the registry even when a promotion event was lost.
 func (f *Function) event(w http.ResponseWriter, r *http.Request) {
-	e, err := binding.ToEvent(r.Context(), cehttp.NewMessageFromHttpRequest(r))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "not a CloudEvent: "+err.Error())
+	e, ref := funcmain.ReadEvent(w, r)
+	if ref != nil {
+		writeError(w, ref.Status, ref.Reason)
 		return
 	}
 	if err := f.signer.Verify(*e); err != nil {
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	if e.Type() != events.ModelPromoted {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported event type %q; want %s", e.Type(), events.ModelPromoted))
+	if err := events.CheckEvent(*e, time.Now()); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	f.log.Info("promotion announced; reloading the champion", "event_id", e.ID())
+	switch e.Type() {
+	case events.ModelPromoted:
+		f.log.Info("promotion announced; reloading the champion", "event_id", e.ID())
+	case events.Ping:
+		f.log.Debug("cron event; looking at the registry", "event_id", e.ID())
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported event type %q; want %s or %s", e.Type(), events.ModelPromoted, events.Ping))
+		return
+	}
 	f.requestReload()
 	w.WriteHeader(http.StatusAccepted)
 }

@@ -87,17 +87,18 @@ func Usage(w io.Writer, spec any) error {
 // Register configures functions/register: the promotion gate.
 type Register struct {
 	Common
-	Margin              float64 `envconfig:"CLAIMRISK_PROMOTION_MARGIN" default:"0.005" desc:"how much higher a challenger's out-of-time Gini must be than the champion's"`
-	LogLossMargin       float64 `envconfig:"CLAIMRISK_PROMOTION_LOG_LOSS_MARGIN" default:"0.01" desc:"relative log-loss improvement that wins when the Gini stays within the tolerance"`
-	GiniTolerance       float64 `envconfig:"CLAIMRISK_PROMOTION_GINI_TOLERANCE" default:"0.03" desc:"how far below the champion's Gini a challenger that wins on log loss may rank"`
-	MinAUC              float64 `envconfig:"CLAIMRISK_MIN_AUC" default:"0.6" desc:"floor on a challenger's out-of-time AUC"`
-	MinGini             float64 `envconfig:"CLAIMRISK_MIN_GINI" default:"0.2" desc:"floor on a challenger's out-of-time Gini"`
-	MaxCalibrationError float64 `envconfig:"CLAIMRISK_MAX_CALIBRATION_ERROR" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
-	MinSliceGini        float64 `envconfig:"CLAIMRISK_MIN_SLICE_GINI" default:"0.1" desc:"floor on the Gini of every slice (age band, area accident level, vehicle usage) with at least CLAIMRISK_MIN_SLICE_ROWS policies"`
-	MinSliceRows        int     `envconfig:"CLAIMRISK_MIN_SLICE_ROWS" default:"500" desc:"size from which a slice's Gini must clear the floor"`
-	LargeSliceRows      int     `envconfig:"CLAIMRISK_LARGE_SLICE_ROWS" default:"1000" desc:"size from which a slice must rank at least as well as the legacy formula"`
-	FairnessLower       float64 `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest allowed disparate impact (mean prediction of women over men)"`
-	FairnessUpper       float64 `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest allowed disparate impact"`
+	Margin              float64       `envconfig:"CLAIMRISK_PROMOTION_MARGIN" default:"0.005" desc:"how much higher a challenger's out-of-time Gini must be than the champion's"`
+	LogLossMargin       float64       `envconfig:"CLAIMRISK_PROMOTION_LOG_LOSS_MARGIN" default:"0.01" desc:"relative log-loss improvement that wins when the Gini stays within the tolerance"`
+	GiniTolerance       float64       `envconfig:"CLAIMRISK_PROMOTION_GINI_TOLERANCE" default:"0.03" desc:"how far below the champion's Gini a challenger that wins on log loss may rank"`
+	MinAUC              float64       `envconfig:"CLAIMRISK_MIN_AUC" default:"0.6" desc:"floor on a challenger's out-of-time AUC"`
+	MinGini             float64       `envconfig:"CLAIMRISK_MIN_GINI" default:"0.2" desc:"floor on a challenger's out-of-time Gini"`
+	MaxCalibrationError float64       `envconfig:"CLAIMRISK_MAX_CALIBRATION_ERROR" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
+	MinSliceGini        float64       `envconfig:"CLAIMRISK_MIN_SLICE_GINI" default:"0.1" desc:"floor on the Gini of every slice (age band, area accident level, vehicle usage) with at least CLAIMRISK_MIN_SLICE_ROWS policies"`
+	MinSliceRows        int           `envconfig:"CLAIMRISK_MIN_SLICE_ROWS" default:"500" desc:"size from which a slice's Gini must clear the floor"`
+	LargeSliceRows      int           `envconfig:"CLAIMRISK_LARGE_SLICE_ROWS" default:"1000" desc:"size from which a slice must rank at least as well as the legacy formula"`
+	FairnessLower       float64       `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest allowed disparate impact (mean prediction of women over men)"`
+	FairnessUpper       float64       `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest allowed disparate impact"`
+	ReconcileAfter      time.Duration `envconfig:"CLAIMRISK_RECONCILE_AFTER" default:"2m" desc:"on the dataset scan's cron event, a finished training without a decision is judged once its last run is this old (its own event may still be on the way before)"`
 }
 
 // Predict configures functions/predict: the prediction API.

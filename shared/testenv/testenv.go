@@ -222,11 +222,19 @@ func SystemWith(t testing.TB, env []string, functions ...string) (*localrun.Syst
 // whose logs/ holds each function's log as <name>.log.
 func SystemHome(t testing.TB, env []string, functions ...string) (*localrun.System, string, string) {
 	t.Helper()
+	home := t.TempDir()
+	sys, bucket := SystemAt(t, home, env, functions...)
+	return sys, bucket, home
+}
+
+// SystemAt is SystemHome in a home directory of the caller's, whose
+// bucket (home/bucket) the test may have filled first.
+func SystemAt(t testing.TB, home string, env []string, functions ...string) (*localrun.System, string) {
+	t.Helper()
 	var binDir string
 	for _, f := range functions {
 		binDir = filepath.Dir(Binary(t, f))
 	}
-	home := t.TempDir()
 	bucket := "file://" + filepath.Join(home, "bucket")
 	sys, err := localrun.Start(context.Background(), localrun.Options{
 		BinDir: binDir, Bucket: bucket, Home: home, BasePort: FreeBasePort(t, 5), Env: append(RaceEnv(), env...),
@@ -244,7 +252,7 @@ func SystemHome(t testing.TB, env []string, functions ...string) (*localrun.Syst
 			}
 		}
 	})
-	return sys, bucket, home
+	return sys, bucket
 }
 
 // CLI runs the claimrisk binary with args and returns its standard output;
