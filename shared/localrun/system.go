@@ -66,6 +66,10 @@ type System struct {
 	stopJobs   context.CancelFunc
 	jobsDone   chan struct{}
 	home       string
+	// wroteState is set once this system wrote the state file, which Stop
+	// then removes: a start that fails (a port in use by another system in
+	// the same home) must not remove the other's.
+	wroteState bool
 }
 
 // LocalDefaults are the settings a local system gives its functions unless
@@ -113,18 +117,30 @@ func (s *System) URL(name string) string {
 }
 
 // Start brings the system up: MLflow (when configured), the broker, and
-// every function binary found in BinDir. On error it stops what it started.
-func Start(ctx context.Context, o Options) (sys *System, err error) {
-	sys = &System{home: o.Home}
-	defer func() {
-		if err != nil {
-			sys.Stop()
+// every function binary found in BinDir. On error, and when ctx ends
+// before it is up (Ctrl-C while MLflow starts, say), it stops everything
+// it started and returns the error.
+func Start(ctx context.Context, o Options) (*System, error) {
+	sys := &System{home: o.Home}
+	if err := sys.start(ctx, o); err != nil {
+		sys.Stop()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("localrun: interrupted while starting; stopped everything started so far: %w", ctx.Err())
 		}
-	}()
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		sys.Stop()
+		return nil, fmt.Errorf("localrun: interrupted while starting; stopped everything started so far: %w", err)
+	}
+	return sys, nil
+}
+
+func (sys *System) start(ctx context.Context, o Options) error {
 	logDir := filepath.Join(o.Home, "logs")
 	b, err := blobstore.Open(ctx, o.Bucket)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	bucketURL := b.URL
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(o.BasePort+i) }
@@ -136,7 +152,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 		o.Log.Info("starting MLflow (the first start creates its database and takes a little while)", "url", "http://"+mlAddr)
 		p, err := StartProcess(ctx, MLflowSpec(o.MLflow, dir, mlAddr), logDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sys.procs = append(sys.procs, p)
 		sys.Components = append(sys.Components, Component{"mlflow", p.URL})
@@ -145,7 +161,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 
 	triggers, err := LoadTriggers(knative.Base, "base")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	urls := map[string]string{}
 	var mu sync.Mutex
@@ -164,11 +180,11 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 		},
 	}
 	if err := CheckFree("broker", addr(0)); err != nil {
-		return nil, err
+		return err
 	}
 	l, err := net.Listen("tcp", addr(0))
 	if err != nil {
-		return nil, fmt.Errorf("localrun: broker: %w", err)
+		return fmt.Errorf("localrun: broker: %w", err)
 	}
 	sys.server = &http.Server{Handler: sys.Broker, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = sys.server.Serve(l) }()
@@ -194,7 +210,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 			Env: append([]string{"LISTEN_ADDRESS=" + addr(i+1)}, env...), Timeout: 60 * time.Second,
 		}, logDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sys.procs = append(sys.procs, p)
 		mu.Lock()
@@ -205,7 +221,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 
 	if o.Python != "" {
 		if err := sys.evidently(ctx, o, b, logDir); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if o.DriftInterval > 0 {
@@ -215,13 +231,14 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 		sys.Components = append(sys.Components, Component{"cron", "every " + o.DriftInterval.String()})
 	}
 	if err := os.MkdirAll(o.Home, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	data, _ := json.MarshalIndent(sys.Components, "", "  ")
 	if err := os.WriteFile(StateFile(o.Home), data, 0o644); err != nil {
-		return nil, fmt.Errorf("localrun: write state: %w", err)
+		return fmt.Errorf("localrun: write state: %w", err)
 	}
-	return sys, nil
+	sys.wroteState = true
+	return nil
 }
 
 // cron sends the ping a PingSource would send, every interval.
@@ -268,7 +285,7 @@ func (s *System) Stop() {
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		s.procs[i].Stop(15 * time.Second)
 	}
-	if s.home != "" {
+	if s.home != "" && s.wroteState {
 		_ = os.Remove(StateFile(s.home))
 	}
 }
