@@ -1,11 +1,13 @@
 package funcmain_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +141,40 @@ func TestErrorsArePermanentOrTransient(t *testing.T) {
 			t.Errorf("%s (%v): %d; want %d", tt.name, tt.err, got, tt.want)
 		}
 	}
+}
+
+// Whatever arrives, Guard passes on a well-formed event or answers a 4xx
+// with one line of its own; it never panics and never answers 5xx.
+func FuzzGuard(f *testing.F) {
+	f.Add("id-1", "2026-01-01T00:00:00Z", events.Ping, "application/json", []byte(`{"check":"drift"}`))
+	f.Add("", "yesterday", events.ModelTrained, "application/json", []byte(`{}`))
+	f.Add("-", "", "", "application/cloudevents+json", []byte(`{"specversion":"1.0","id":"x","source":"/s","type":"t","data_base64":"!!"}`))
+	f.Add("-", "", "", "application/cloudevents-batch+json", []byte(`[]`))
+	f.Add("x\x00y", "9999-12-31T23:59:59Z", "t", "text/plain", []byte{0xff, 0xfe})
+	passed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ref := funcmain.ReadEvent(w, r); ref != nil {
+			panic("Guard passed on an event the next reader refuses: " + ref.Reason)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	h := funcmain.Guard("fuzz", passed)
+	f.Fuzz(func(t *testing.T, id, at, typ, contentType string, body []byte) {
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		r.Header.Set("Content-Type", contentType)
+		if id != "-" {
+			r.Header.Set("Ce-Specversion", "1.0")
+			r.Header.Set("Ce-Source", "/fuzz")
+			r.Header.Set("Ce-Id", id)
+			r.Header.Set("Ce-Type", typ)
+			if at != "" {
+				r.Header.Set("Ce-Time", at)
+			}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		msg := strings.TrimSpace(w.Body.String())
+		if w.Code != http.StatusNoContent && (w.Code/100 != 4 || !strings.HasPrefix(msg, "fuzz: ") || strings.Contains(msg, "\n")) {
+			t.Fatalf("%d %q; want the event passed on, or a 4xx with one line", w.Code, msg)
+		}
+	})
 }
