@@ -29,7 +29,11 @@ func (a *app) driftCheckCmd() *cobra.Command {
 		Long: `Check sends the event the drift schedule's PingSource sends (type
 ` + events.Ping + `, extension check=drift) to --sink, the broker of
 'claimrisk up' by default, so that detected drift goes on to retraining as
-it would on the cluster. It then waits for the drift function's report.`,
+it would on the cluster. It then waits for the drift function's report.
+The check covers the predictions logged since the last check's window
+ended, up to the moment it runs; it first waits for the payload log's
+flush interval (CLAIMRISK_LOG_MAX_AGE plus CLAIMRISK_LOG_SLACK, 3 seconds
+under 'claimrisk up'), so that no prediction still buffered is missed.`,
 		Example: "  claimrisk drift check\n  claimrisk drift check --sink http://127.0.0.1:8704   # the drift function itself",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
