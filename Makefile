@@ -55,13 +55,13 @@ test: venv build ## run the Go and Python tests (with the labs' commands) and bu
 	@$(MAKE) --no-print-directory docs-check
 	CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -timeout 30m $$($(GO) list ./... | grep -v -x -F $(patsubst ./%/,-e github.com/claimrisk/claimrisk/%,$(RACE_PKGS)))
 	@$(MAKE) --no-print-directory test-race
-
-test-race: ## the concurrent packages under the race detector (part of make test)
-	CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -race -timeout 30m $(RACE_PKGS)
 	CLAIMRISK_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory bench-smoke
 	FUZZTIME=$(FUZZTIME_TEST) scripts/fuzz.sh
 	@$(MAKE) --no-print-directory audit
+
+test-race: ## the concurrent packages under the race detector (part of make test)
+	CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -race -timeout 30m $(RACE_PKGS)
 
 # Reliability (issue 9): the fuzzers, the load and soak test, and the audit.
 # `make test` runs the fuzzers for FUZZTIME_TEST per target and the short load
