@@ -15,7 +15,7 @@ TAGS ?=
 CLI_TAGS ?= gcs,azure
 FUNCTIONS := train register predict drift
 
-.PHONY: all build venv venv-bench test test-go test-python lint demo bench bench-smoke clean help fuzz soak audit
+.PHONY: all build venv venv-bench test test-race test-go test-python lint demo bench bench-smoke clean help fuzz soak audit
 
 all: build
 
@@ -45,13 +45,23 @@ $(VENV_BENCH)/.done: requirements-bench.txt
 	$(PY_BENCH) -m pip check
 	@touch $@
 
+# The packages whose code runs concurrently (the event receiving layer, the
+# local broker, the payload log, the registry, the prediction API) are tested
+# with the race detector, and the function binaries their tests start are
+# race-built too (shared/testenv); every other package runs without it.
+RACE_PKGS := ./shared/funcmain/ ./shared/events/ ./shared/localrun/ ./shared/predlog/ ./shared/registry/ ./functions/predict/
+
 test: venv build ## run the Go and Python tests (with the labs' commands) and build the docs
 	@$(MAKE) --no-print-directory docs-check
-	CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -timeout 30m ./...
+	CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -timeout 30m $$($(GO) list ./... | grep -v -x -F $(patsubst ./%/,-e github.com/claimrisk/claimrisk/%,$(RACE_PKGS)))
+	@$(MAKE) --no-print-directory test-race
 	CLAIMRISK_BIN=$(CURDIR)/$(BIN) $(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory bench-smoke
 	FUZZTIME=$(FUZZTIME_TEST) scripts/fuzz.sh
 	@$(MAKE) --no-print-directory audit
+
+test-race: ## the concurrent packages under the race detector (part of make test)
+	CLAIMRISK_PYTHON=$(CURDIR)/$(PY) $(GO) test -race -timeout 30m $(RACE_PKGS)
 
 # Reliability (issue 9): the fuzzers, the load and soak test, and the audit.
 # `make test` runs the fuzzers for FUZZTIME_TEST per target and the short load

@@ -321,6 +321,17 @@ func eventsPage() (string, error) {
 		}
 		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", e.Type, anchor(e.Type), mdCell(e.Producer), mdCell(consumers))
 	}
+	b.WriteString("\n## What every function checks\n\n")
+	b.WriteString("Before it touches storage, each function checks the event against these rules. ")
+	b.WriteString("A refusal is one line of text naming the problem, with a status the broker acts on: ")
+	b.WriteString("**4xx** means the same event can never succeed, so the broker does not retry it and it goes to the dead letters at once ")
+	b.WriteString("(400 a malformed or invalid event, 401 a missing or wrong signature, 413 an event over 1 MiB, 415 a batch or no CloudEvent at all, ")
+	b.WriteString("422 an event that refers to something missing or unusable, such as a run that is not in the bucket or a report key at an object of another kind); ")
+	b.WriteString("**5xx** means the failure is transient (the bucket, MLflow, a timeout), and the broker retries it as its Trigger says.\n\n")
+	b.WriteString("| field | rule |\n|---|---|\n")
+	for _, r := range events.Rules {
+		fmt.Fprintf(&b, "| %s | %s |\n", r.Field, mdCell(r.Rule))
+	}
 	b.WriteString("\n## Triggers\n\n")
 	b.WriteString("| Trigger | filter (exact match) | subscriber | retries | dead letters to |\n|---|---|---|---|---|\n")
 	for _, t := range triggers {
@@ -561,6 +572,9 @@ func constraints(s map[string]any) string {
 			parts = append(parts, fmt.Sprintf("at most %v %s", hi, unit.what))
 		}
 	}
+	if v, ok := s["pattern"]; ok {
+		parts = append(parts, fmt.Sprintf("matches `%v`", v))
+	}
 	return strings.Join(parts, "; ")
 }
 
@@ -600,7 +614,7 @@ func configPage() (string, error) {
 	b.WriteString(generatedNote)
 	b.WriteString("# Configuration\n\n")
 	b.WriteString("Each function reads its configuration from environment variables once, when it starts. ")
-	b.WriteString("`bin/<function> --help` prints the same table; `claimrisk up` sets `CLAIMRISK_BUCKET`, `K_SINK` and `MLFLOW_TRACKING_URI` for the functions it starts.\n\n")
+	b.WriteString("`bin/<function> --help` prints the same table; `claimrisk up` sets `CLAIMRISK_BUCKET`, `K_SINK` and `MLFLOW_TRACKING_URI` for the functions it starts, and, unless they are set already, `CLAIMRISK_LOG_MAX_AGE=2s` and `CLAIMRISK_LOG_SLACK=1s`, so that a drift check run by hand waits 3 seconds, not 13, for the payload log.\n\n")
 	common, err := configRows(&config.Common{})
 	if err != nil {
 		return "", err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/localrun"
@@ -30,7 +29,11 @@ func (a *app) driftCheckCmd() *cobra.Command {
 		Long: `Check sends the event the drift schedule's PingSource sends (type
 ` + events.Ping + `, extension check=drift) to --sink, the broker of
 'claimrisk up' by default, so that detected drift goes on to retraining as
-it would on the cluster. It then waits for the drift function's report.`,
+it would on the cluster. It then waits for the drift function's report.
+The check covers the predictions logged since the last check's window
+ended, up to the moment it runs; it first waits for the payload log's
+flush interval (CLAIMRISK_LOG_MAX_AGE plus CLAIMRISK_LOG_SLACK, 3 seconds
+under 'claimrisk up'), so that no prediction still buffered is missed.`,
 		Example: "  claimrisk drift check\n  claimrisk drift check --sink http://127.0.0.1:8704   # the drift function itself",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,20 +58,18 @@ it would on the cluster. It then waits for the drift function's report.`,
 				return err
 			}
 			defer b.Close()
-			id := driftcheck.IDFor(now)
 			deadline := time.Now().Add(wait)
 			for {
-				var rep driftcheck.Report
-				err := b.ReadJSON(ctx, driftcheck.Key(id, "report.json"), &rep)
-				if err == nil {
+				rep, found, err := driftcheck.ForEvent(ctx, b, e.ID(), now)
+				if err != nil {
+					return err
+				}
+				if found {
 					fmt.Fprint(a.stdout, summary(rep))
 					return nil
 				}
-				if !errors.Is(err, blobstore.ErrNotFound) {
-					return err
-				}
 				if time.Now().After(deadline) {
-					return fmt.Errorf("no report %s after %s: is there a champion? see the drift function's log", id, wait)
+					return fmt.Errorf("no report for the check %s after %s: is there a champion? see the drift function's log", e.ID(), wait)
 				}
 				select {
 				case <-ctx.Done():

@@ -40,6 +40,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	if ctx.Err() != nil {
+		// Ctrl-C or SIGTERM: the command stopped what it had started.
+		fmt.Fprintln(stderr, "claimrisk: interrupted; stopped what it had started")
+		return 130
+	}
 	msg := strings.TrimSpace(err.Error())
 	fmt.Fprintf(stderr, "claimrisk: %s\n", strings.ReplaceAll(msg, "\n", " "))
 	var ue usageError

@@ -32,8 +32,12 @@ import (
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
-// Overlays are the environments under overlays/.
-var Overlays = []string{"local", "production"}
+// Overlays are the environments under overlays/: production-kafka is
+// production with the durable Broker of components/kafka-broker.
+var Overlays = []string{"local", "production", "production-kafka"}
+
+// production reports whether an overlay is one of production's.
+func production(overlay string) bool { return strings.HasPrefix(overlay, "production") }
 
 // object is one document of a rendered overlay, decoded strictly into its
 // Kubernetes or Knative Go type.
@@ -54,7 +58,7 @@ type rendering struct {
 	err  error
 }
 
-var renderings = map[string]*rendering{"local": {}, "production": {}, "base": {}, "smoke": {}}
+var renderings = map[string]*rendering{"local": {}, "production": {}, "production-kafka": {}, "base": {}, "smoke": {}}
 
 // render runs `kubectl kustomize` on an overlay and decodes every document
 // strictly: an unknown or misspelt field, or a wrong type, fails here.
@@ -362,7 +366,7 @@ func crossChecks(overlay string, objs []object) []error {
 		if secrets[name] != nil || (optional != nil && *optional) {
 			return
 		}
-		if overlay == "production" && externalSecrets[name] {
+		if production(overlay) && externalSecrets[name] {
 			return
 		}
 		fail("%s refers to Secret %s, which is neither rendered nor optional nor a documented production Secret", owner, name)

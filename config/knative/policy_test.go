@@ -179,7 +179,7 @@ func checkFunctions(t *testing.T, overlay string, objs []object) {
 			t.Errorf("Service %s: min-scale = %d, want 0 (scale to zero)", name, min)
 		case name == "predict" && overlay == "local" && min != 0:
 			t.Errorf("Service predict: min-scale = %d in the local overlay, want 0", min)
-		case name == "predict" && overlay == "production" && min < 1:
+		case name == "predict" && production(overlay) && min < 1:
 			t.Errorf("Service predict: min-scale = %d in production, want at least 1", min)
 		}
 		if len(tpl.Spec.Containers) != 1 {
@@ -346,8 +346,10 @@ func checkRoutes(t *testing.T, objs []object) {
 		}
 	}
 	for name, b := range brokers {
-		if b.Annotations["eventing.knative.dev/broker.class"] != "MTChannelBasedBroker" {
-			t.Errorf("Broker %s: set the class MTChannelBasedBroker explicitly", name)
+		// The class is explicit: MTChannelBasedBroker, or Kafka with the
+		// kafka-broker component (TestKafkaBrokerOption).
+		if c := b.Annotations["eventing.knative.dev/broker.class"]; c != "MTChannelBasedBroker" && c != "Kafka" {
+			t.Errorf("Broker %s: set the class (MTChannelBasedBroker, or Kafka) explicitly", name)
 		}
 	}
 	for name, tr := range triggers {

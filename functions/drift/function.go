@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -44,6 +45,8 @@ type Function struct {
 	window  time.Duration
 	bucket  *blobstore.Bucket
 	log     *slog.Logger
+	// one check at a time: each window starts where the last one ended
+	checking sync.Mutex
 }
 
 // New returns an unstarted function.
@@ -63,10 +66,11 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	c := &driftcheck.Checker{Bucket: b, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
 		MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare,
 		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
-	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"}}
+	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"},
+		LogWait: cfg.LogMaxAge + cfg.LogSlack}
 	f.checker, f.window, f.bucket, f.log = c, cfg.Window, b, log
-	f.Started("drift", b, events.NewSigner(cfg.EventKey))
-	log.Info("drift function ready", "bucket", b.URL, "window", cfg.Window.String(), "thresholds", fmt.Sprintf("%+v", c.Thresholds))
+	f.Started("drift", b, events.NewSigner(cfg.EventKey), log)
+	log.Info("drift function ready", "bucket", b.URL, "window", cfg.Window.String(), "log_wait", c.LogWait.String(), "thresholds", fmt.Sprintf("%+v", c.Thresholds))
 	return nil
 }
 
@@ -85,19 +89,19 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if v, ok := e.Extensions()[CheckExtension]; ok && fmt.Sprint(v) != "drift" {
 		return nil, cehttp.NewResult(http.StatusBadRequest, "drift: this cron event asks for check=%v, not drift", v)
 	}
-	end := e.Time()
-	if end.IsZero() {
-		end = time.Now()
-	}
+	// The window ends now, on this function's clock, whatever time the
+	// event claims (Admit refuses times far from now): reports are named
+	// and ordered by when their checks ran.
+	f.checking.Lock()
+	defer f.checking.Unlock()
 	log := f.log.With("event_id", e.ID())
-	rep, err := f.checker.Check(context.WithoutCancel(ctx), end.UTC(), f.window)
+	rep, err := f.checker.CheckFor(context.WithoutCancel(ctx), time.Now(), f.window, driftcheck.Trigger{EventID: e.ID(), EventTime: e.Time()})
 	if errors.Is(err, driftcheck.ErrNoChampion) {
 		log.Info("nothing to check: no champion yet")
 		return nil, nil
 	}
 	if err != nil {
-		log.Error("drift check failed", "error", err.Error())
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "drift: %v", err)
+		return nil, f.Fail(e, err)
 	}
 	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "reasons", rep.Reasons)
 	if rep.FairnessAlert {

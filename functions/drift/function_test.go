@@ -70,9 +70,9 @@ func (e *env) check() (driftcheck.Report, *events.DriftDetectedData) {
 	}
 	b, _ := blobstore.Open(context.Background(), e.bucket)
 	defer b.Close()
-	var rep driftcheck.Report
-	if err := b.ReadJSON(context.Background(), driftcheck.Key(driftcheck.IDFor(ping.Time()), "report.json"), &rep); err != nil {
-		e.t.Fatal(err)
+	rep, found, err := driftcheck.ForEvent(context.Background(), b, ping.ID(), ping.Time())
+	if err != nil || !found {
+		e.t.Fatalf("no report for the check %s: %v", ping.ID(), err)
 	}
 	var detected *events.DriftDetectedData
 	if reply != nil {

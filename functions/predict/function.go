@@ -47,7 +47,9 @@ type Function struct {
 	predictions *predlog.Logger[predlog.Row]
 	feedback    *predlog.Logger[predlog.Feedback]
 	metrics     *metricSet
-	handler     http.Handler
+	// handler serves the API once Start has set up what it uses: func-go
+	// runs Start in a goroutine while the server already serves.
+	handler atomic.Pointer[http.Handler]
 
 	current   atomic.Pointer[loaded]
 	regStatus atomic.Pointer[predictapi.RegistryStatus]
@@ -62,11 +64,16 @@ type Function struct {
 // New returns an unstarted function.
 func New() *Function {
 	f := &Function{log: logging.New(os.Stderr, "info", "predict"), reload: make(chan struct{}, 1), stop: make(chan struct{})}
-	f.handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	starting := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "predict: starting")
-	})
+	}))
+	f.handler.Store(&starting)
 	return f
 }
+
+// RefreshTimeout bounds one look at the registry, so that a bucket that
+// stops answering neither stalls the watcher for good nor holds up Stop.
+const RefreshTimeout = 30 * time.Second
 
 // Start reads the configuration, opens the bucket and the payload logs,
 // and loads the champion in the background; Ready turns true once it is.
@@ -102,7 +109,8 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		Log: f.log, OnFlush: f.metrics.flushed("feedback"),
 	})
 	f.metrics.pending(func() float64 { return float64(f.predictions.Pending() + f.feedback.Pending()) })
-	f.handler = f.routes()
+	routes := f.routes()
+	f.handler.Store(&routes)
 	f.started.Store(true)
 	f.loops.Add(1)
 	go f.watchChampion()
@@ -119,10 +127,24 @@ func (f *Function) Stop(ctx context.Context) error {
 		return nil
 	}
 	f.stopOnce.Do(func() { close(f.stop) })
-	f.loops.Wait()
+	// The watcher stops at once unless a look at the registry is under way;
+	// that look gives up within RefreshTimeout, and Stop waits no longer
+	// than ctx allows: the payload log comes first.
+	watched := make(chan struct{})
+	go func() { f.loops.Wait(); close(watched) }()
+	var errW error
+	select {
+	case <-watched:
+	case <-ctx.Done():
+		errW = fmt.Errorf("predict: stop: the registry watcher is still waiting for the bucket: %w", ctx.Err())
+	}
 	errP := f.predictions.Close(ctx)
 	errF := f.feedback.Close(ctx)
 	f.log.Info("predict function stopped; payload log flushed", "unwritten_rows", f.predictions.Pending()+f.feedback.Pending())
+	if errW != nil {
+		// The bucket stays open for the watcher, which still uses it.
+		return errors.Join(errW, errP, errF)
+	}
 	return errors.Join(errP, errF, f.bucket.Close())
 }
 
@@ -133,15 +155,32 @@ func (f *Function) Ready(context.Context) (bool, error) { return f.ready.Load(),
 func (f *Function) Alive(context.Context) (bool, error) { return true, nil }
 
 // Handle serves every path but the runtime's health endpoints.
-func (f *Function) Handle(w http.ResponseWriter, r *http.Request) { f.handler.ServeHTTP(w, r) }
+func (f *Function) Handle(w http.ResponseWriter, r *http.Request) {
+	(*f.handler.Load()).ServeHTTP(w, r)
+}
 
 // watchChampion loads the champion, then reloads it on a promotion event or
 // when the poll sees the alias move.
 func (f *Function) watchChampion() {
 	defer f.loops.Done()
 	wait := 500 * time.Millisecond
+	// A look at the registry ends when Stop is called, or after RefreshTimeout.
+	stopped, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-f.stop:
+			cancel()
+		case <-stopped.Done():
+		}
+	}()
 	for {
-		err := f.refresh(context.Background())
+		ctx, done := context.WithTimeout(stopped, RefreshTimeout)
+		err := f.refresh(ctx)
+		done()
+		if stopped.Err() != nil {
+			return
+		}
 		switch {
 		case err != nil && f.current.Load() == nil:
 			f.log.Warn("no champion to serve yet; retrying", "error", err.Error(), "retry_in", wait.String())

@@ -2,6 +2,7 @@ package function
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -88,7 +89,20 @@ func TestPredictBatchesOfOneAndAThousand(t *testing.T) {
 
 func post(t *testing.T, url, contentType string, body []byte) (int, string) {
 	t.Helper()
-	resp, err := http.Post(url, contentType, bytes.NewReader(body))
+	return postWith(t, url, map[string]string{"Content-Type": contentType}, body)
+}
+
+// postWith posts body with headers and returns the status and, for a
+// refusal, the error's message.
+func postWith(t *testing.T, url string, headers map[string]string, body []byte) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	for k, v := range headers {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +170,74 @@ func TestBadInputGetsA4xxThatNamesTheProblem(t *testing.T) {
 			}
 		})
 	}
+	// What the contract forbids and encoding/json lets through (issue 14):
+	// duplicate keys, trailing data, identifiers over the limit or with
+	// control characters, bytes that are not UTF-8, and content encodings.
+	one := string(many(1))
+	rec := strings.TrimSuffix(strings.TrimPrefix(one, `{"records":[`), `]}`)
+	withID := func(field, value string) []byte {
+		return []byte(strings.Replace(one, fmt.Sprintf(`%q:%q`, field, record(0).PolicyID), fmt.Sprintf(`%q:%s`, field, value), 1))
+	}
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write(b)
+		w.Close()
+		return buf.Bytes()
+	}
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	gzipCT := map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip"}
+	for _, tt := range []struct {
+		name, path string
+		headers    map[string]string
+		body       []byte
+		status     int
+		msg        string
+	}{
+		{"records twice", "/v1/predict", jsonCT, []byte(`{"records":[],"records":[` + rec + `]}`), 400, "records: the key appears twice"},
+		{"a feature twice", "/v1/predict", jsonCT, []byte(`{"records":[{"age":99,` + rec[1:] + `]}`), 400, "records[0].age: the key appears twice"},
+		{"a feature twice, escaped", "/v1/predict", jsonCT, []byte(`{"records":[{"ag\u0065":99,` + rec[1:] + `]}`), 400, "records[0].age: the key appears twice"},
+		{"trailing }", "/v1/predict", jsonCT, []byte(one + "}"), 400, "unexpected data after the JSON value"},
+		{"trailing ]", "/v1/predict", jsonCT, []byte(one + "]"), 400, "unexpected data after the JSON value"},
+		{"trailing } on the slow path", "/v1/explain", jsonCT, []byte(strings.Replace(one, `"P000000"`, `"P\u0030"`, 1) + "}"), 400, "unexpected data after the JSON value"},
+		{"policy_id of 201 characters", "/v1/predict", jsonCT, withID("policy_id", `"`+strings.Repeat("P", 201)+`"`), 422, "records[0].policy_id: 201 characters is more than the limit of 200"},
+		{"policy_id of 9,000 characters", "/v1/explain", jsonCT, withID("policy_id", `"`+strings.Repeat("P", 9000)+`"`), 422, "records[0].policy_id: 9000 characters"},
+		{"policy_id with NUL", "/v1/predict", jsonCT, withID("policy_id", `"P\u0000"`), 422, "records[0].policy_id: has the control character U+0000"},
+		{"policy_id with ESC", "/v1/predict", jsonCT, withID("policy_id", `"P\u001b[2J"`), 422, "control character U+001B"},
+		{"policy_id not UTF-8", "/v1/predict", jsonCT, withID("policy_id", "\"P\xff\xfe\""), 400, "not valid UTF-8 (at byte"},
+		{"policy_id a lone surrogate", "/v1/predict", jsonCT, withID("policy_id", `"P\ud800"`), 422, "U+FFFD"},
+		{"nested 20 deep", "/v1/predict", jsonCT, []byte(`{"records":` + strings.Repeat("[", 20) + strings.Repeat("]", 20) + `}`), 400, "nested more than 16 deep"},
+		{"gzip named, plain body", "/v1/predict", gzipCT, many(1), 400, "not gzip data"},
+		{"gzip body of 2 MB", "/v1/predict", gzipCT, gz(bytes.Repeat([]byte(" "), 2<<20)), 413, "larger than 20000 bytes once decompressed"},
+		{"brotli", "/v1/predict", map[string]string{"Content-Type": "application/json", "Content-Encoding": "br"}, many(1), 415, `Content-Encoding "br" is not supported`},
+		{"gzip twice", "/v1/predict", map[string]string{"Content-Type": "application/json", "Content-Encoding": "gzip, gzip"}, gz(gz(many(1))), 415, "not supported"},
+		{"feedback: claim twice", "/v1/feedback", jsonCT, []byte(`{"outcomes":[{"policy_id":"P1","claim":true,"claim":false}]}`), 400, "outcomes[0].claim: the key appears twice"},
+		{"feedback: outcomes twice", "/v1/feedback", jsonCT, []byte(`{"outcomes":[{"policy_id":"P1","claim":true}],"outcomes":[]}`), 400, "outcomes: the key appears twice"},
+		{"feedback: trailing ]", "/v1/feedback", jsonCT, []byte(`{"outcomes":[{"policy_id":"P1","claim":true}]}]`), 400, "unexpected data"},
+		{"feedback: NUL in an id", "/v1/feedback", jsonCT, []byte(`{"outcomes":[{"request_id":"r\u0000","claim":true}]}`), 422, "outcomes[0].request_id: has the control character U+0000"},
+		{"feedback: request_id of 201", "/v1/feedback", jsonCT, []byte(`{"outcomes":[{"request_id":"` + strings.Repeat("r", 201) + `","claim":true}]}`), 422, "outcomes[0].request_id: 201 characters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, msg := postWith(t, fn.URL+tt.path, tt.headers, tt.body)
+			if status != tt.status || !strings.Contains(msg, tt.msg) {
+				t.Errorf("got %d %q; want %d containing %q", status, msg, tt.status, tt.msg)
+			}
+		})
+	}
+	// A gzip body is read, and 200 characters (not bytes) is the limit.
+	for name, body := range map[string][]byte{
+		"a gzip body":                         gz(many(1)),
+		"a policy_id of 200 two-byte letters": withID("policy_id", `"`+strings.Repeat("é", 200)+`"`),
+	} {
+		headers := jsonCT
+		if name == "a gzip body" {
+			headers = gzipCT
+		}
+		if status, msg := postWith(t, fn.URL+"/v1/predict", headers, body); status != http.StatusOK {
+			t.Errorf("%s: %d %s; want 200", name, status, msg)
+		}
+	}
+
 	// Wrong methods and paths are 4xx too, and the service stays up.
 	req, _ := http.NewRequest(http.MethodGet, fn.URL+"/v1/predict", nil)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 405 {

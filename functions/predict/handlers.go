@@ -1,6 +1,7 @@
 package function
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -12,10 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/binding"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
-
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
@@ -123,24 +122,53 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, predictapi.ErrorResponse{Error: predictapi.ErrorBody{Status: status, Message: msg}})
 }
 
-// readJSON checks the content type and reads the body within the limit.
+// readJSON checks the content type and encoding and reads the body
+// within the limit, which holds for a gzip body both before and after
+// decompression.
 func (f *Function) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	ct := r.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/json", ct))
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, f.cfg.MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes; send smaller batches", f.cfg.MaxBodyBytes))
+	limit := f.cfg.MaxBodyBytes
+	var body io.Reader = http.MaxBytesReader(w, r.Body, limit)
+	encoding := strings.ToLower(strings.TrimSpace(strings.Join(r.Header.Values("Content-Encoding"), ",")))
+	switch encoding {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			if errors.As(err, new(*http.MaxBytesError)) {
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes; send smaller batches", limit))
+			} else {
+				writeError(w, http.StatusBadRequest, "Content-Encoding is gzip but the body is not gzip data: "+err.Error())
+			}
+			return nil, false
+		}
+		defer zr.Close()
+		body = zr
+	default:
+		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Encoding %q is not supported: send the body as is, or gzip-compressed with Content-Encoding: gzip", encoding))
 		return nil, false
 	}
-	if err != nil {
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes; send smaller batches", limit))
+		return nil, false
+	case err != nil && encoding != "" && encoding != "identity":
+		writeError(w, http.StatusBadRequest, "the gzip body is damaged: "+err.Error())
+		return nil, false
+	case err != nil:
 		writeError(w, http.StatusBadRequest, "could not read the body: "+err.Error())
 		return nil, false
+	case int64(len(data)) > limit:
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes once decompressed; send smaller batches", limit))
+		return nil, false
 	}
-	return body, true
+	return data, true
 }
 
 func writeAPIError(w http.ResponseWriter, err error) {
@@ -289,22 +317,32 @@ func (f *Function) card(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(data)
 }
 
-// event takes a "model promoted" CloudEvent and looks at the registry now.
+// event takes a "model promoted" CloudEvent, or the drift schedule's cron
+// event, and looks at the registry now: the cron event makes predict
+// reconcile with the registry even when a promotion event was lost.
 func (f *Function) event(w http.ResponseWriter, r *http.Request) {
-	e, err := binding.ToEvent(r.Context(), cehttp.NewMessageFromHttpRequest(r))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "not a CloudEvent: "+err.Error())
+	e, ref := funcmain.ReadEvent(w, r)
+	if ref != nil {
+		writeError(w, ref.Status, ref.Reason)
 		return
 	}
 	if err := f.signer.Verify(*e); err != nil {
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	if e.Type() != events.ModelPromoted {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported event type %q; want %s", e.Type(), events.ModelPromoted))
+	if err := events.CheckEvent(*e, time.Now()); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	f.log.Info("promotion announced; reloading the champion", "event_id", e.ID())
+	switch e.Type() {
+	case events.ModelPromoted:
+		f.log.Info("promotion announced; reloading the champion", "event_id", e.ID())
+	case events.Ping:
+		f.log.Debug("cron event; looking at the registry", "event_id", e.ID())
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unsupported event type %q; want %s or %s", e.Type(), events.ModelPromoted, events.Ping))
+		return
+	}
 	f.requestReload()
 	w.WriteHeader(http.StatusAccepted)
 }

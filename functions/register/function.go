@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
@@ -33,9 +34,10 @@ import (
 // Function judges trained models.
 type Function struct {
 	funcmain.Lifecycle
-	gate   *promotion.Gate
-	bucket *blobstore.Bucket
-	log    *slog.Logger
+	gate           *promotion.Gate
+	bucket         *blobstore.Bucket
+	log            *slog.Logger
+	reconcileAfter time.Duration
 }
 
 // New returns an unstarted function.
@@ -80,8 +82,8 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		}
 		go gate.AfterChange(context.WithoutCancel(ctx))
 	}
-	f.gate, f.bucket, f.log = gate, b, log
-	f.Started("register", b, events.NewSigner(cfg.EventKey))
+	f.gate, f.bucket, f.log, f.reconcileAfter = gate, b, log, cfg.ReconcileAfter
+	f.Started("register", b, events.NewSigner(cfg.EventKey), log)
 	log.Info("register function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "policy", fmt.Sprintf("%+v", gate.Policy))
 	return nil
 }
@@ -91,30 +93,33 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err := f.Admit(e); err != nil {
 		return nil, err
 	}
-	if e.Type() != events.ModelTrained {
-		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s", e.Type(), events.ModelTrained)
+	switch {
+	case e.Type() == events.Ping && fmt.Sprint(e.Extensions()[CheckExtension]) == "datasets":
+		return f.reconcile(ctx, e)
+	case e.Type() == events.Ping:
+		return nil, cehttp.NewResult(http.StatusBadRequest, "register: this cron event asks for check=%v; register answers check=datasets", e.Extensions()[CheckExtension])
+	case e.Type() != events.ModelTrained:
+		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s or %s (check=datasets)", e.Type(), events.ModelTrained, events.Ping)
 	}
 	var t events.ModelTrainedData
 	if err := events.Decode(e, &t); err != nil {
-		return nil, cehttp.NewResult(http.StatusBadRequest, "register: %v", err)
+		return nil, f.Fail(e, err)
 	}
-	if t.RunID == "" {
-		return nil, cehttp.NewResult(http.StatusBadRequest, "register: %s: run_id is missing", e.Type())
+	if err := t.Validate(); err != nil {
+		return nil, f.Fail(e, err)
 	}
-	if t.Bucket != "" {
-		if !blobstore.SameBucket(t.Bucket, f.bucket.URL) {
-			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "register: the event names bucket %s but this function uses %s", t.Bucket, f.bucket.URL)
-		}
+	if t.Bucket != "" && !blobstore.SameBucket(t.Bucket, f.bucket.URL) {
+		return nil, f.Fail(e, fmt.Errorf("%w: the event names bucket %s but this function uses %s", funcmain.ErrPermanent, t.Bucket, f.bucket.URL))
 	}
-	log := f.log.With("event_id", e.ID(), "run_id", t.RunID)
 	d, err := f.gate.Judge(context.WithoutCancel(ctx), t)
 	if err != nil {
-		log.Error("registration failed", "error", err.Error())
-		if errors.Is(err, promotion.ErrInvalidCandidate) {
-			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "register: %v", err)
-		}
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "register: %v", err)
+		return nil, f.Fail(e, err, promotion.ErrInvalidCandidate)
 	}
+	return f.reply(d)
+}
+
+// reply is the event that announces a decision.
+func (f *Function) reply(d events.Decision) (*event.Event, error) {
 	typ := events.ModelRejected
 	if d.Promoted {
 		typ = events.ModelPromoted
@@ -125,4 +130,42 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	f.Sign(&reply)
 	return &reply, nil
+}
+
+// CheckExtension tells the cron events apart; the dataset scan's carry
+// check=datasets.
+const CheckExtension = "check"
+
+// reconcile judges, on the dataset scan's cron event, every finished
+// training whose "model trained" event never reached the registry (a
+// broker that lost it, a dead letter), as if the event had come. It
+// replies with the last promotion, else the last decision, so that a lost
+// promotion reaches predict too; nothing to do is a plain acknowledgement.
+func (f *Function) reconcile(ctx context.Context, e event.Event) (*event.Event, error) {
+	work := context.WithoutCancel(ctx)
+	log := f.log.With("event_id", e.ID())
+	pending, err := promotion.Undecided(work, f.gate.Runs, f.gate.Registry, time.Now().Add(-f.reconcileAfter))
+	if err != nil {
+		return nil, f.Fail(e, fmt.Errorf("reconcile: %w", err))
+	}
+	var last *events.Decision
+	for _, t := range pending {
+		log.Info("a training without a decision: judging it now", "run_id", t.RunID, "dataset_id", t.DatasetID, "trigger", t.Trigger)
+		d, err := f.gate.Judge(work, t)
+		if errors.Is(err, promotion.ErrInvalidCandidate) {
+			log.Warn("cannot judge it; it stays undecided", "run_id", t.RunID, "error", err.Error())
+			continue
+		}
+		if err != nil {
+			return nil, f.Fail(e, fmt.Errorf("reconcile %s: %w", t.RunID, err))
+		}
+		if last == nil || d.Promoted || !last.Promoted {
+			last = &d
+		}
+	}
+	if last == nil {
+		log.Debug("dataset scan: every training has a decision")
+		return nil, nil
+	}
+	return f.reply(*last)
 }

@@ -4,26 +4,32 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	fce "knative.dev/func-go/cloudevents"
-
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
 func TestBadEventsGetAClearNon2xx(t *testing.T) {
-	t.Setenv("CLAIMRISK_BUCKET", "file://"+t.TempDir())
+	dir := t.TempDir()
+	t.Setenv("CLAIMRISK_BUCKET", "file://"+dir)
+	// A bucket that holds runs: a run id too long for a file name then
+	// fails as an I/O error, not as a missing run.
+	if err := os.MkdirAll(filepath.Join(dir, "runs", "run-000000000001"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f := New()
 	if err := f.Start(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
 	defer f.Stop(context.Background())
-	srv := httptest.NewServer(fce.New(f).Handler)
+	srv := httptest.NewServer(funcmain.NewEventService("register", f, 0).Handler)
 	defer srv.Close()
 	s, _ := events.NewSender()
 	s.Retries = 0
@@ -36,6 +42,13 @@ func TestBadEventsGetAClearNon2xx(t *testing.T) {
 		{"unknown type", events.DatasetUploaded, map[string]string{}, 400, "unsupported event type"},
 		{"no run id", events.ModelTrained, map[string]string{}, 400, "run_id is missing"},
 		{"a run that does not exist", events.ModelTrained, events.ModelTrainedData{RunID: "run-000000000000"}, 422, "not in the bucket"},
+		// Ids and keys no bucket can hold are refused before storage is touched.
+		{"run id too long for a file name", events.ModelTrained, events.ModelTrainedData{RunID: "run-" + strings.Repeat("d", 300)}, 400, "run_id is 304 characters long; at most 64"},
+		{"run id out of the bucket", events.ModelTrained, events.ModelTrainedData{RunID: "../registry"}, 400, "run_id"},
+		{"run id with a slash", events.ModelTrained, events.ModelTrainedData{RunID: "run-1/../../x"}, 400, "run_id"},
+		{"model key with ..", events.ModelTrained, events.ModelTrainedData{RunID: "run-1", ModelKey: "runs/../x"}, 400, "model_key"},
+		{"another bucket", events.ModelTrained, events.ModelTrainedData{RunID: "run-1", Bucket: "file:///elsewhere"}, 422, "names bucket file:///elsewhere"},
+		{"data is not JSON", events.ModelTrained, "not json", 400, "cannot unmarshal"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e, _ := events.New("id", tt.typ, "/test", "", tt.data)

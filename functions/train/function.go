@@ -81,7 +81,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		t.Tracker = &training.Tracker{Client: c, Bucket: b}
 	}
 	f.trainer, f.bucket, f.log = t, b, log
-	f.Started("train", b, events.NewSigner(cfg.EventKey))
+	f.Started("train", b, events.NewSigner(cfg.EventKey), log)
 	log.Info("train function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "code_version", codeVersion)
 	return nil
 }
@@ -103,33 +103,30 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	case events.DatasetUploaded:
 		var d events.DatasetUploadedData
 		if err := events.Decode(e, &d); err != nil {
-			return nil, cehttp.NewResult(http.StatusBadRequest, "train: %v", err)
+			return nil, f.Fail(e, err)
 		}
-		if d.DatasetID == "" {
-			return nil, cehttp.NewResult(http.StatusBadRequest, "train: %s: dataset_id is missing", e.Type())
+		if err := d.Validate(); err != nil {
+			return nil, f.Fail(e, err)
 		}
 		if err := f.sameBucket(d.Bucket); err != nil {
-			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "train: %v", err)
+			return nil, f.Fail(e, err)
 		}
 		key = d.DatasetID
 		train = func() (events.ModelTrainedData, error) { return f.trainer.TrainDataset(work, d.DatasetID, e.Type()) }
 	case events.DriftDetected:
 		var d events.DriftDetectedData
 		if err := events.Decode(e, &d); err != nil {
-			return nil, cehttp.NewResult(http.StatusBadRequest, "train: %v", err)
+			return nil, f.Fail(e, err)
 		}
-		if d.ReportKey == "" {
-			return nil, cehttp.NewResult(http.StatusBadRequest, "train: %s: report_key is missing", e.Type())
+		if err := d.Validate(); err != nil {
+			return nil, f.Fail(e, err)
 		}
 		if err := f.sameBucket(d.Bucket); err != nil {
-			return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "train: %v", err)
+			return nil, f.Fail(e, err)
 		}
-		var rep driftcheck.Report
-		if err := f.bucket.ReadJSON(work, d.ReportKey, &rep); err != nil {
-			if errors.Is(err, blobstore.ErrNotFound) {
-				return nil, cehttp.NewResult(http.StatusUnprocessableEntity, "train: drift report %s is not in the bucket", d.ReportKey)
-			}
-			return nil, cehttp.NewResult(http.StatusServiceUnavailable, "train: %v", err)
+		rep, err := driftcheck.ReadReport(work, f.bucket, d.ReportKey)
+		if err != nil {
+			return nil, f.Fail(e, err, driftcheck.ErrNotAReport)
 		}
 		key = "drift:" + rep.ID
 		train = func() (events.ModelTrainedData, error) {
@@ -141,7 +138,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		}
 		ids, err := f.trainer.Untrained(work)
 		if err != nil {
-			return nil, cehttp.NewResult(http.StatusServiceUnavailable, "train: scan datasets: %v", err)
+			return nil, f.Fail(e, fmt.Errorf("scan datasets: %w", err))
 		}
 		if len(ids) == 0 {
 			log.Debug("dataset scan: every dataset is trained")
@@ -161,8 +158,9 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		return nil, nil
 	}
 	if err != nil {
-		log.Error("training failed", "data", key, "error", err.Error())
-		return nil, resultFor(err)
+		// Missing or invalid data cannot get better by retrying: 422, and
+		// the broker sends the event to the dead letters at once.
+		return nil, f.Fail(e, err, training.ErrNoData, dataset.ErrInvalid)
 	}
 	out := v.(events.ModelTrainedData)
 	reply, err := events.New("trained-"+out.RunID+"-"+e.ID(), events.ModelTrained, events.SourceTrain, out.RunID, out)
@@ -180,17 +178,7 @@ const CheckExtension = "check"
 
 func (f *Function) sameBucket(raw string) error {
 	if raw != "" && !blobstore.SameBucket(raw, f.bucket.URL) {
-		return fmt.Errorf("the event names bucket %s but this function uses %s", raw, f.bucket.URL)
+		return fmt.Errorf("%w: the event names bucket %s but this function uses %s", funcmain.ErrPermanent, raw, f.bucket.URL)
 	}
 	return nil
-}
-
-// resultFor maps a training error to the HTTP status the broker acts on:
-// 422 for data that is missing or invalid (retrying cannot help, so it goes
-// to the dead-letter sink), 503 for everything else (retried).
-func resultFor(err error) error {
-	if errors.Is(err, training.ErrNoData) || errors.Is(err, dataset.ErrInvalid) {
-		return cehttp.NewResult(http.StatusUnprocessableEntity, "train: %v", err)
-	}
-	return cehttp.NewResult(http.StatusServiceUnavailable, "train: %v", err)
 }

@@ -5,34 +5,37 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	fce "knative.dev/func-go/cloudevents"
-
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/runstore"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
-// startInProcess serves the function through the exact func-go handler.
-func startInProcess(t *testing.T) *httptest.Server {
+// startInProcess serves the function through the exact handler of its
+// binary (func-go's runtime behind funcmain.Guard), on a file:// bucket in
+// dir.
+func startInProcess(t *testing.T) (srv *httptest.Server, dir string) {
 	t.Helper()
-	t.Setenv("CLAIMRISK_BUCKET", "file://"+t.TempDir())
+	dir = t.TempDir()
+	t.Setenv("CLAIMRISK_BUCKET", "file://"+dir)
 	f := New()
 	if err := f.Start(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(fce.New(f).Handler)
+	srv = httptest.NewServer(funcmain.NewEventService("train", f, 0).Handler)
 	t.Cleanup(func() { srv.Close(); f.Stop(context.Background()) })
-	return srv
+	return srv, dir
 }
 
 func TestBadEventsGetAClearNon2xx(t *testing.T) {
-	srv := startInProcess(t)
+	srv, dir := startInProcess(t)
 	send := func(typ string, data any) error {
 		s, _ := events.NewSender()
 		s.Retries = 0
@@ -40,6 +43,23 @@ func TestBadEventsGetAClearNon2xx(t *testing.T) {
 		_, err := s.Send(context.Background(), srv.URL, e)
 		return err
 	}
+	// Objects a drift event may point at: a model, and JSON that is no
+	// report; and a dataset, so that a dataset id too long for a file name
+	// fails as an I/O error, not as a missing dataset.
+	for key, body := range map[string]string{
+		"datasets/0000000000000001/manifest.json":        `{}`,
+		"runs/run-000000000001/model.json":               `{"kind":"glm"}`,
+		"drift/reports/20260101T000000.000Z/report.json": `{"kind":"glm","coefficients":[1,2]}`,
+		"drift/reports/20260101T000001.000Z/report.json": `PAR1 not json`,
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(key)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, key), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := strings.Repeat("d", 300)
 	tests := []struct {
 		name   string
 		typ    string
@@ -52,6 +72,17 @@ func TestBadEventsGetAClearNon2xx(t *testing.T) {
 		{"data is not an object", events.DatasetUploaded, []int{1, 2}, 400, "cannot unmarshal"},
 		{"dataset that does not exist", events.DatasetUploaded, events.DatasetUploadedData{DatasetID: "00000000deadbeef"}, 422, "no such data"},
 		{"another bucket", events.DatasetUploaded, events.DatasetUploadedData{DatasetID: "x", Bucket: "file:///elsewhere"}, 422, "names bucket file:///elsewhere"},
+		// Ids and keys no bucket can hold are refused before storage is touched.
+		{"dataset id too long for a file name", events.DatasetUploaded, events.DatasetUploadedData{DatasetID: long}, 400, "dataset_id is 300 characters long; at most 64"},
+		{"dataset id out of the bucket", events.DatasetUploaded, events.DatasetUploadedData{DatasetID: "../../etc"}, 400, "dataset_id"},
+		{"dataset id with a NUL", events.DatasetUploaded, events.DatasetUploadedData{DatasetID: "ab\x00cd"}, 400, "dataset_id"},
+		{"manifest key with ..", events.DatasetUploaded, events.DatasetUploadedData{DatasetID: "abc", Manifest: "datasets/../x"}, 400, "manifest"},
+		{"no report key", events.DriftDetected, map[string]string{}, 400, "report_key is missing"},
+		{"report key at a model", events.DriftDetected, events.DriftDetectedData{ReportKey: "runs/run-000000000001/model.json"}, 400, "does not name a drift report"},
+		{"report key too long", events.DriftDetected, events.DriftDetectedData{ReportKey: "drift/reports/" + long + "/report.json"}, 400, "report_key"},
+		{"report that is not there", events.DriftDetected, events.DriftDetectedData{ReportKey: "drift/reports/20250101T000000.000Z/report.json"}, 422, "object not found"},
+		{"report of another kind", events.DriftDetected, events.DriftDetectedData{ReportKey: "drift/reports/20260101T000000.000Z/report.json"}, 422, "not a drift report"},
+		{"report that is not JSON", events.DriftDetected, events.DriftDetectedData{ReportKey: "drift/reports/20260101T000001.000Z/report.json"}, 422, "not a drift report"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -93,11 +93,16 @@ func Open(ctx context.Context, rawURL string) (*Bucket, error) {
 	return &Bucket{Bucket: b, URL: "file://" + filepath.ToSlash(dir), dir: dir}, nil
 }
 
-// Read returns the object's bytes, or ErrNotFound.
+// Read returns the object's bytes, or ErrNotFound. A file bucket whose
+// directory is gone is ErrUnavailable, not every object's absence: callers
+// treat a missing object as final and an unavailable bucket as passing.
 func (b *Bucket) Read(ctx context.Context, key string) ([]byte, error) {
 	data, err := b.ReadAll(ctx, key)
 	if err != nil {
 		if gcerrors.Code(err) == gcerrors.NotFound {
+			if aerr := b.available(); aerr != nil {
+				return nil, fmt.Errorf("blobstore: read %s: %w", key, aerr)
+			}
 			return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
 		}
 		return nil, fmt.Errorf("blobstore: read %s: %w", key, err)

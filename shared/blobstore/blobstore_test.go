@@ -3,6 +3,7 @@ package blobstore
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -65,6 +66,29 @@ func TestReadMissingIsNotFound(t *testing.T) {
 				t.Fatalf("Read = %v, want ErrNotFound", err)
 			}
 		})
+	}
+}
+
+// A file bucket whose directory is gone (a volume unmounted, a network
+// file system away) is unavailable, which callers retry, not a bucket in
+// which every object is missing, which they take as final.
+func TestReadFromABucketThatIsGoneIsUnavailable(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "bucket")
+	b, err := Open(context.Background(), "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Write(context.Background(), "runs/run-1/run.json", []byte("{}"), "application/json"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir, dir+".away"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Read(context.Background(), "runs/run-1/run.json")
+	if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotFound) {
+		t.Fatalf("Read = %v; want ErrUnavailable", err)
 	}
 }
 

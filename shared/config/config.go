@@ -87,17 +87,18 @@ func Usage(w io.Writer, spec any) error {
 // Register configures functions/register: the promotion gate.
 type Register struct {
 	Common
-	Margin              float64 `envconfig:"CLAIMRISK_PROMOTION_MARGIN" default:"0.005" desc:"how much higher a challenger's out-of-time Gini must be than the champion's"`
-	LogLossMargin       float64 `envconfig:"CLAIMRISK_PROMOTION_LOG_LOSS_MARGIN" default:"0.01" desc:"relative log-loss improvement that wins when the Gini stays within the tolerance"`
-	GiniTolerance       float64 `envconfig:"CLAIMRISK_PROMOTION_GINI_TOLERANCE" default:"0.03" desc:"how far below the champion's Gini a challenger that wins on log loss may rank"`
-	MinAUC              float64 `envconfig:"CLAIMRISK_MIN_AUC" default:"0.6" desc:"floor on a challenger's out-of-time AUC"`
-	MinGini             float64 `envconfig:"CLAIMRISK_MIN_GINI" default:"0.2" desc:"floor on a challenger's out-of-time Gini"`
-	MaxCalibrationError float64 `envconfig:"CLAIMRISK_MAX_CALIBRATION_ERROR" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
-	MinSliceGini        float64 `envconfig:"CLAIMRISK_MIN_SLICE_GINI" default:"0.1" desc:"floor on the Gini of every slice (age band, area accident level, vehicle usage) with at least CLAIMRISK_MIN_SLICE_ROWS policies"`
-	MinSliceRows        int     `envconfig:"CLAIMRISK_MIN_SLICE_ROWS" default:"500" desc:"size from which a slice's Gini must clear the floor"`
-	LargeSliceRows      int     `envconfig:"CLAIMRISK_LARGE_SLICE_ROWS" default:"1000" desc:"size from which a slice must rank at least as well as the legacy formula"`
-	FairnessLower       float64 `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest allowed disparate impact (mean prediction of women over men)"`
-	FairnessUpper       float64 `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest allowed disparate impact"`
+	Margin              float64       `envconfig:"CLAIMRISK_PROMOTION_MARGIN" default:"0.005" desc:"how much higher a challenger's out-of-time Gini must be than the champion's"`
+	LogLossMargin       float64       `envconfig:"CLAIMRISK_PROMOTION_LOG_LOSS_MARGIN" default:"0.01" desc:"relative log-loss improvement that wins when the Gini stays within the tolerance"`
+	GiniTolerance       float64       `envconfig:"CLAIMRISK_PROMOTION_GINI_TOLERANCE" default:"0.03" desc:"how far below the champion's Gini a challenger that wins on log loss may rank"`
+	MinAUC              float64       `envconfig:"CLAIMRISK_MIN_AUC" default:"0.6" desc:"floor on a challenger's out-of-time AUC"`
+	MinGini             float64       `envconfig:"CLAIMRISK_MIN_GINI" default:"0.2" desc:"floor on a challenger's out-of-time Gini"`
+	MaxCalibrationError float64       `envconfig:"CLAIMRISK_MAX_CALIBRATION_ERROR" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
+	MinSliceGini        float64       `envconfig:"CLAIMRISK_MIN_SLICE_GINI" default:"0.1" desc:"floor on the Gini of every slice (age band, area accident level, vehicle usage) with at least CLAIMRISK_MIN_SLICE_ROWS policies"`
+	MinSliceRows        int           `envconfig:"CLAIMRISK_MIN_SLICE_ROWS" default:"500" desc:"size from which a slice's Gini must clear the floor"`
+	LargeSliceRows      int           `envconfig:"CLAIMRISK_LARGE_SLICE_ROWS" default:"1000" desc:"size from which a slice must rank at least as well as the legacy formula"`
+	FairnessLower       float64       `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest allowed disparate impact (mean prediction of women over men)"`
+	FairnessUpper       float64       `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest allowed disparate impact"`
+	ReconcileAfter      time.Duration `envconfig:"CLAIMRISK_RECONCILE_AFTER" default:"2m" desc:"on the dataset scan's cron event, a finished training without a decision is judged once its last run is this old (its own event may still be on the way before)"`
 }
 
 // Predict configures functions/predict: the prediction API.
@@ -107,7 +108,7 @@ type Predict struct {
 	MaxBodyBytes int64         `envconfig:"CLAIMRISK_MAX_BODY_BYTES" default:"1048576" desc:"largest request body in bytes"`
 	PollInterval time.Duration `envconfig:"CLAIMRISK_POLL_INTERVAL" default:"15s" desc:"how often the champion alias is checked, besides model promoted events"`
 	LogBatchRows int           `envconfig:"CLAIMRISK_LOG_BATCH_ROWS" default:"5000" desc:"payload log: rows per object"`
-	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written"`
+	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written (give drift the same value)"`
 	Instance     string        `envconfig:"HOSTNAME" desc:"name of this replica in payload log object keys (the pod name on Kubernetes)"`
 	APIToken     string        `envconfig:"CLAIMRISK_API_TOKEN" desc:"bearer token the API requires on /v1/ (health, metrics and the API description stay open); empty turns authentication off"`
 	RequireToken bool          `envconfig:"CLAIMRISK_REQUIRE_API_TOKEN" default:"false" desc:"refuse to start without CLAIMRISK_API_TOKEN (set on every cluster), so the API is never open by mistake"`
@@ -116,7 +117,9 @@ type Predict struct {
 // Drift configures functions/drift: the scheduled drift check.
 type Drift struct {
 	Common
-	Window            time.Duration `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"how much of the payload log, ending at the cron event's time, one check reads"`
+	Window            time.Duration `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"the longest window one check reads: the predictions since the last check's window ended, but no further back than this"`
+	LogMaxAge         time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"the predict function's payload-log flush interval: a check waits this long, plus CLAIMRISK_LOG_SLACK, after its window ends before it reads the log"`
+	LogSlack          time.Duration `envconfig:"CLAIMRISK_LOG_SLACK" default:"3s" desc:"how much longer than CLAIMRISK_LOG_MAX_AGE a check waits for the payload log's last batch to be written"`
 	MinRows           int           `envconfig:"CLAIMRISK_DRIFT_MIN_ROWS" default:"200" desc:"fewest logged predictions in the window for a verdict"`
 	DriftShare        float64       `envconfig:"CLAIMRISK_DRIFT_SHARE" default:"0.3" desc:"share of drifted feature columns at which the data counts as drifted"`
 	MinLabels         int           `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks"`

@@ -38,6 +38,9 @@ type Letter struct {
 	Subscriber string `json:"subscriber,omitempty"`
 	// Status is the last HTTP status the subscriber answered (0: none).
 	Status int `json:"status"`
+	// Attempts is how many times the local broker delivered it; a
+	// cluster's broker does not say (0).
+	Attempts int `json:"attempts,omitempty"`
 	// Error is the subscriber's last answer or the broker's reason.
 	Error string      `json:"error"`
 	Event event.Event `json:"event"`

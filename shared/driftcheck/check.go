@@ -113,6 +113,10 @@ type Report struct {
 	FairnessLabelled *governance.Fairness `json:"fairness_labelled,omitempty"`
 	FairnessAlert    bool                 `json:"fairness_alert"`
 	FairnessReasons  []string             `json:"fairness_reasons"`
+	// EventID and EventTime name the cron event that asked for the check
+	// (the report itself is named by the time the check ran).
+	EventID   string    `json:"event_id,omitempty"`
+	EventTime time.Time `json:"event_time,omitzero"`
 }
 
 // Key is the bucket key of a report's object.
@@ -127,6 +131,10 @@ type Checker struct {
 	Registry   *registry.Registry
 	Thresholds Thresholds
 	Fairness   governance.Policy
+	// LogWait is how long after a window ends the payload log holds all of
+	// it: the predict function's flush interval and a little more (the
+	// watermark; see window.go).
+	LogWait time.Duration
 }
 
 // ErrNoChampion means there is nothing to check yet.
@@ -135,9 +143,19 @@ var ErrNoChampion = errors.New("driftcheck: no champion to check")
 // Check compares the window ending at end with the champion's reference and
 // stores the report. The window starts where the last check with a verdict
 // ended, so each check looks at the traffic since the one before, but never
-// further back than window. The same end gives the same report id and the
-// same window, so a redelivered cron event rewrites one report.
+// further back than window (see window.go). The report is named by end,
+// the time the check runs on the caller's clock.
 func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration) (Report, error) {
+	return c.CheckFor(ctx, end, window, Trigger{})
+}
+
+// CheckFor is Check on behalf of an event, which the report names.
+func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Duration, trig Trigger) (Report, error) {
+	end = end.UTC().Truncate(time.Millisecond)
+	id, err := c.newID(ctx, end)
+	if err != nil {
+		return Report{}, err
+	}
 	champ, err := c.Registry.Resolve(ctx, registry.Champion)
 	if errors.Is(err, registry.ErrNoAlias) {
 		return Report{}, fmt.Errorf("%w: %v", ErrNoChampion, err)
@@ -153,11 +171,12 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	if err != nil {
 		return Report{}, fmt.Errorf("driftcheck: reference of v%d: %w", champ.Version, err)
 	}
-	from := end.Add(-window)
-	if prev, err := c.previous(ctx, IDFor(end)); err != nil {
+	from, err := c.windowStart(ctx, id, end, window)
+	if err != nil {
 		return Report{}, err
-	} else if prev != nil && prev.WindowTo.After(from) {
-		from = prev.WindowTo
+	}
+	if err := c.waitForLog(ctx, end); err != nil {
+		return Report{}, err
 	}
 	cur, err := ReadWindow[predlog.Row](ctx, c.Bucket, predlog.PredictionsPrefix, from, end, func(r predlog.Row) time.Time { return r.Time })
 	if err != nil {
@@ -176,7 +195,7 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 		return Report{}, err
 	}
 	rep := Report{
-		Format: Format, ID: IDFor(end), Model: c.Registry.Name(), ChampionVersion: champ.Version, DatasetID: champ.Lineage.DatasetID,
+		Format: Format, ID: id, EventID: trig.EventID, EventTime: trig.EventTime, Model: c.Registry.Name(), ChampionVersion: champ.Version, DatasetID: champ.Lineage.DatasetID,
 		ReferenceKey: champ.Lineage.Validation, ReferenceRows: len(ref), WindowFrom: from.UTC(), WindowTo: end.UTC(),
 		Rows: len(cur), Thresholds: c.Thresholds, Reasons: []string{}, DriftedColumns: []Column{}, FairnessReasons: []string{},
 	}
@@ -339,15 +358,17 @@ func (c *Checker) save(ctx context.Context, rep *Report, labelled []predlog.Refe
 	return nil
 }
 
-// previous is the newest report with a verdict before id, or nil.
-func (c *Checker) previous(ctx context.Context, id string) (*Report, error) {
+// previous is the newest report with a verdict before id, or nil. A
+// report whose window ends after end is not one a check before this one
+// wrote (see futureSlack), and is passed over.
+func (c *Checker) previous(ctx context.Context, id string, end time.Time) (*Report, error) {
 	ids, err := c.Bucket.Dirs(ctx, Prefix)
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(ids)
 	for i := len(ids) - 1; i >= 0; i-- {
-		if ids[i] >= id {
+		if ids[i] >= id || inFuture(ids[i], end) {
 			continue
 		}
 		var r Report
@@ -358,21 +379,26 @@ func (c *Checker) previous(ctx context.Context, id string) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if r.Enough {
+		if r.Enough && !r.WindowTo.After(end) {
 			return &r, nil
 		}
 	}
 	return nil, nil
 }
 
-// Latest reads the newest report.
+// Latest reads the newest report: the one that ran last, passing over any
+// named in the future (see futureSlack).
 func Latest(ctx context.Context, b *blobstore.Bucket) (Report, error) {
 	ids, err := b.Dirs(ctx, Prefix)
 	if err != nil {
 		return Report{}, err
 	}
 	sort.Strings(ids)
+	now := time.Now()
 	for i := len(ids) - 1; i >= 0; i-- {
+		if inFuture(ids[i], now) {
+			continue
+		}
 		var r Report
 		err := b.ReadJSON(ctx, Key(ids[i], "report.json"), &r)
 		if errors.Is(err, blobstore.ErrNotFound) {
@@ -418,10 +444,13 @@ func Join(preds []predlog.Row, fb []predlog.Feedback) []predlog.ReferenceRow {
 }
 
 // ReadWindow reads the rows of a log with time in [from, to), looking only
-// at the objects of the days the window touches.
+// at the objects of the days the window touches and the day after it: an
+// object is filed under the day it was written, which for the last rows
+// of a window can be after midnight.
 func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(T) time.Time) ([]T, error) {
 	var out []T
-	for day := from.UTC().Truncate(24 * time.Hour); day.Before(to); day = day.Add(24 * time.Hour) {
+	until := to.Add(24 * time.Hour)
+	for day := from.UTC().Truncate(24 * time.Hour); day.Before(until); day = day.Add(24 * time.Hour) {
 		keys, err := b.Keys(ctx, prefix+day.Format("2006/01/02")+"/")
 		if err != nil {
 			return nil, err

@@ -45,8 +45,9 @@ var Catalogue = []Entry{
 			Reasons: []string{"observed claim rate 0.1667 vs mean prediction 0.1095 on 3000 labelled predictions ..."}, LabelledKey: "drift/reports/20261129T203519.266Z/labelled.parquet"},
 	},
 	{
-		Type: Ping, Source: "/apis/v1/namespaces/claimrisk/pingsources/<name>", Producer: "PingSource drift-schedule and dataset-scan (claimrisk up's cron locally)", Consumers: []string{"drift (check=drift)", "train (check=datasets)"},
-		Description: "The cron event. The extension attribute check tells the schedules apart: check=drift asks for a drift check, check=datasets for a scan of the bucket for datasets no one announced.",
+		Type: Ping, Source: "/apis/v1/namespaces/claimrisk/pingsources/<name>", Producer: "PingSource drift-schedule and dataset-scan (claimrisk up's cron locally)",
+		Consumers:   []string{"drift (check=drift)", "predict (check=drift)", "train (check=datasets)", "register (check=datasets)"},
+		Description: "The cron event. The extension attribute check tells the schedules apart: check=drift asks for a drift check, and predict looks at the registry's champion; check=datasets asks train to scan the bucket for datasets no one announced (or whose training stopped), and register to judge every finished training that has no decision. With these, a lost event delays its work by one schedule; nothing depends on the Broker's channel keeping events.",
 		Example:     map[string]string{"check": "drift"},
 	},
 }

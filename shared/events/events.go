@@ -128,15 +128,16 @@ func New(id, typ, source, subject string, data any) (event.Event, error) {
 
 // Decode reads an event's JSON data into v. Unknown fields are allowed, so
 // producers can add to a payload without breaking older consumers.
+// Data that cannot be read is ErrInvalid.
 func Decode(e event.Event, v any) error {
 	if ct := e.DataContentType(); ct != "" && ct != cloudevents.ApplicationJSON && ct != "text/json" {
-		return fmt.Errorf("events: %s data is %s, want application/json", e.Type(), ct)
+		return fmt.Errorf("%w: %s data is %s, want application/json", ErrInvalid, e.Type(), ct)
 	}
 	if len(e.Data()) == 0 {
-		return fmt.Errorf("events: %s has no data", e.Type())
+		return fmt.Errorf("%w: %s has no data", ErrInvalid, e.Type())
 	}
 	if err := json.Unmarshal(e.Data(), v); err != nil {
-		return fmt.Errorf("events: %s data: %w", e.Type(), err)
+		return fmt.Errorf("%w: %s data: %v", ErrInvalid, e.Type(), err)
 	}
 	return nil
 }

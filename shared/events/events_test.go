@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,7 +42,8 @@ func TestSendRetriesServerErrorsButNotRefusals(t *testing.T) {
 	calls.Store(0)
 	e.SetType("refused")
 	_, err = s.Send(context.Background(), srv.URL, e)
-	if StatusOf(err) != 400 || !strings.Contains(err.Error(), "no such thing") || calls.Load() != 1 {
+	var de *DeliveryError
+	if StatusOf(err) != 400 || !strings.Contains(err.Error(), "no such thing") || calls.Load() != 1 || !errors.As(err, &de) || de.Attempts != 1 {
 		t.Fatalf("Send = %v after %d calls; want one refusal with its message", err, calls.Load())
 	}
 }

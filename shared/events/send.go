@@ -45,7 +45,10 @@ func (s *Sender) Send(ctx context.Context, target string, e event.Event) (*event
 	for attempt := 0; ; attempt++ {
 		reply, err := s.sendOnce(ctx, target, e)
 		var de *DeliveryError
-		if err == nil || attempt >= s.Retries || !errors.As(err, &de) || (de.Status != 0 && !Retriable(de.Status)) {
+		if errors.As(err, &de) {
+			de.Attempts = attempt + 1
+		}
+		if err == nil || attempt >= s.Retries || de == nil || (de.Status != 0 && !Retriable(de.Status)) {
 			return reply, err
 		}
 		select {
@@ -99,6 +102,8 @@ type DeliveryError struct {
 	Type    string
 	Status  int // 0 when there was no HTTP answer
 	Message string
+	// Attempts is how many times the event was sent.
+	Attempts int
 }
 
 func (e *DeliveryError) Error() string {

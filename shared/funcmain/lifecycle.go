@@ -2,9 +2,11 @@ package funcmain
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
@@ -22,13 +24,14 @@ type Lifecycle struct {
 	mu     sync.Mutex
 	bucket *blobstore.Bucket
 	signer *events.Signer
+	log    *slog.Logger
 	ready  atomic.Bool
 }
 
 // Started records what Start opened and turns readiness on.
-func (l *Lifecycle) Started(name string, b *blobstore.Bucket, signer *events.Signer) {
+func (l *Lifecycle) Started(name string, b *blobstore.Bucket, signer *events.Signer, log *slog.Logger) {
 	l.mu.Lock()
-	l.name, l.bucket, l.signer = name, b, signer
+	l.name, l.bucket, l.signer, l.log = name, b, signer, log
 	l.mu.Unlock()
 	l.ready.Store(true)
 }
@@ -51,15 +54,36 @@ func (l *Lifecycle) Ready(context.Context) (bool, error) { return l.ready.Load()
 func (l *Lifecycle) Alive(context.Context) (bool, error) { return true, nil }
 
 // Admit refuses an event that arrives before Start finished (503, which the
-// broker retries) or without a valid signature (401, which it does not).
+// broker retries), without a valid signature (401, which it does not), or
+// that breaks the rules of events.CheckEvent, such as a time far from now
+// (400).
 func (l *Lifecycle) Admit(e event.Event) error {
 	if !l.ready.Load() {
-		return cehttp.NewResult(http.StatusServiceUnavailable, "%s: not ready yet", l.name)
+		// Start runs while the server already serves: nothing Start sets
+		// may be read before ready is.
+		return cehttp.NewResult(http.StatusServiceUnavailable, "not ready yet")
 	}
 	if err := l.signer.Verify(e); err != nil {
+		l.log.Warn("event refused", "event_id", e.ID(), "event_type", e.Type(), "status", http.StatusUnauthorized, "error", err.Error())
 		return cehttp.NewResult(http.StatusUnauthorized, "%s: %v", l.name, err)
 	}
+	if err := events.CheckEvent(e, time.Now()); err != nil {
+		return l.Fail(e, err)
+	}
 	return nil
+}
+
+// Fail is the answer to an event the function could not handle: Result's
+// status and message, logged with the event's id. Call it only after
+// Admit.
+func (l *Lifecycle) Fail(e event.Event, err error, permanent ...error) error {
+	status := Status(err, permanent...)
+	msg := "event failed; the broker retries it"
+	if status < 500 {
+		msg = "event refused; the broker does not retry it"
+	}
+	l.log.Warn(msg, "event_id", e.ID(), "event_type", e.Type(), "status", status, "error", OneLine(err.Error()))
+	return Result(l.name, err, permanent...)
 }
 
 // Sign signs a reply event.

@@ -2,6 +2,7 @@ package localrun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,11 +24,15 @@ const defaultTTL = 255
 
 // DeadLetter is an event no subscriber accepted.
 type DeadLetter struct {
-	Time    time.Time   `json:"time"`
-	Trigger string      `json:"trigger"`
-	Status  int         `json:"status"`
-	Error   string      `json:"error"`
-	Event   event.Event `json:"event"`
+	Time    time.Time `json:"time"`
+	Trigger string    `json:"trigger"`
+	Status  int       `json:"status"`
+	Error   string    `json:"error"`
+	// Attempts is how many times the event was delivered: 1 for a refusal
+	// the subscriber called permanent (a 4xx), the Trigger's retries plus
+	// one for a failure it called transient.
+	Attempts int         `json:"attempts"`
+	Event    event.Event `json:"event"`
 }
 
 // Broker is a local stand-in for a Knative MTChannelBasedBroker: it
@@ -42,8 +47,16 @@ type Broker struct {
 	Log     *slog.Logger
 	// OnDeadLetter receives undeliverable events.
 	OnDeadLetter func(DeadLetter)
+	clientOnce   sync.Once
 	client       *http.Client
 	wg           sync.WaitGroup
+}
+
+// httpClient is the one client every delivery shares (deliveries run
+// concurrently, so it is made once).
+func (b *Broker) httpClient() *http.Client {
+	b.clientOnce.Do(func() { b.client = &http.Client{Timeout: 11 * time.Minute} })
+	return b.client
 }
 
 // ServeHTTP accepts one event.
@@ -104,21 +117,23 @@ func (b *Broker) deliver(t Trigger, e event.Event, ttl int) {
 	if t.Subscriber != "" {
 		url, ok := b.Resolve(t.Subscriber)
 		if !ok {
-			b.dead(t, e, 0, fmt.Errorf("subscriber %s is not running", t.Subscriber))
+			b.dead(t, e, 0, 0, fmt.Errorf("subscriber %s is not running", t.Subscriber))
 			return
 		}
 		target = url + t.SubscriberURI
 	}
-	if b.client == nil {
-		b.client = &http.Client{Timeout: 11 * time.Minute}
-	}
-	s := &events.Sender{Client: b.client, Retries: t.Retry, Backoff: max(t.BackoffDelay, 100*time.Millisecond)}
+	s := &events.Sender{Client: b.httpClient(), Retries: t.Retry, Backoff: max(t.BackoffDelay, 100*time.Millisecond)}
 	log := b.Log.With("trigger", t.Name, "event_id", e.ID(), "event_type", e.Type(), "subscriber", target)
 	start := time.Now()
 	reply, err := s.Send(context.Background(), target, e)
 	if err != nil {
-		log.Warn("delivery failed", "error", err.Error())
-		b.dead(t, e, events.StatusOf(err), err)
+		attempts := 1
+		var de *events.DeliveryError
+		if errors.As(err, &de) {
+			attempts = de.Attempts
+		}
+		log.Warn("delivery failed", "error", err.Error(), "attempts", attempts)
+		b.dead(t, e, events.StatusOf(err), attempts, err)
 		return
 	}
 	log.Info("delivered", "seconds", time.Since(start).Seconds(), "reply", reply != nil)
@@ -128,9 +143,9 @@ func (b *Broker) deliver(t Trigger, e event.Event, ttl int) {
 	}
 }
 
-func (b *Broker) dead(t Trigger, e event.Event, status int, err error) {
+func (b *Broker) dead(t Trigger, e event.Event, status, attempts int, err error) {
 	if b.OnDeadLetter != nil {
-		b.OnDeadLetter(DeadLetter{Time: time.Now().UTC(), Trigger: t.Name, Status: status, Error: err.Error(), Event: e})
+		b.OnDeadLetter(DeadLetter{Time: time.Now().UTC(), Trigger: t.Name, Status: status, Error: err.Error(), Attempts: attempts, Event: e})
 	}
 }
 

@@ -72,40 +72,54 @@ func (s *System) evidently(ctx context.Context, o Options, b *blobstore.Bucket, 
 	jctx, cancel := context.WithCancel(context.Background())
 	s.stopJobs, s.jobsDone = cancel, make(chan struct{})
 	// Reports already in the bucket are history; the job follows new ones.
-	seen := ""
-	if ids, err := b.Dirs(ctx, driftcheck.Prefix); err == nil && len(ids) > 0 {
-		seen = ids[len(ids)-1]
-	}
+	history, _ := b.Dirs(ctx, driftcheck.Prefix)
 	go func() {
 		defer close(s.jobsDone)
 		defer jobLog.Close()
-		for {
-			select {
-			case <-jctx.Done():
+		FollowReports(jctx, b, 2*time.Second, history, func(rep driftcheck.Report) {
+			if !rep.Enough {
 				return
-			case <-time.After(2 * time.Second):
 			}
-			ids, err := b.Dirs(jctx, driftcheck.Prefix)
-			if err != nil {
-				continue
+			if err := MonitoringJob(jctx, o.Python, b.URL, ws, rep, jobLog); err != nil && jctx.Err() == nil {
+				o.Log.Warn("Evidently job failed", "error", err.Error())
 			}
-			for _, id := range ids { // in time order
-				if id <= seen {
-					continue
-				}
-				var rep driftcheck.Report
-				if err := b.ReadJSON(jctx, driftcheck.Key(id, "report.json"), &rep); err != nil {
-					break // not written completely yet; look again
-				}
-				seen = id
-				if !rep.Enough {
-					continue
-				}
-				if err := MonitoringJob(jctx, o.Python, b.URL, ws, rep, jobLog); err != nil && jctx.Err() == nil {
-					o.Log.Warn("Evidently job failed", "error", err.Error())
-				}
-			}
-		}
+		})
 	}()
 	return nil
+}
+
+// FollowReports calls run once for every drift report that appears in the
+// bucket, looking every interval, until ctx ends. It remembers each report
+// it has handled, not the newest name it has seen: a report whose name
+// sorts before one already handled (a clock set back, or a report named in
+// the future by an old version) does not stop it. A report not completely
+// written yet is looked at again the next time. skip names reports not to
+// run (those there before).
+func FollowReports(ctx context.Context, b *blobstore.Bucket, interval time.Duration, skip []string, run func(driftcheck.Report)) {
+	handled := map[string]bool{}
+	for _, id := range skip {
+		handled[id] = true
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+		ids, err := b.Dirs(ctx, driftcheck.Prefix)
+		if err != nil {
+			continue
+		}
+		for _, id := range ids { // in name order
+			if handled[id] {
+				continue
+			}
+			var rep driftcheck.Report
+			if err := b.ReadJSON(ctx, driftcheck.Key(id, "report.json"), &rep); err != nil {
+				continue // not written completely yet; look again
+			}
+			handled[id] = true
+			run(rep)
+		}
+	}
 }

@@ -67,6 +67,24 @@ type System struct {
 	stopJobs   context.CancelFunc
 	jobsDone   chan struct{}
 	home       string
+	// wroteState is set once this system wrote the state file, which Stop
+	// then removes: a start that fails (a port in use by another system in
+	// the same home) must not remove the other's.
+	wroteState bool
+}
+
+// LocalDefaults are the settings a local system gives its functions unless
+// the environment sets them: on one machine the payload log can be flushed
+// every 2 s, so that a drift check, which waits for the flush interval and
+// the slack after its window ends, answers in 3 s, not 13.
+func LocalDefaults() []string {
+	var out []string
+	for _, kv := range [][2]string{{"CLAIMRISK_LOG_MAX_AGE", "2s"}, {"CLAIMRISK_LOG_SLACK", "1s"}} {
+		if _, set := os.LookupEnv(kv[0]); !set {
+			out = append(out, kv[0]+"="+kv[1])
+		}
+	}
+	return out
 }
 
 // StateFile is where a running system writes its component URLs.
@@ -100,22 +118,34 @@ func (s *System) URL(name string) string {
 }
 
 // Start brings the system up: MLflow (when configured), the broker, and
-// every function binary found in BinDir. On error it stops what it started.
-func Start(ctx context.Context, o Options) (sys *System, err error) {
-	sys = &System{home: o.Home}
-	defer func() {
-		if err != nil {
-			sys.Stop()
+// every function binary found in BinDir. On error, and when ctx ends
+// before it is up (Ctrl-C while MLflow starts, say), it stops everything
+// it started and returns the error.
+func Start(ctx context.Context, o Options) (*System, error) {
+	sys := &System{home: o.Home}
+	if err := sys.start(ctx, o); err != nil {
+		sys.Stop()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("localrun: interrupted while starting; stopped everything started so far: %w", ctx.Err())
 		}
-	}()
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		sys.Stop()
+		return nil, fmt.Errorf("localrun: interrupted while starting; stopped everything started so far: %w", err)
+	}
+	return sys, nil
+}
+
+func (sys *System) start(ctx context.Context, o Options) error {
 	logDir := filepath.Join(o.Home, "logs")
 	b, err := blobstore.Open(ctx, o.Bucket)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	bucketURL := b.URL
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(o.BasePort+i) }
-	env := append([]string{"CLAIMRISK_BUCKET=" + bucketURL, "K_SINK=http://" + addr(0)}, o.Env...)
+	env := append(append([]string{"CLAIMRISK_BUCKET=" + bucketURL, "K_SINK=http://" + addr(0)}, LocalDefaults()...), o.Env...)
 
 	if o.MLflow != "" {
 		dir := filepath.Join(o.Home, "mlflow")
@@ -123,7 +153,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 		o.Log.Info("starting MLflow (the first start creates its database and takes a little while)", "url", "http://"+mlAddr)
 		p, err := StartProcess(ctx, MLflowSpec(o.MLflow, dir, mlAddr), logDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sys.procs = append(sys.procs, p)
 		sys.Components = append(sys.Components, Component{"mlflow", p.URL})
@@ -132,7 +162,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 
 	triggers, err := LoadTriggers(knative.Base, "base")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	urls := map[string]string{}
 	var mu sync.Mutex
@@ -146,22 +176,22 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 			return u, ok
 		},
 		OnDeadLetter: func(d DeadLetter) {
-			o.Log.Error("dead letter: no subscriber accepted the event", "trigger", d.Trigger, "event_id", d.Event.ID(), "event_type", d.Event.Type(), "status", d.Status, "error", d.Error)
+			o.Log.Error("dead letter: no subscriber accepted the event", "trigger", d.Trigger, "event_id", d.Event.ID(), "event_type", d.Event.Type(), "status", d.Status, "attempts", d.Attempts, "error", d.Error)
 			// The same objects as a cluster's dead letters (the drift function
 			// writes those): claimrisk deadletter list reads both.
 			if _, err := deadletter.Write(context.Background(), b, deadletter.Letter{
-				Time: d.Time, Trigger: d.Trigger, Status: d.Status, Error: d.Error, Event: d.Event,
+				Time: d.Time, Trigger: d.Trigger, Status: d.Status, Attempts: d.Attempts, Error: d.Error, Event: d.Event,
 			}); err != nil {
 				o.Log.Error("cannot keep the dead letter", "event_id", d.Event.ID(), "error", err.Error())
 			}
 		},
 	}
 	if err := CheckFree("broker", addr(0)); err != nil {
-		return nil, err
+		return err
 	}
 	l, err := net.Listen("tcp", addr(0))
 	if err != nil {
-		return nil, fmt.Errorf("localrun: broker: %w", err)
+		return fmt.Errorf("localrun: broker: %w", err)
 	}
 	sys.server = &http.Server{Handler: sys.Broker, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = sys.server.Serve(l) }()
@@ -187,7 +217,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 			Env: append([]string{"LISTEN_ADDRESS=" + addr(i+1)}, env...), Timeout: 60 * time.Second,
 		}, logDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sys.procs = append(sys.procs, p)
 		mu.Lock()
@@ -198,7 +228,7 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 
 	if o.Python != "" {
 		if err := sys.evidently(ctx, o, b, logDir); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if o.DriftInterval > 0 {
@@ -208,13 +238,14 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 		sys.Components = append(sys.Components, Component{"cron", "every " + o.DriftInterval.String()})
 	}
 	if err := os.MkdirAll(o.Home, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	data, _ := json.MarshalIndent(sys.Components, "", "  ")
 	if err := os.WriteFile(StateFile(o.Home), data, 0o644); err != nil {
-		return nil, fmt.Errorf("localrun: write state: %w", err)
+		return fmt.Errorf("localrun: write state: %w", err)
 	}
-	return sys, nil
+	sys.wroteState = true
+	return nil
 }
 
 // cron sends the ping a PingSource would send, every interval.
@@ -261,7 +292,7 @@ func (s *System) Stop() {
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		s.procs[i].Stop(15 * time.Second)
 	}
-	if s.home != "" {
+	if s.home != "" && s.wroteState {
 		_ = os.Remove(StateFile(s.home))
 	}
 }

@@ -30,12 +30,6 @@ func unprocessable(format string, args ...any) *Error {
 	return &Error{Status: 422, Message: fmt.Sprintf(format, args...)}
 }
 
-// Limits bound a request.
-type Limits struct {
-	// MaxRecords is the largest batch (default 1,000).
-	MaxRecords int
-}
-
 // DecodePredict reads a /v1/predict body: {"records": [policy records]}.
 // Syntax and type errors are 400; values out of range are 422.
 func DecodePredict(body []byte, lim Limits) ([]schema.PolicyRecord, error) {
@@ -48,7 +42,7 @@ func DecodePredict(body []byte, lim Limits) ([]schema.PolicyRecord, error) {
 // decodePredict is DecodePredict field by field, with an error message for
 // every way a body can be wrong.
 func decodePredict(body []byte, lim Limits) ([]schema.PolicyRecord, error) {
-	raws, err := records(body, "records", lim.MaxRecords)
+	raws, err := records(body, "records", lim.maxRecords())
 	if err != nil {
 		return nil, err
 	}
@@ -63,14 +57,15 @@ func decodePredict(body []byte, lim Limits) ([]schema.PolicyRecord, error) {
 	return out, nil
 }
 
-// records checks the envelope {"<key>": [ ... ]} and returns the items.
+// records checks the body (checkBody) and the envelope {"<key>": [ ... ]},
+// and returns the items.
 func records(body []byte, key string, max int) ([]json.RawMessage, error) {
-	if max <= 0 {
-		max = 1000
+	if err := checkBody(body); err != nil {
+		return nil, err
 	}
 	var env map[string]json.RawMessage
-	if err := unmarshalStrict(body, &env); err != nil {
-		return nil, badRequest("the body is not a JSON object: %s", jsonProblem(err))
+	if err := json.Unmarshal(body, &env); err != nil || env == nil {
+		return nil, badRequest("the body is not a JSON object: %s", kindOf(body))
 	}
 	for k := range env {
 		if k != key {
@@ -92,22 +87,6 @@ func records(body []byte, key string, max int) ([]json.RawMessage, error) {
 		return nil, &Error{Status: 413, Message: fmt.Sprintf("%s: %d items is more than the limit of %d per request; split the batch", key, len(items), max)}
 	}
 	return items, nil
-}
-
-// unmarshalStrict decodes one JSON value and refuses trailing data.
-func unmarshalStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON value")
-	}
-	if _, err := dec.Token(); err == nil {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
 }
 
 func jsonProblem(err error) string {
@@ -160,7 +139,18 @@ func decodeRecord(raw json.RawMessage, path string) (schema.PolicyRecord, error)
 	if err := r.Validate(); err != nil {
 		return schema.PolicyRecord{}, unprocessable("%s.%s", path, err)
 	}
+	if err := checkRecordIDs(r, path); err != nil {
+		return schema.PolicyRecord{}, err
+	}
 	return r, nil
+}
+
+// checkRecordIDs enforces the identifier rules on a record's ids.
+func checkRecordIDs(r schema.PolicyRecord, path string) *Error {
+	if err := checkID(path+".policy_id", r.PolicyID); err != nil {
+		return err
+	}
+	return checkID(path+".customer_id", r.CustomerID)
 }
 
 func describe(c schema.Column) string {
@@ -261,10 +251,7 @@ func kindOf(raw json.RawMessage) string {
 // duplicate field, an escape, null, an empty or oversized batch) makes it
 // give up, and DecodePredict decides, with its own error messages.
 func decodeSimple(body []byte, lim Limits) ([]schema.PolicyRecord, bool) {
-	max := lim.MaxRecords
-	if max <= 0 {
-		max = 1000
-	}
+	max := lim.maxRecords()
 	d := scanner{b: body}
 	if !d.expect('{') || !d.literalKey("records") || !d.expect(':') || !d.expect('[') {
 		return nil, false
@@ -272,7 +259,7 @@ func decodeSimple(body []byte, lim Limits) ([]schema.PolicyRecord, bool) {
 	var out []schema.PolicyRecord
 	for {
 		r, ok := d.record()
-		if !ok || len(out) == max || r.Validate() != nil {
+		if !ok || len(out) == max || r.Validate() != nil || checkRecordIDs(r, "") != nil {
 			return nil, false
 		}
 		out = append(out, r)

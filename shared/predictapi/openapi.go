@@ -22,7 +22,8 @@ func columnSchema(c schema.Column) obj {
 			s["enum"] = c.Values
 		} else {
 			s["minLength"] = 1
-			s["maxLength"] = 200
+			s["maxLength"] = MaxIDLength
+			s["pattern"] = openAPIIDPattern
 		}
 	case schema.KindInt:
 		s["type"] = "integer"
@@ -64,11 +65,11 @@ func Document(maxRecords int, bearer bool) map[string]any {
 	errorsFor := func(codes ...int) obj {
 		out := obj{}
 		text := map[int]string{
-			400: "The body is not JSON, or a field is missing, unknown or of the wrong type; the message names it.",
+			400: "The body is not one JSON object of valid UTF-8 (data after it, a key twice, nesting over " + strconv.Itoa(MaxDepth) + " deep, a gzip body that is not gzip), or a field is missing, unknown or of the wrong type; the message names it.",
 			401: "No bearer token, or the wrong one.",
-			413: "The body or the batch is larger than the limit.",
-			415: "The content type is not application/json.",
-			422: "A value is out of range, the batch is empty, or the record is inconsistent; the message names the field.",
+			413: "The body (after gzip decompression) or the batch is larger than the limit.",
+			415: "The content type is not application/json, or the Content-Encoding is neither identity nor gzip.",
+			422: "A value is out of range, an identifier is longer than " + strconv.Itoa(MaxIDLength) + " characters or has a control character, the batch is empty, or the record is inconsistent; the message names the field.",
 			503: "No model is loaded yet, or the payload log cannot keep up.",
 		}
 		for _, c := range codes {
@@ -86,7 +87,7 @@ func Document(maxRecords int, bearer bool) map[string]any {
 		"info": obj{
 			"title":       "claimrisk prediction API",
 			"version":     "1.0.0",
-			"description": "The probability that a policy has at least one claim in its policy year, from the champion of the claim-risk model. Every answered prediction is logged (identifiers pseudonymised) for monitoring.",
+			"description": "The probability that a policy has at least one claim in its policy year, from the champion of the claim-risk model. Every answered prediction is logged (identifiers pseudonymised) for monitoring. Request bodies are JSON (Content-Type application/json), sent as is or gzip-compressed (Content-Encoding: gzip); the size limit applies to the body before and after decompression.",
 		},
 		"paths": obj{
 			"/v1/predict": obj{"post": obj{
@@ -195,8 +196,8 @@ func Document(maxRecords int, bearer bool) map[string]any {
 				"type": "object", "additionalProperties": false, "required": []string{"claim"},
 				"description": "Give policy_id or request_id, or both.",
 				"properties": obj{
-					"policy_id":  obj{"type": "string", "maxLength": 200},
-					"request_id": obj{"type": "string", "maxLength": 200},
+					"policy_id":  obj{"type": "string", "maxLength": MaxIDLength, "pattern": openAPIIDPattern},
+					"request_id": obj{"type": "string", "maxLength": MaxIDLength, "pattern": openAPIIDPattern},
 					"claim":      obj{"type": "boolean", "description": "Whether the policy had at least one claim in its year."},
 				},
 			},

@@ -97,7 +97,7 @@ type ErrorBody struct {
 
 // DecodeFeedback reads a /v1/feedback body.
 func DecodeFeedback(body []byte, lim Limits) ([]Outcome, error) {
-	raws, err := records(body, "outcomes", lim.MaxRecords)
+	raws, err := records(body, "outcomes", lim.maxRecords())
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +123,12 @@ func DecodeFeedback(body []byte, lim Limits) ([]Outcome, error) {
 			return nil, badRequest("%s.claim: missing (true or false)", path)
 		case o.PolicyID == "" && o.RequestID == "":
 			return nil, badRequest("%s: give policy_id or request_id (or both)", path)
-		case len(o.PolicyID) > 200 || len(o.RequestID) > 200:
-			return nil, unprocessable("%s: identifiers are at most 200 characters", path)
+		}
+		if err := checkID(path+".policy_id", o.PolicyID); err != nil {
+			return nil, err
+		}
+		if err := checkID(path+".request_id", o.RequestID); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -30,7 +30,10 @@ type Options struct {
 	Instance string
 	// BatchRows flushes once this many rows are buffered (default 5,000).
 	BatchRows int
-	// MaxAge flushes rows at most this old (default 10 s).
+	// MaxAge flushes rows at most this old (default 10 s): a row is in
+	// the bucket within MaxAge plus a quarter of it (at most 1 s) plus the
+	// write, while the bucket takes writes. The drift check's watermark
+	// (driftcheck.Checker.LogWait) relies on that bound.
 	MaxAge time.Duration
 	// MaxPending bounds the buffer while the bucket is away (default 500,000).
 	MaxPending int

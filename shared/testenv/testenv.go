@@ -64,7 +64,9 @@ var (
 
 // Binary builds a command of the module once per test process and returns
 // its path: "claimrisk" builds ./cmd/claimrisk, any other name
-// ./functions/<name>/cmd.
+// ./functions/<name>/cmd. Under go test -race the functions are race-built
+// too (the CLI, which runs no concurrent server, is not), and RaceEnv makes
+// a race they hit end them, which fails the test.
 func Binary(t testing.TB, name string) string {
 	t.Helper()
 	buildMu.Lock()
@@ -87,11 +89,25 @@ func Binary(t testing.TB, name string) string {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Dir = RepoRoot(t)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if raceBuild && name != "claimrisk" {
+		cmd = exec.Command("go", "build", "-race", "-o", out, pkg)
+		cmd.Dir = RepoRoot(t)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1") // the race detector needs cgo
+	}
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("testenv: build %s: %v\n%s", pkg, err, msg)
 	}
 	built[name] = out
 	return out
+}
+
+// RaceEnv is the environment for the binaries a test starts: under go test
+// -race, a data race stops the binary with its report in its log.
+func RaceEnv() []string {
+	if raceBuild {
+		return []string{"GORACE=halt_on_error=1"}
+	}
+	return nil
 }
 
 // FreeAddr returns a loopback address with a port nothing listens on.
@@ -120,7 +136,7 @@ func StartFunction(t testing.TB, name string, env ...string) *Function {
 	logDir := t.TempDir()
 	p, err := localrun.StartProcess(context.Background(), localrun.Spec{
 		Name: name, Path: Binary(t, name), Addr: addr, Ready: "/health/readiness",
-		Env: append([]string{"LISTEN_ADDRESS=" + addr}, env...), Timeout: 30 * time.Second,
+		Env: append(append([]string{"LISTEN_ADDRESS=" + addr}, RaceEnv()...), env...), Timeout: 30 * time.Second,
 	}, logDir)
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
@@ -206,14 +222,22 @@ func SystemWith(t testing.TB, env []string, functions ...string) (*localrun.Syst
 // whose logs/ holds each function's log as <name>.log.
 func SystemHome(t testing.TB, env []string, functions ...string) (*localrun.System, string, string) {
 	t.Helper()
+	home := t.TempDir()
+	sys, bucket := SystemAt(t, home, env, functions...)
+	return sys, bucket, home
+}
+
+// SystemAt is SystemHome in a home directory of the caller's, whose
+// bucket (home/bucket) the test may have filled first.
+func SystemAt(t testing.TB, home string, env []string, functions ...string) (*localrun.System, string) {
+	t.Helper()
 	var binDir string
 	for _, f := range functions {
 		binDir = filepath.Dir(Binary(t, f))
 	}
-	home := t.TempDir()
 	bucket := "file://" + filepath.Join(home, "bucket")
 	sys, err := localrun.Start(context.Background(), localrun.Options{
-		BinDir: binDir, Bucket: bucket, Home: home, BasePort: FreeBasePort(t, 5), Env: env,
+		BinDir: binDir, Bucket: bucket, Home: home, BasePort: FreeBasePort(t, 5), Env: append(RaceEnv(), env...),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Only: functions,
 	})
 	if err != nil {
@@ -228,7 +252,7 @@ func SystemHome(t testing.TB, env []string, functions ...string) (*localrun.Syst
 			}
 		}
 	})
-	return sys, bucket, home
+	return sys, bucket
 }
 
 // CLI runs the claimrisk binary with args and returns its standard output;

@@ -93,6 +93,16 @@ func (t *Trainer) Train(ctx context.Context, in Input) (events.ModelTrainedData,
 		}
 		runs = append(runs, r)
 	}
+	out := Trained(t.Bucket.URL, runs)
+	out.Trigger = in.Trigger
+	return out, nil
+}
+
+// Trained is the "model trained" event of a training's runs, one per kind
+// in model.Kinds order: the best candidate by out-of-time Gini (the first
+// of equals), with every candidate's figures. The register function
+// rebuilds it from the stored runs when the event was lost.
+func Trained(bucketURL string, runs []runstore.Run) events.ModelTrainedData {
 	best := runs[0]
 	for _, r := range runs[1:] {
 		if r.Metrics.Gini > best.Metrics.Gini {
@@ -100,7 +110,7 @@ func (t *Trainer) Train(ctx context.Context, in Input) (events.ModelTrainedData,
 		}
 	}
 	out := events.ModelTrainedData{
-		Bucket:      t.Bucket.URL,
+		Bucket:      bucketURL,
 		RunID:       best.ID,
 		Kind:        best.Kind,
 		ModelKey:    runstore.Key(best.ID, runstore.ModelObject),
@@ -110,12 +120,12 @@ func (t *Trainer) Train(ctx context.Context, in Input) (events.ModelTrainedData,
 		Validation:  runstore.Key(best.ID, runstore.ValidationObject),
 		Metrics:     best.Metrics,
 		CodeVersion: best.CodeVersion,
-		Trigger:     in.Trigger,
+		Trigger:     best.Trigger,
 	}
 	for _, r := range runs {
 		out.Candidates = append(out.Candidates, events.Candidate{RunID: r.ID, Kind: r.Kind, AUC: r.Metrics.AUC, Gini: r.Metrics.Gini, LogLoss: r.Metrics.LogLoss, Brier: r.Metrics.Brier})
 	}
-	return out, nil
+	return out
 }
 
 func (t *Trainer) trainKind(ctx context.Context, in Input, kind string) (runstore.Run, error) {

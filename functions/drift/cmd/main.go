@@ -15,8 +15,9 @@ import (
 func main() {
 	funcmain.HandleArgs("drift", "checks the payload log for drift on the cron event and asks for retraining when it finds it", &config.Drift{})
 	fce.SetLogLevel(fce.LogWarn)
-	svc := fce.New(function.New())
-	svc.ReadTimeout, svc.WriteTimeout = function.RequestTimeout, function.RequestTimeout
+	// Guarded: a malformed event gets a 4xx with its reason, not the
+	// SDK's empty 500.
+	svc := funcmain.NewEventService("drift", function.New(), function.RequestTimeout)
 	if err := svc.Start(context.Background()); err != nil {
 		os.Exit(1)
 	}

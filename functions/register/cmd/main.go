@@ -15,7 +15,10 @@ import (
 func main() {
 	funcmain.HandleArgs("register", "registers trained models and promotes a challenger only when it beats the champion", &config.Register{})
 	fce.SetLogLevel(fce.LogWarn)
-	if err := fce.New(function.New()).Start(context.Background()); err != nil {
+	// Guarded: a malformed event gets a 4xx with its reason, not the
+	// SDK's empty 500.
+	svc := funcmain.NewEventService("register", function.New(), 0)
+	if err := svc.Start(context.Background()); err != nil {
 		os.Exit(1)
 	}
 }

@@ -15,9 +15,9 @@ import (
 func main() {
 	funcmain.HandleArgs("train", "trains claim models on dataset events (CloudEvents over HTTP)", &config.Train{})
 	fce.SetLogLevel(fce.LogWarn)
-	svc := fce.New(function.New())
-	// Training can outlast the runtime's 30 s default; match the Service.
-	svc.ReadTimeout, svc.WriteTimeout = function.RequestTimeout, function.RequestTimeout
+	// Guarded: a malformed event gets a 4xx with its reason, not the
+	// SDK's empty 500.
+	svc := funcmain.NewEventService("train", function.New(), function.RequestTimeout)
 	if err := svc.Start(context.Background()); err != nil {
 		os.Exit(1)
 	}
