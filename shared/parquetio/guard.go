@@ -229,9 +229,10 @@ func checkPage(h *format.PageHeader, data []byte, c chunk) error {
 
 // runs checks that the runs of an RLE/bit-packed hybrid stream of values
 // of width bits hold no more than the n values of the page (bit-packed
-// runs come in groups of eight, so a page may end with up to seven more).
+// runs come in groups of eight, so the last may pad the page with up to
+// seven more).
 func runs(b []byte, width, n int) error {
-	limit := uint64(n+7) &^ 7
+	limit := uint64(n) + 7
 	var total uint64
 	for len(b) > 0 {
 		h, k, err := uvarint(b)

@@ -200,3 +200,31 @@ func TestCraftedFilesAreValidUntilEdited(t *testing.T) {
 		t.Fatalf("Decode = %v, %v", vals, err)
 	}
 }
+
+func TestRuns(t *testing.T) {
+	t.Parallel()
+	rle := func(count int) []byte { return append(binary.AppendUvarint(nil, uint64(count)<<1), 0) } // width 1: one byte of value
+	packed := func(groups int) []byte {
+		return append(binary.AppendUvarint(nil, uint64(groups)<<1|1), make([]byte, groups)...) // width 1: a byte per group
+	}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	tests := []struct {
+		name string
+		b    []byte
+		n    int
+		ok   bool
+	}{
+		{"one run, exact", rle(20), 20, true},
+		{"packed groups, exact", packed(3), 24, true},
+		// pyarrow: an RLE run of 11, then the last values bit-packed, padded to a group of 8.
+		{"last group padded after an odd run", cat(rle(11), packed(2)), 20, true},
+		{"more than the padding allows", rle(28), 20, false},
+		{"a group beyond the padding", cat(rle(11), packed(3)), 20, false},
+		{"a billion", rle(1 << 30), 20, false},
+	}
+	for _, tt := range tests {
+		if err := runs(tt.b, 1, tt.n); (err == nil) != tt.ok {
+			t.Errorf("%s: runs = %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+}

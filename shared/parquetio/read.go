@@ -198,21 +198,23 @@ func Decode[T any](data []byte) ([]T, error) {
 	defer r.Close()
 	// The rows are allocated once, from the file's row count, unless that
 	// count is implausible for the file's size; then they grow as read.
-	rows := make([]T, min(r.NumRows(), int64(len(data))+1024))
+	total := r.NumRows()
+	rows := make([]T, min(total, int64(len(data))+1024))
 	n := 0
-	for {
+	for int64(n) < total {
 		if n == len(rows) {
-			rows = append(rows, make([]T, min(int64(len(rows)), r.NumRows()-int64(n))+1)...)
+			rows = append(rows, make([]T, min(int64(len(rows)), total-int64(n)))...)
 		}
 		k, err := r.Read(rows[n:])
 		n += k
 		if err == io.EOF {
-			return rows[:n], nil
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
+	return rows[:n], nil
 }
 
 // cursor reads one column, a page at a time, into a field of the rows.
@@ -272,63 +274,56 @@ func (c *cursor) release() {
 // fill writes the next n values of the column into the field of n rows
 // that start at base, stride bytes apart.
 func (c *cursor) fill(base unsafe.Pointer, stride uintptr, n int) error {
-	for n > 0 {
+	for row := 0; row < n; {
 		if c.pos == c.size {
 			if err := c.next(); err != nil {
 				return err
 			}
 			continue
 		}
-		k := min(n, c.size-c.pos)
-		c.put(base, stride, k)
+		k := min(n-row, c.size-c.pos)
+		c.put(base, stride, row, k)
 		c.pos += k
-		n -= k
-		base = unsafe.Add(base, uintptr(k)*stride)
+		row += k
 	}
 	return nil
 }
 
-// put writes k values from c.pos on. The unsafe writes stay inside the
-// rows: fill is given the first of n rows and k <= n, and each field's
-// offset and type come from T by reflection (fieldsOf).
-func (c *cursor) put(base unsafe.Pointer, stride uintptr, k int) {
-	p := unsafe.Add(base, c.field.offset)
+// put writes k values from c.pos on into rows row to row+k-1. The unsafe
+// pointers stay inside the rows: fill is given the first of n rows and
+// row+k <= n, and each field's offset and type come from T by reflection
+// (fieldsOf).
+func (c *cursor) put(base unsafe.Pointer, stride uintptr, row, k int) {
+	p := unsafe.Add(base, uintptr(row)*stride+c.field.offset)
 	i := c.pos
 	switch c.field.kind {
 	case kindFloat64:
-		for _, v := range c.f64[i : i+k] {
-			*(*float64)(p) = v
-			p = unsafe.Add(p, stride)
+		for j, v := range c.f64[i : i+k] {
+			*(*float64)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
 	case kindFloat32:
-		for _, v := range c.f32[i : i+k] {
-			*(*float32)(p) = v
-			p = unsafe.Add(p, stride)
+		for j, v := range c.f32[i : i+k] {
+			*(*float32)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
 	case kindInt:
-		for _, v := range c.i64[i : i+k] {
-			*(*int)(p) = int(v)
-			p = unsafe.Add(p, stride)
+		for j, v := range c.i64[i : i+k] {
+			*(*int)(unsafe.Add(p, uintptr(j)*stride)) = int(v)
 		}
 	case kindInt64:
-		for _, v := range c.i64[i : i+k] {
-			*(*int64)(p) = v
-			p = unsafe.Add(p, stride)
+		for j, v := range c.i64[i : i+k] {
+			*(*int64)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
 	case kindInt32:
-		for _, v := range c.i32[i : i+k] {
-			*(*int32)(p) = v
-			p = unsafe.Add(p, stride)
+		for j, v := range c.i32[i : i+k] {
+			*(*int32)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
 	case kindTime:
-		for _, v := range c.i64[i : i+k] {
-			*(*time.Time)(p) = c.timeOf(v)
-			p = unsafe.Add(p, stride)
+		for j, v := range c.i64[i : i+k] {
+			*(*time.Time)(unsafe.Add(p, uintptr(j)*stride)) = c.timeOf(v)
 		}
 	case kindString:
-		for _, v := range c.str[i : i+k] {
-			*(*string)(p) = v
-			p = unsafe.Add(p, stride)
+		for j, v := range c.str[i : i+k] {
+			*(*string)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
 	}
 }
