@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -158,12 +159,8 @@ func scoreFile(ctx context.Context, m *model.Model, in, out string, progress fun
 			return n, fmt.Errorf("score: %s: %w", out, err)
 		}
 		rows = rows[:len(c.recs)]
-		for i, rec := range c.recs {
-			if err := rec.Validate(); err != nil {
-				return n, fmt.Errorf("score: %s: row %d (policy_id %q): %w", in, n+int64(i)+1, rec.PolicyID, err)
-			}
-			p := m.Predict(rec)
-			rows[i] = ScoreRow{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: model.Band(p)}
+		if i, err := scoreRecords(m, c.recs, rows); err != nil {
+			return n, fmt.Errorf("score: %s: row %d (policy_id %q): %w", in, n+int64(i)+1, c.recs[i].PolicyID, err)
 		}
 		c.release()
 		w.write(rows)
@@ -185,6 +182,38 @@ func scoreFile(ctx context.Context, m *model.Model, in, out string, progress fun
 	done = true
 	progress(n, n)
 	return n, nil
+}
+
+// scoreRecords validates and scores recs into rows, the chunk split between
+// as many goroutines as there are cores. It returns the first record that
+// fails validation, by position, with its error.
+func scoreRecords(m *model.Model, recs []schema.PolicyRecord, rows []ScoreRow) (int, error) {
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(recs)/1024))
+	size := (len(recs) + parts - 1) / parts
+	bad := make([]int, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := w*size, min((w+1)*size, len(recs))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				rec := &recs[i]
+				if err := rec.Validate(); err != nil {
+					bad[w], errs[w] = i, err
+					return
+				}
+				p := m.Predict(*rec)
+				rows[i] = ScoreRow{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: model.Band(p)}
+			}
+		})
+	}
+	wg.Wait()
+	for w, err := range errs {
+		if err != nil {
+			return bad[w], err
+		}
+	}
+	return 0, nil
 }
 
 // chunk is records read from the input, or the error that ended reading.
