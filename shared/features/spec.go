@@ -139,6 +139,21 @@ func (d *Design) Matrix(examples []Example) []float64 {
 	return x
 }
 
+// Matrix32 is Matrix in float32, for fitting: half the memory of a large
+// design. Each row is computed in float64 and rounded once.
+func (d *Design) Matrix32(examples []Example) []float32 {
+	p := d.Width()
+	x := make([]float32, len(examples)*p)
+	row := make([]float64, p)
+	for i, ex := range examples {
+		d.Row(row, ex.Record, ex.Accident)
+		for j, v := range row {
+			x[i*p+j] = float32(v)
+		}
+	}
+	return x
+}
+
 // Labels are the examples' outcomes as 0 and 1.
 func Labels(examples []Example) []float64 {
 	y := make([]float64, len(examples))
