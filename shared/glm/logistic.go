@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/claimrisk/claimrisk/shared/logistic"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
@@ -30,16 +31,9 @@ type Options struct {
 	Offset []float64
 }
 
-// Fit is a fitted logistic regression on standardised features.
-type Fit struct {
-	Intercept  float64   `json:"intercept"`
-	Coef       []float64 `json:"coef"`
-	Iterations int       `json:"iterations"`
-	// Objective is the penalised negative log-likelihood at the optimum.
-	Objective float64 `json:"objective"`
-	// GradNorm is the infinity norm of the mean gradient at the optimum.
-	GradNorm float64 `json:"grad_norm"`
-}
+// Fit is a fitted logistic regression on standardised features; it lives
+// in shared/logistic, which serving imports without the fitting.
+type Fit = logistic.Fit
 
 // ErrBadInput marks data a model cannot be fitted on.
 var ErrBadInput = errors.New("glm: bad input")
@@ -109,17 +103,11 @@ func (pr *Problem[F]) SetOffset(off []float64) error {
 func (pr *Problem[F]) Dim() int { return pr.p + 1 }
 
 // Sigmoid is the logistic function.
-func Sigmoid(z float64) float64 {
-	if z >= 0 {
-		return 1 / (1 + math.Exp(-z))
-	}
-	e := math.Exp(z)
-	return e / (1 + e)
-}
+func Sigmoid(z float64) float64 { return logistic.Sigmoid(z) }
 
-// logistic returns softplus(z) = log(1 + e^z), without overflow, and
+// softplusSigmoid returns softplus(z) = log(1 + e^z), without overflow, and
 // Sigmoid(z) from one exponential, e^-|z|.
-func logistic(z float64) (sp, mu float64) {
+func softplusSigmoid(z float64) (sp, mu float64) {
 	e := math.Exp(-math.Abs(z))
 	sp = math.Log1p(e)
 	if z > 0 {
@@ -252,7 +240,7 @@ func (pr *Problem[F]) addBlock(pt *part, s *scratch, beta []float64, lo, hi int)
 	}
 	r, sw, y := s.r[:m], s.sw[:m], pr.y[lo:hi]
 	for i, zi := range z {
-		sp, mu := logistic(zi)
+		sp, mu := softplusSigmoid(zi)
 		pt.f += sp - y[i]*zi
 		r[i] = mu - y[i]
 		sw[i] = math.Sqrt(mu * (1 - mu))
@@ -442,12 +430,3 @@ func mean(v []float64) float64 {
 }
 
 func logit(p float64) float64 { return math.Log(p / (1 - p)) }
-
-// Predict is the probability for one standardised feature row.
-func (f *Fit) Predict(row []float64) float64 {
-	z := f.Intercept
-	for j, v := range row {
-		z += f.Coef[j] * v
-	}
-	return Sigmoid(z)
-}
