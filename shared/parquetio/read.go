@@ -11,6 +11,8 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/claimrisk/claimrisk/shared/flatparquet"
 )
 
 // Reader streams rows of T from a Parquet file, column by column: only the
@@ -31,7 +33,7 @@ type Reader[T any] struct {
 // returns a reader over it. Extra columns are ignored.
 func Open[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
 	defer recoverMalformed(&err)
-	fields, err := fieldsOf(reflect.TypeFor[T]())
+	fields, err := flatparquet.Columns(reflect.TypeFor[T]())
 	if err != nil {
 		return nil, err
 	}
@@ -60,14 +62,14 @@ func Open[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
 	}
 	rd = &Reader[T]{r: r, f: f, footer: dataEnd(r, size), rg: -1, rows: total}
 	for _, fd := range fields {
-		col := f.Root().Column(fd.name)
+		col := f.Root().Column(fd.Name)
 		switch {
 		case col.Repeated() || col.MaxRepetitionLevel() > 0:
-			return nil, fmt.Errorf("%w: column %s is a list; want one value per row", ErrMalformed, fd.name)
+			return nil, fmt.Errorf("%w: column %s is a list; want one value per row", ErrMalformed, fd.Name)
 		case !col.Leaf():
-			return nil, fmt.Errorf("%w: column %s is a group; want one value per row", ErrMalformed, fd.name)
-		case col.Type().Kind() != physicalOf(fd.kind):
-			return nil, fmt.Errorf("%w: column %s is %s, want %s", ErrMalformed, fd.name, col.Type().Kind(), physicalOf(fd.kind))
+			return nil, fmt.Errorf("%w: column %s is a group; want one value per row", ErrMalformed, fd.Name)
+		case col.Type().Kind() != physicalOf(fd.Kind):
+			return nil, fmt.Errorf("%w: column %s is %s, want %s", ErrMalformed, fd.Name, col.Type().Kind(), physicalOf(fd.Kind))
 		}
 		c := &cursor{field: fd, index: col.Index(), maxDef: byte(col.MaxDefinitionLevel()), unit: time.Millisecond}
 		if lt := col.Type().LogicalType(); lt != nil {
@@ -100,15 +102,15 @@ func checkNames(f *parquet.File) error {
 	return nil
 }
 
-func physicalOf(k kind) parquet.Kind {
+func physicalOf(k flatparquet.Kind) parquet.Kind {
 	switch k {
-	case kindFloat64:
+	case flatparquet.Float64:
 		return parquet.Double
-	case kindFloat32:
+	case flatparquet.Float32:
 		return parquet.Float
-	case kindInt, kindInt64, kindTime:
+	case flatparquet.Int, flatparquet.Int64, flatparquet.Time:
 		return parquet.Int64
-	case kindInt32:
+	case flatparquet.Int32:
 		return parquet.Int32
 	}
 	return parquet.ByteArray
@@ -132,7 +134,7 @@ func (r *Reader[T]) Read(buf []T) (n int, err error) {
 		base := unsafe.Pointer(&buf[n])
 		for _, c := range r.cols {
 			if err := c.fill(base, stride, k); err != nil {
-				return n, fmt.Errorf("%w: row group %d: column %s: %v", ErrMalformed, r.rg, c.field.name, err)
+				return n, fmt.Errorf("%w: row group %d: column %s: %v", ErrMalformed, r.rg, c.field.Name, err)
 			}
 		}
 		n += k
@@ -155,7 +157,7 @@ func (r *Reader[T]) nextRowGroup() error {
 		chunks := r.f.RowGroups()[r.rg].ColumnChunks()
 		for _, c := range r.cols {
 			if c.index >= len(groups[r.rg].Columns) {
-				return fmt.Errorf("%w: row group %d has no column %s", ErrMalformed, r.rg, c.field.name)
+				return fmt.Errorf("%w: row group %d has no column %s", ErrMalformed, r.rg, c.field.Name)
 			}
 			md := groups[r.rg].Columns[c.index].MetaData
 			start := md.DataPageOffset
@@ -164,10 +166,10 @@ func (r *Reader[T]) nextRowGroup() error {
 			}
 			end := start + md.TotalCompressedSize
 			if start < 4 || md.TotalCompressedSize < 0 || end > r.footer || end < start {
-				return fmt.Errorf("%w: row group %d: column %s: its %d bytes at %d lie outside the data", ErrMalformed, r.rg, c.field.name, md.TotalCompressedSize, start)
+				return fmt.Errorf("%w: row group %d: column %s: its %d bytes at %d lie outside the data", ErrMalformed, r.rg, c.field.Name, md.TotalCompressedSize, start)
 			}
 			if err := chunkPages(r.r, chunk{start: start, end: end, rows: rows, codec: md.Codec, maxDef: int(c.maxDef)}); err != nil {
-				return fmt.Errorf("%w: row group %d: column %s: %v", ErrMalformed, r.rg, c.field.name, err)
+				return fmt.Errorf("%w: row group %d: column %s: %v", ErrMalformed, r.rg, c.field.Name, err)
 			}
 			c.start(chunks[c.index].Pages())
 		}
@@ -219,7 +221,7 @@ func Decode[T any](data []byte) ([]T, error) {
 
 // cursor reads one column, a page at a time, into a field of the rows.
 type cursor struct {
-	field  field
+	field  flatparquet.Column
 	index  int  // the leaf column's index in the file
 	maxDef byte // 0 for a required column
 	unit   time.Duration
@@ -292,36 +294,36 @@ func (c *cursor) fill(base unsafe.Pointer, stride uintptr, n int) error {
 // put writes k values from c.pos on into rows row to row+k-1. The unsafe
 // pointers stay inside the rows: fill is given the first of n rows and
 // row+k <= n, and each field's offset and type come from T by reflection
-// (fieldsOf).
+// (flatparquet.Columns).
 func (c *cursor) put(base unsafe.Pointer, stride uintptr, row, k int) {
-	p := unsafe.Add(base, uintptr(row)*stride+c.field.offset)
+	p := unsafe.Add(base, uintptr(row)*stride+c.field.Offset)
 	i := c.pos
-	switch c.field.kind {
-	case kindFloat64:
+	switch c.field.Kind {
+	case flatparquet.Float64:
 		for j, v := range c.f64[i : i+k] {
 			*(*float64)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
-	case kindFloat32:
+	case flatparquet.Float32:
 		for j, v := range c.f32[i : i+k] {
 			*(*float32)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
-	case kindInt:
+	case flatparquet.Int:
 		for j, v := range c.i64[i : i+k] {
 			*(*int)(unsafe.Add(p, uintptr(j)*stride)) = int(v)
 		}
-	case kindInt64:
+	case flatparquet.Int64:
 		for j, v := range c.i64[i : i+k] {
 			*(*int64)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
-	case kindInt32:
+	case flatparquet.Int32:
 		for j, v := range c.i32[i : i+k] {
 			*(*int32)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
-	case kindTime:
+	case flatparquet.Time:
 		for j, v := range c.i64[i : i+k] {
 			*(*time.Time)(unsafe.Add(p, uintptr(j)*stride)) = c.timeOf(v)
 		}
-	case kindString:
+	case flatparquet.String:
 		for j, v := range c.str[i : i+k] {
 			*(*string)(unsafe.Add(p, uintptr(j)*stride)) = v
 		}
@@ -368,7 +370,7 @@ func (c *cursor) next() error {
 		idx = vals.Int32()
 		vals = dict.Page().Data()
 	}
-	switch physicalOf(c.field.kind) {
+	switch physicalOf(c.field.Kind) {
 	case parquet.Double:
 		c.f64, err = spread(&c.s64, vals.Double(), idx, defs, c.maxDef, rows)
 	case parquet.Float:

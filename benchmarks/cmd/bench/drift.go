@@ -15,7 +15,7 @@ import (
 	sharedconfig "github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/model"
-	"github.com/claimrisk/claimrisk/shared/parquetio"
+	"github.com/claimrisk/claimrisk/shared/flatparquet"
 	"github.com/claimrisk/claimrisk/shared/predlog"
 	"github.com/claimrisk/claimrisk/shared/pseudonym"
 	"github.com/claimrisk/claimrisk/shared/registry"
@@ -80,7 +80,7 @@ func driftFixture(ctx context.Context, cfg *config) (dir string, champ registry.
 					RequestID: fmt.Sprintf("req-%016x", i), ModelVersion: int32(champ.Version), PolicyRecord: rec,
 					CrashRate: acc.CrashRate, InjuryShare: acc.InjuryShare, Probability: p, Band: model.Band(p)})
 			}
-			data, err := parquetio.Encode(rows)
+			data, err := flatparquet.Encode(rows) // as the predict function's logger does
 			if err != nil {
 				return err
 			}
