@@ -175,6 +175,8 @@ func checkPage(h *format.PageHeader, data []byte, c chunk) error {
 		full -= l
 		compressed = compressed && (!v2.IsCompressed.Valid || v2.IsCompressed.V)
 	}
+	// Old writers mark dictionary indexes PLAIN_DICTIONARY; they are RLE all the same.
+	//lint:ignore SA1019 files written with the deprecated encoding must still be checked
 	dictionary := enc == format.RLEDictionary || enc == format.PlainDictionary
 	rle := h.Type != format.DictionaryPage && (dictionary || c.maxDef > 0)
 	if !compressed && !rle {
