@@ -27,6 +27,9 @@ func Encode[T any](rows []T) ([]byte, error) {
 	proto := new(thrift.CompactProtocol)
 	for _, c := range cols {
 		page = plain(page[:0], c, rows)
+		if len(page) > math.MaxInt32 {
+			return nil, fmt.Errorf("flatparquet: column %s of %d rows is %d bytes, more than one page holds: write fewer rows at a time", c.Name, len(rows), len(page))
+		}
 		packed := snappy.Encode(nil, page)
 		header, err := thrift.Marshal(proto, &format.PageHeader{
 			Type:                 format.DataPage,
