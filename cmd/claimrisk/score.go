@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -141,8 +142,8 @@ func scoreFile(ctx context.Context, m *model.Model, in, out string, progress fun
 			os.Remove(tmp.Name())
 		}
 	}()
-	w := parquetio.NewWriter[ScoreRow](tmp)
-	rows := make([]ScoreRow, scoreChunk)
+	w := writeChunks(parquetio.NewWriter[ScoreRow](tmp))
+	defer w.stop()
 	chunks, stop := readChunks(r)
 	defer stop()
 	var n int64
@@ -153,29 +154,24 @@ func scoreFile(ctx context.Context, m *model.Model, in, out string, progress fun
 		if c.err != nil {
 			return n, fmt.Errorf("score: %s: %w", in, c.err)
 		}
-		for i, rec := range c.recs {
-			if err := rec.Validate(); err != nil {
-				return n, fmt.Errorf("score: %s: row %d (policy_id %q): %w", in, n+int64(i)+1, rec.PolicyID, err)
-			}
-			p := m.Predict(rec)
-			rows[i] = ScoreRow{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: model.Band(p)}
+		rows, err := w.buffer()
+		if err != nil {
+			return n, fmt.Errorf("score: %s: %w", out, err)
 		}
-		k := len(c.recs)
+		rows = rows[:len(c.recs)]
+		if i, err := scoreRecords(m, c.recs, rows); err != nil {
+			return n, fmt.Errorf("score: %s: row %d (policy_id %q): %w", in, n+int64(i)+1, c.recs[i].PolicyID, err)
+		}
 		c.release()
-		if err := w.Write(rows[:k]); err != nil {
-			return n, fmt.Errorf("score: %s: %w", out, err)
-		}
-		if err := w.Flush(); err != nil {
-			return n, fmt.Errorf("score: %s: %w", out, err)
-		}
-		n += int64(k)
+		w.write(rows)
+		n += int64(len(rows))
 		progress(n, r.NumRows())
+	}
+	if err := w.stop(); err != nil {
+		return n, fmt.Errorf("score: %s: %w", out, err)
 	}
 	if n == 0 {
 		return 0, fmt.Errorf("score: %s holds no records", in)
-	}
-	if err := w.Close(); err != nil {
-		return n, fmt.Errorf("score: %s: %w", out, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return n, fmt.Errorf("score: %s: %w", out, err)
@@ -186,6 +182,38 @@ func scoreFile(ctx context.Context, m *model.Model, in, out string, progress fun
 	done = true
 	progress(n, n)
 	return n, nil
+}
+
+// scoreRecords validates and scores recs into rows, the chunk split between
+// as many goroutines as there are cores. It returns the first record that
+// fails validation, by position, with its error.
+func scoreRecords(m *model.Model, recs []schema.PolicyRecord, rows []ScoreRow) (int, error) {
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(recs)/1024))
+	size := (len(recs) + parts - 1) / parts
+	bad := make([]int, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := w*size, min((w+1)*size, len(recs))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				rec := &recs[i]
+				if err := rec.Validate(); err != nil {
+					bad[w], errs[w] = i, err
+					return
+				}
+				p := m.Predict(*rec)
+				rows[i] = ScoreRow{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: model.Band(p)}
+			}
+		})
+	}
+	wg.Wait()
+	for w, err := range errs {
+		if err != nil {
+			return bad[w], err
+		}
+	}
+	return 0, nil
 }
 
 // chunk is records read from the input, or the error that ended reading.
@@ -246,4 +274,66 @@ func readChunks(r *parquetio.Reader[schema.PolicyRecord]) (<-chan chunk, func())
 		once.Do(func() { close(done) })
 		<-finished
 	}
+}
+
+// chunkWriter writes scored chunks to the output in a goroutine of its own,
+// in the order they come, a row group each, so that encoding the output
+// takes the other core while the next chunk is scored.
+type chunkWriter struct {
+	w        *parquetio.Writer[ScoreRow]
+	rows     chan []ScoreRow // chunks to write
+	free     chan []ScoreRow // buffers written, to fill again
+	done     chan struct{}   // closed when the goroutine has finished
+	err      error           // the first write error: read after done, or after failed is closed
+	failed   chan struct{}   // closed on the first write error
+	stopOnce sync.Once
+}
+
+func writeChunks(w *parquetio.Writer[ScoreRow]) *chunkWriter {
+	const buffers = 2
+	cw := &chunkWriter{w: w, rows: make(chan []ScoreRow), free: make(chan []ScoreRow, buffers), done: make(chan struct{}), failed: make(chan struct{})}
+	for range buffers {
+		cw.free <- make([]ScoreRow, scoreChunk)
+	}
+	go func() {
+		defer close(cw.done)
+		for rows := range cw.rows {
+			if cw.err == nil {
+				if err := cw.w.Write(rows); err != nil {
+					cw.err = err
+				} else if err := cw.w.Flush(); err != nil {
+					cw.err = err
+				}
+				if cw.err != nil {
+					close(cw.failed)
+				}
+			}
+			cw.free <- rows[:cap(rows)]
+		}
+		if cw.err == nil {
+			cw.err = cw.w.Close()
+		}
+	}()
+	return cw
+}
+
+// buffer returns an empty chunk to fill, or the error that stopped writing.
+func (cw *chunkWriter) buffer() ([]ScoreRow, error) {
+	select {
+	case rows := <-cw.free:
+		return rows, nil
+	case <-cw.failed:
+		return nil, cw.err // set before failed closed, and never again
+	}
+}
+
+// write hands a filled chunk to the writer.
+func (cw *chunkWriter) write(rows []ScoreRow) { cw.rows <- rows }
+
+// stop writes what is left, closes the file's footer and returns the first
+// error; later calls return the same.
+func (cw *chunkWriter) stop() error {
+	cw.stopOnce.Do(func() { close(cw.rows) })
+	<-cw.done
+	return cw.err
 }

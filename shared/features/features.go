@@ -6,7 +6,6 @@ import (
 	"math"
 	"time"
 
-	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/legacy"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
@@ -27,20 +26,22 @@ type Example struct {
 // table does not cover.
 var ErrNoAccidentData = errors.New("features: no accident data")
 
-// Examples joins the tables into one labelled example per policy, in policy
-// order. The dataset must be valid.
-func Examples(d *dataset.Dataset) ([]Example, error) {
-	customers := make(map[string]schema.Customer, len(d.Customers))
-	for _, c := range d.Customers {
+// Examples joins a dataset's tables into one labelled example per policy,
+// in policy order. The tables must be valid. (They are passed one by one:
+// serving imports this package, and a dependency on shared/dataset would
+// bring the Parquet reader into the predict function.)
+func Examples(customerTable []schema.Customer, policies []schema.Policy, claims []schema.Claim, accidents []schema.AccidentMonth) ([]Example, error) {
+	customers := make(map[string]schema.Customer, len(customerTable))
+	for _, c := range customerTable {
 		customers[c.CustomerID] = c
 	}
-	claimed := make(map[string]bool, len(d.Claims))
-	for _, c := range d.Claims {
+	claimed := make(map[string]bool, len(claims))
+	for _, c := range claims {
 		claimed[c.PolicyID] = true
 	}
-	idx := NewAccidentIndex(d.Accidents)
-	out := make([]Example, len(d.Policies))
-	for i, p := range d.Policies {
+	idx := NewAccidentIndex(accidents)
+	out := make([]Example, len(policies))
+	for i, p := range policies {
 		rec := schema.RecordFor(customers[p.CustomerID], p)
 		start := p.StartDate.Time()
 		acc, ok := idx.At(rec.HomeArea, start)

@@ -72,7 +72,7 @@ func tinyDataset() *dataset.Dataset {
 
 func TestExamplesJoinsLabelsAndAccidents(t *testing.T) {
 	t.Parallel()
-	exs, err := Examples(tinyDataset())
+	exs, err := examplesOf(tinyDataset())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +88,14 @@ func TestExamplesWithoutAccidentData(t *testing.T) {
 	t.Parallel()
 	d := tinyDataset()
 	d.Accidents = d.Accidents[20:] // drops most of 2023
-	if _, err := Examples(d); !errors.Is(err, ErrNoAccidentData) {
+	if _, err := Examples(d.Customers, d.Policies, d.Claims, d.Accidents); !errors.Is(err, ErrNoAccidentData) {
 		t.Fatalf("Examples = %v, want ErrNoAccidentData", err)
 	}
 }
 
 func TestSpecStandardisesAndRoundTrips(t *testing.T) {
 	t.Parallel()
-	exs, _ := Examples(tinyDataset())
+	exs, _ := examplesOf(tinyDataset())
 	spec, err := NewSpec(SetAccident, exs, NewAccidentIndex(accidents()))
 	if err != nil {
 		t.Fatal(err)
@@ -133,4 +133,8 @@ func indexOf(names []string, n string) int {
 		}
 	}
 	return -1
+}
+
+func examplesOf(d *dataset.Dataset) ([]Example, error) {
+	return Examples(d.Customers, d.Policies, d.Claims, d.Accidents)
 }

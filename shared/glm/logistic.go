@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/claimrisk/claimrisk/shared/logistic"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
@@ -30,24 +31,21 @@ type Options struct {
 	Offset []float64
 }
 
-// Fit is a fitted logistic regression on standardised features.
-type Fit struct {
-	Intercept  float64   `json:"intercept"`
-	Coef       []float64 `json:"coef"`
-	Iterations int       `json:"iterations"`
-	// Objective is the penalised negative log-likelihood at the optimum.
-	Objective float64 `json:"objective"`
-	// GradNorm is the infinity norm of the mean gradient at the optimum.
-	GradNorm float64 `json:"grad_norm"`
-}
+// Fit is a fitted logistic regression on standardised features; it lives
+// in shared/logistic, which serving imports without the fitting.
+type Fit = logistic.Fit
 
 // ErrBadInput marks data a model cannot be fitted on.
 var ErrBadInput = errors.New("glm: bad input")
 
+// Float is the type of a design's values. float32 halves the memory of a
+// large design; every sum is accumulated in float64 either way.
+type Float interface{ ~float32 | ~float64 }
+
 // Problem is the penalised logistic objective on a row-major design x
 // (n rows, p columns, no intercept column) and 0/1 labels y.
-type Problem struct {
-	x       []float64
+type Problem[F Float] struct {
+	x       []F
 	y       []float64
 	off     []float64 // nil for no offset
 	n, p    int
@@ -56,7 +54,7 @@ type Problem struct {
 }
 
 // NewProblem checks the data and returns the objective.
-func NewProblem(x []float64, y []float64, p int, l2 float64, workers int) (*Problem, error) {
+func NewProblem[F Float](x []F, y []float64, p int, l2 float64, workers int) (*Problem[F], error) {
 	if p < 0 || len(x) != len(y)*p {
 		return nil, fmt.Errorf("%w: design has %d values, want %d rows by %d columns", ErrBadInput, len(x), len(y), p)
 	}
@@ -74,7 +72,7 @@ func NewProblem(x []float64, y []float64, p int, l2 float64, workers int) (*Prob
 		return nil, fmt.Errorf("%w: all %d labels are %v; need both outcomes", ErrBadInput, len(y), y[0])
 	}
 	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, fmt.Errorf("%w: row %d column %d is %v", ErrBadInput, i/p, i%p, v)
 		}
 	}
@@ -84,11 +82,11 @@ func NewProblem(x []float64, y []float64, p int, l2 float64, workers int) (*Prob
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return &Problem{x: x, y: y, n: len(y), p: p, l2: l2, workers: workers}, nil
+	return &Problem[F]{x: x, y: y, n: len(y), p: p, l2: l2, workers: workers}, nil
 }
 
 // SetOffset adds a fixed term to each row's linear predictor; nil for none.
-func (pr *Problem) SetOffset(off []float64) error {
+func (pr *Problem[F]) SetOffset(off []float64) error {
 	if off != nil && len(off) != pr.n {
 		return fmt.Errorf("%w: %d offsets for %d rows", ErrBadInput, len(off), pr.n)
 	}
@@ -102,20 +100,14 @@ func (pr *Problem) SetOffset(off []float64) error {
 }
 
 // Dim is the number of parameters: the intercept and p coefficients.
-func (pr *Problem) Dim() int { return pr.p + 1 }
+func (pr *Problem[F]) Dim() int { return pr.p + 1 }
 
 // Sigmoid is the logistic function.
-func Sigmoid(z float64) float64 {
-	if z >= 0 {
-		return 1 / (1 + math.Exp(-z))
-	}
-	e := math.Exp(z)
-	return e / (1 + e)
-}
+func Sigmoid(z float64) float64 { return logistic.Sigmoid(z) }
 
-// logistic returns softplus(z) = log(1 + e^z), without overflow, and
+// softplusSigmoid returns softplus(z) = log(1 + e^z), without overflow, and
 // Sigmoid(z) from one exponential, e^-|z|.
-func logistic(z float64) (sp, mu float64) {
+func softplusSigmoid(z float64) (sp, mu float64) {
 	e := math.Exp(-math.Abs(z))
 	sp = math.Log1p(e)
 	if z > 0 {
@@ -157,7 +149,7 @@ type scratch struct {
 // and the Hessian one symmetric rank-k update (BLAS Dsyrk) of the block
 // scaled by the square roots of the weights. The objective is summed row
 // by row, in order.
-func (pr *Problem) Eval(beta, grad []float64, hess *mat.SymDense) float64 {
+func (pr *Problem[F]) Eval(beta, grad []float64, hess *mat.SymDense) float64 {
 	d := pr.Dim()
 	parts := make([]part, pr.workers)
 	chunk := (pr.n + pr.workers - 1) / pr.workers
@@ -223,7 +215,7 @@ func (pr *Problem) Eval(beta, grad []float64, hess *mat.SymDense) float64 {
 }
 
 // addBlock adds rows [lo, hi) to the worker's sums.
-func (pr *Problem) addBlock(pt *part, s *scratch, beta []float64, lo, hi int) {
+func (pr *Problem[F]) addBlock(pt *part, s *scratch, beta []float64, lo, hi int) {
 	m, p, d := hi-lo, pr.p, pr.p+1
 	// xt[j*m+i] is column j of row lo+i, the intercept's 1 being column 0.
 	xt := s.xt[:d*m]
@@ -234,7 +226,7 @@ func (pr *Problem) addBlock(pt *part, s *scratch, beta []float64, lo, hi int) {
 	for j := range p {
 		col := xt[(j+1)*m : (j+2)*m]
 		for i := range col {
-			col[i] = x[i*p+j]
+			col[i] = float64(x[i*p+j])
 		}
 	}
 	z := s.z[:m]
@@ -248,7 +240,7 @@ func (pr *Problem) addBlock(pt *part, s *scratch, beta []float64, lo, hi int) {
 	}
 	r, sw, y := s.r[:m], s.sw[:m], pr.y[lo:hi]
 	for i, zi := range z {
-		sp, mu := logistic(zi)
+		sp, mu := softplusSigmoid(zi)
 		pt.f += sp - y[i]*zi
 		r[i] = mu - y[i]
 		sw[i] = math.Sqrt(mu * (1 - mu))
@@ -268,7 +260,13 @@ func (pr *Problem) addBlock(pt *part, s *scratch, beta []float64, lo, hi int) {
 }
 
 // FitLogistic fits the penalised logistic regression by Newton's method.
-func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
+//
+// A large design is first fitted on every k-th row (about warmRows of
+// them) and Newton's method on all the rows starts from there: near the
+// optimum each step squares the error, so it then needs three or four
+// passes over the data instead of six or seven. The stopping rule is the
+// same either way, on all the rows.
+func FitLogistic[F Float](x []F, y []float64, p int, opt Options) (*Fit, error) {
 	pr, err := NewProblem(x, y, p, opt.L2, opt.Workers)
 	if err != nil {
 		return nil, err
@@ -276,6 +274,43 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 	if err := pr.SetOffset(opt.Offset); err != nil {
 		return nil, err
 	}
+	init := make([]float64, pr.Dim())
+	init[0] = logit(mean(y))
+	if k := pr.n / warmRows; k >= 4 {
+		sub := pr.every(k)
+		if warm, err := sub.fit(init, opt.MaxIterations); err == nil {
+			init[0] = warm.Intercept
+			copy(init[1:], warm.Coef)
+		}
+	}
+	return pr.fit(init, opt.MaxIterations)
+}
+
+// warmRows is about how many rows the first fit of a large design takes.
+const warmRows = 50_000
+
+// every is the problem on rows 0, k, 2k, ...
+func (pr *Problem[F]) every(k int) *Problem[F] {
+	m := (pr.n + k - 1) / k
+	sub := &Problem[F]{x: make([]F, 0, m*pr.p), y: make([]float64, 0, m), n: m, p: pr.p, l2: pr.l2, workers: pr.workers}
+	if pr.off != nil {
+		sub.off = make([]float64, 0, m)
+	}
+	for i := 0; i < pr.n; i += k {
+		sub.x = append(sub.x, pr.x[i*pr.p:(i+1)*pr.p]...)
+		sub.y = append(sub.y, pr.y[i])
+		if pr.off != nil {
+			sub.off = append(sub.off, pr.off[i])
+		}
+	}
+	// The penalty weighs as much against the subsample's likelihood as
+	// against all the rows'.
+	sub.l2 = pr.l2 * float64(m) / float64(pr.n)
+	return sub
+}
+
+// fit minimises the objective by Newton's method from init.
+func (pr *Problem[F]) fit(init []float64, maxIter int) (*Fit, error) {
 	d := pr.Dim()
 	n := float64(pr.n)
 	// gonum asks for the value, gradient and Hessian at one point in separate
@@ -304,7 +339,6 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 		Grad: func(grad, b []float64) { eval(b); copy(grad, g) },
 		Hess: func(hess *mat.SymDense, b []float64) { eval(b); hess.CopySym(h) },
 	}
-	maxIter := opt.MaxIterations
 	if maxIter <= 0 {
 		maxIter = 100
 	}
@@ -323,8 +357,6 @@ func FitLogistic(x, y []float64, p int, opt Options) (*Fit, error) {
 			return optimize.NotTerminated
 		}),
 	}
-	init := make([]float64, d)
-	init[0] = logit(mean(y))
 	res, err := optimize.Minimize(problem, init, settings, &optimize.Newton{})
 	if err != nil && res == nil {
 		return nil, fmt.Errorf("glm: fit: %w", err)
@@ -398,12 +430,3 @@ func mean(v []float64) float64 {
 }
 
 func logit(p float64) float64 { return math.Log(p / (1 - p)) }
-
-// Predict is the probability for one standardised feature row.
-func (f *Fit) Predict(row []float64) float64 {
-	z := f.Intercept
-	for j, v := range row {
-		z += f.Coef[j] * v
-	}
-	return Sigmoid(z)
-}

@@ -144,14 +144,65 @@ func TestInterceptOnlyFitWithAnOffset(t *testing.T) {
 			y[i] = 1
 		}
 	}
-	fit, err := FitLogistic(nil, y, 0, Options{Offset: off})
+	fit, err := FitLogistic[float64](nil, y, 0, Options{Offset: off})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if math.Abs(fit.Intercept+0.7) > 0.05 || len(fit.Coef) != 0 {
 		t.Fatalf("intercept %v with %d coefficients; want about -0.7 and none", fit.Intercept, len(fit.Coef))
 	}
-	if _, err := FitLogistic(nil, y, 0, Options{Offset: off[:10]}); !errors.Is(err, ErrBadInput) {
+	if _, err := FitLogistic[float64](nil, y, 0, Options{Offset: off[:10]}); !errors.Is(err, ErrBadInput) {
 		t.Errorf("an offset of the wrong length gave %v", err)
+	}
+}
+
+// TestWarmStartAndFloat32ReachTheSameOptimum fits a design large enough
+// for the warm start (every k-th row first) and compares it with Newton's
+// method from the intercept-only start, and the float32 design with the
+// float64 one. Both stop on the same rule, so the warm start may differ
+// only by the rounding near the optimum; float32 values move the optimum by
+// their rounding (relative 6e-8), far inside the 1e-4 that the peer test
+// holds the coefficients to against scikit-learn.
+func TestWarmStartAndFloat32ReachTheSameOptimum(t *testing.T) {
+	t.Parallel()
+	beta := []float64{0.8, -0.5, 0.0, 0.3, 0.1}
+	x, y := simulate(4, 4*warmRows+1234, -2, beta)
+	warm, err := FitLogistic(x, y, len(beta), Options{L2: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := NewProblem(x, y, len(beta), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	init := make([]float64, pr.Dim())
+	init[0] = logit(mean(y))
+	cold, err := pr.fit(init, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x32 := make([]float32, len(x))
+	for i, v := range x {
+		x32[i] = float32(v)
+	}
+	single, err := FitLogistic(x32, y, len(beta), Options{L2: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		got  *Fit
+		tol  float64
+	}{{"warm start", warm, 1e-9}, {"float32 design", single, 1e-5}} {
+		d := math.Abs(tt.got.Intercept - cold.Intercept)
+		for j := range beta {
+			d = math.Max(d, math.Abs(tt.got.Coef[j]-cold.Coef[j]))
+		}
+		if d > tt.tol {
+			t.Errorf("%s: coefficients differ from the cold float64 fit by %.2g, more than %g", tt.name, d, tt.tol)
+		}
+	}
+	if warm.Iterations >= cold.Iterations {
+		t.Errorf("the warm start took %d Newton iterations on all the rows, the cold start %d", warm.Iterations, cold.Iterations)
 	}
 }

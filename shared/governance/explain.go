@@ -4,7 +4,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/claimrisk/claimrisk/shared/glm"
+	"github.com/claimrisk/claimrisk/shared/logistic"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
@@ -47,7 +47,7 @@ func Explain(m *model.Model, r schema.PolicyRecord) Explanation {
 	d := m.Design()
 	raw := make([]float64, d.Width())
 	d.Raw(raw, r, d.AccidentFor(r))
-	e := Explanation{PolicyID: r.PolicyID, ReferenceLogit: m.Intercept, ReferenceProbability: glm.Sigmoid(m.Intercept)}
+	e := Explanation{PolicyID: r.PolicyID, ReferenceLogit: m.Intercept, ReferenceProbability: logistic.Sigmoid(m.Intercept)}
 	byField := map[string]float64{}
 	var order []string
 	z := m.Intercept
@@ -62,7 +62,7 @@ func Explain(m *model.Model, r schema.PolicyRecord) Explanation {
 		}
 		byField[field] += c
 	}
-	e.Logit, e.Probability = z, glm.Sigmoid(z)
+	e.Logit, e.Probability = z, logistic.Sigmoid(z)
 	for _, f := range order {
 		c := byField[f]
 		dir := "none"

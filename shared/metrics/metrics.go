@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"gonum.org/v1/gonum/integrate"
-	"gonum.org/v1/gonum/stat"
 )
 
 // ErrBadInput marks predictions and outcomes that cannot be scored.
@@ -48,9 +45,11 @@ func Evaluate(p, y []float64) (Summary, error) {
 	s.Positives = int(s.ObservedRate)
 	s.MeanPredicted /= float64(len(p))
 	s.ObservedRate /= float64(len(p))
-	s.AUC = AUC(p, y)
+	// One sort serves the AUC and the calibration deciles.
+	idx := byProbability(p, false)
+	s.AUC = aucOrdered(p, y, idx)
 	s.Gini = 2*s.AUC - 1
-	s.Calibration = Calibration(p, y, 10)
+	s.Calibration = calibrationOrdered(p, y, idx, 10)
 	return s, nil
 }
 
@@ -78,23 +77,61 @@ func check(p, y []float64) error {
 }
 
 // ROC is the receiver operating characteristic: false and true positive
-// rates as the threshold falls, from (0, 0) to (1, 1).
+// rates as the threshold falls, from (0, 0) to (1, 1), one point per
+// distinct score (the points gonum's stat.ROC gives; a test compares them).
 func ROC(p, y []float64) (fpr, tpr []float64) {
-	scores := slices.Clone(p)
-	classes := make([]bool, len(y))
-	for i, v := range y {
-		classes[i] = v == 1
+	idx := byProbability(p, true)
+	var pos, neg float64
+	for _, v := range y {
+		if v == 1 {
+			pos++
+		} else {
+			neg++
+		}
 	}
-	stat.SortWeightedLabeled(scores, classes, nil)
-	tpr, fpr, _ = stat.ROC(nil, scores, classes, nil)
+	fpr, tpr = []float64{0}, []float64{0}
+	var tp, fp float64
+	for k, i := range idx {
+		if y[i] == 1 {
+			tp++
+		} else {
+			fp++
+		}
+		if k+1 == len(idx) || p[idx[k+1]] != p[i] {
+			fpr, tpr = append(fpr, fp/neg), append(tpr, tp/pos)
+		}
+	}
 	return fpr, tpr
 }
 
 // AUC is the area under the ROC curve. Tied scores count half, as in the
 // Mann-Whitney statistic.
 func AUC(p, y []float64) float64 {
-	fpr, tpr := ROC(p, y)
-	return integrate.Trapezoidal(fpr, tpr)
+	return aucOrdered(p, y, byProbability(p, false))
+}
+
+// aucOrdered is the AUC from the rows in ascending order of p: each
+// positive counts the negatives scored below it, and half of those scored
+// the same (the Mann-Whitney U over positives times negatives, equal to
+// the trapezoidal area under the ROC curve).
+func aucOrdered(p, y []float64, idx []int) float64 {
+	var u, neg, pos float64
+	for k := 0; k < len(idx); {
+		var gp, gn float64 // positives and negatives with this score
+		j := k
+		for ; j < len(idx) && p[idx[j]] == p[idx[k]]; j++ {
+			if y[idx[j]] == 1 {
+				gp++
+			} else {
+				gn++
+			}
+		}
+		u += gp * (neg + gn/2)
+		neg += gn
+		pos += gp
+		k = j
+	}
+	return u / (pos * neg)
 }
 
 // Lorenz is the concentration curve an insurer reads as the Gini: policies
@@ -178,7 +215,11 @@ func Brier(p, y []float64) float64 {
 // Calibration groups the rows into bins of equal count by predicted
 // probability and compares the mean prediction with the observed rate.
 func Calibration(p, y []float64, bins int) []Bin {
-	idx := byProbability(p, false)
+	return calibrationOrdered(p, y, byProbability(p, false), bins)
+}
+
+// calibrationOrdered is Calibration from the rows in ascending order of p.
+func calibrationOrdered(p, y []float64, idx []int, bins int) []Bin {
 	bins = min(bins, len(p))
 	out := make([]Bin, bins)
 	for b := range bins {

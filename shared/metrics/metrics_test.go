@@ -3,7 +3,12 @@ package metrics
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/integrate"
+	"gonum.org/v1/gonum/stat"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -95,6 +100,47 @@ func TestLorenz(t *testing.T) {
 	for i := range wantPol {
 		if pol[i] != wantPol[i] || cl[i] != wantCl[i] {
 			t.Fatalf("Lorenz = %v, %v; want %v, %v", pol, cl, wantPol, wantCl)
+		}
+	}
+}
+
+// TestROCAndAUCAgreeWithGonum compares the ROC curve and its area with
+// gonum's stat.ROC and integrate.Trapezoidal, which this package used
+// before it computed them itself, on scores with many ties.
+func TestROCAndAUCAgreeWithGonum(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{2, 10, 1000, 20000} {
+		p, y := make([]float64, n), make([]float64, n)
+		for i := range p {
+			p[i] = float64(r.IntN(50)) / 50 // ties
+			if r.Float64() < p[i] {
+				y[i] = 1
+			}
+		}
+		y[0], y[n-1] = 0, 1 // both outcomes
+		scores := slices.Clone(p)
+		classes := make([]bool, n)
+		for i, v := range y {
+			classes[i] = v == 1
+		}
+		stat.SortWeightedLabeled(scores, classes, nil)
+		wantTPR, wantFPR, _ := stat.ROC(nil, scores, classes, nil)
+		wantAUC := integrate.Trapezoidal(wantFPR, wantTPR)
+		fpr, tpr := ROC(p, y)
+		if len(fpr) != len(wantFPR) {
+			t.Fatalf("n=%d: %d ROC points, gonum %d", n, len(fpr), len(wantFPR))
+		}
+		for i := range fpr {
+			if !near(fpr[i], wantFPR[i], 1e-12) || !near(tpr[i], wantTPR[i], 1e-12) {
+				t.Fatalf("n=%d: point %d is (%v, %v), gonum (%v, %v)", n, i, fpr[i], tpr[i], wantFPR[i], wantTPR[i])
+			}
+		}
+		if got := AUC(p, y); !near(got, wantAUC, 1e-12) {
+			t.Errorf("n=%d: AUC %v, gonum %v", n, got, wantAUC)
+		}
+		if s, err := Evaluate(p, y); err != nil || !near(s.AUC, wantAUC, 1e-12) {
+			t.Errorf("n=%d: Evaluate AUC %v (%v), gonum %v", n, s.AUC, err, wantAUC)
 		}
 	}
 }

@@ -36,7 +36,7 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	exs, err := features.Examples(d)
+	exs, err := features.Examples(d.Customers, d.Policies, d.Claims, d.Accidents)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"math"
 
 	"github.com/claimrisk/claimrisk/shared/features"
-	"github.com/claimrisk/claimrisk/shared/glm"
+	"github.com/claimrisk/claimrisk/shared/logistic"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
@@ -58,7 +58,7 @@ type Model struct {
 }
 
 // New wraps a fit as a model.
-func New(kind string, spec features.Spec, fit *glm.Fit, l2 float64) (*Model, error) {
+func New(kind string, spec features.Spec, fit *logistic.Fit, l2 float64) (*Model, error) {
 	m := &Model{Format: Format, Name: Name, Kind: kind, L2: l2, Features: spec, Intercept: fit.Intercept, Coef: fit.Coef}
 	if err := m.prepare(); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (m *Model) Score(row []float64) float64 {
 	for j, v := range row {
 		z += m.Coef[j] * v
 	}
-	return glm.Sigmoid(z)
+	return logistic.Sigmoid(z)
 }
 
 // Predict is the claim probability of a record, with the area's latest

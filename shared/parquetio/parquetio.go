@@ -2,7 +2,6 @@ package parquetio
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -66,97 +65,12 @@ func (w *Writer[T]) Close() error {
 	return nil
 }
 
-// Decode reads every row of a Parquet file held in memory.
-func Decode[T any](data []byte) ([]T, error) {
-	r, err := Open[T](bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	rows := make([]T, 0, r.NumRows())
-	buf := make([]T, 4096)
-	for {
-		n, err := r.Read(buf)
-		rows = append(rows, buf[:n]...)
-		if err == io.EOF {
-			return rows, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-}
-
-// Reader streams rows of T from a Parquet file after checking its columns.
-type Reader[T any] struct {
-	r    *parquet.GenericReader[T]
-	rows int64
-}
-
-// Open checks that the file holds every column of T with T's type and
-// returns a reader over it. Extra columns are ignored.
-func Open[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
-	defer recoverMalformed(&err)
-	if err := checkFrame(r, size); err != nil {
-		return nil, err
-	}
-	f, err := parquet.OpenFile(r, size)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if err := CheckColumns[T](f.Schema()); err != nil {
-		return nil, err
-	}
-	return &Reader[T]{r: parquet.NewGenericReader[T](f), rows: f.NumRows()}, nil
-}
-
-// NumRows is the number of rows in the file.
-func (r *Reader[T]) NumRows() int64 { return r.rows }
-
-// Read fills buf with the next rows; it returns io.EOF after the last.
-func (r *Reader[T]) Read(buf []T) (n int, err error) {
-	defer recoverMalformed(&err)
-	n, err = r.r.Read(buf)
-	if err != nil && err != io.EOF {
-		return n, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	return n, err
-}
-
-// checkFrame checks the magic bytes and the footer length before the
-// Parquet library trusts them: a corrupt footer length makes it allocate
-// up to 4 GiB.
-func checkFrame(r io.ReaderAt, size int64) error {
-	if size < 12 {
-		return fmt.Errorf("%w: %d bytes is too short for Parquet", ErrMalformed, size)
-	}
-	var head [4]byte
-	var tail [8]byte
-	if _, err := r.ReadAt(head[:], 0); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if _, err := r.ReadAt(tail[:], size-8); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if string(head[:]) != "PAR1" || string(tail[4:]) != "PAR1" {
-		return fmt.Errorf("%w: not a Parquet file (no PAR1 magic at both ends)", ErrMalformed)
-	}
-	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
-	if footer+12 > size {
-		return fmt.Errorf("%w: footer of %d bytes in a %d-byte file", ErrMalformed, footer, size)
-	}
-	return nil
-}
-
-// Close releases the reader.
-func (r *Reader[T]) Close() error { return r.r.Close() }
-
 // CheckColumns reports the first column of T that the file schema lacks or
 // stores with another type.
 func CheckColumns[T any](got *parquet.Schema) error {
 	want := parquet.SchemaOf(new(T))
 	for _, wf := range want.Fields() {
-		gf, ok := field(got, wf.Name())
+		gf, ok := schemaField(got, wf.Name())
 		if !ok {
 			return fmt.Errorf("%w: column %s is missing", ErrMalformed, wf.Name())
 		}
@@ -167,7 +81,7 @@ func CheckColumns[T any](got *parquet.Schema) error {
 	return nil
 }
 
-func field(s *parquet.Schema, name string) (parquet.Field, bool) {
+func schemaField(s *parquet.Schema, name string) (parquet.Field, bool) {
 	for _, f := range s.Fields() {
 		if f.Name() == name {
 			return f, true

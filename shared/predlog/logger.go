@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
-	"github.com/claimrisk/claimrisk/shared/parquetio"
+	"github.com/claimrisk/claimrisk/shared/flatparquet"
 )
 
 // Prefixes of the two logs in the bucket.
@@ -176,7 +176,9 @@ func (l *Logger[T]) writeSealed(ctx context.Context) error {
 		}
 		b := l.sealed[0]
 		l.mu.Unlock()
-		data, err := parquetio.Encode(b.rows)
+		// flatparquet, not parquetio: the predict function links no
+		// Parquet reader or codec but Snappy (see its package doc).
+		data, err := flatparquet.Encode(b.rows)
 		if err != nil {
 			return err
 		}

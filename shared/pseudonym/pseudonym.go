@@ -9,14 +9,22 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
+	"sync"
 )
 
 // DevKey is the key used when none is configured: fine on a laptop, never in
 // production (the production overlay takes the key from a Secret).
 const DevKey = "claimrisk-local-development-key"
 
-// Pseudonymiser hashes identifiers with one key.
-type Pseudonymiser struct{ key []byte }
+// Pseudonymiser hashes identifiers with one key. It is safe for concurrent
+// use.
+type Pseudonymiser struct {
+	key []byte
+	// macs holds keyed HMACs to reuse: a new one hashes the key's two pads
+	// again, twice the work of a short id, and allocates.
+	macs sync.Pool
+}
 
 // New returns a pseudonymiser; the key must be at least 16 bytes.
 func New(key string) (*Pseudonymiser, error) {
@@ -28,7 +36,18 @@ func New(key string) (*Pseudonymiser, error) {
 
 // Of is the pseudonym of id: "p_" and 24 hex digits of its keyed hash.
 func (p *Pseudonymiser) Of(id string) string {
-	m := hmac.New(sha256.New, p.key)
+	m, _ := p.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, p.key)
+	} else {
+		m.Reset()
+	}
 	m.Write([]byte(id))
-	return "p_" + hex.EncodeToString(m.Sum(nil))[:24]
+	var sum [sha256.Size]byte
+	m.Sum(sum[:0])
+	p.macs.Put(m)
+	var out [2 + 24]byte
+	out[0], out[1] = 'p', '_'
+	hex.Encode(out[2:], sum[:12])
+	return string(out[:])
 }

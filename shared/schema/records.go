@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -97,25 +98,21 @@ func round2(v float64) float64 {
 // Validate checks every field of r against Request and returns the first
 // problem, naming the field.
 func (r PolicyRecord) Validate() error {
-	checks := []struct {
-		col string
-		err func(Column) error
-	}{
-		{"policy_id", func(c Column) error { return c.CheckString(r.PolicyID) }},
-		{"customer_id", func(c Column) error { return c.CheckString(r.CustomerID) }},
-		{"age", func(c Column) error { return c.CheckNumber(r.Age) }},
-		{"years_licensed", func(c Column) error { return c.CheckNumber(r.YearsLicensed) }},
-		{"home_area", func(c Column) error { return c.CheckCode(r.HomeArea) }},
-		{"vehicle_type", func(c Column) error { return c.CheckString(r.VehicleType) }},
-		{"vehicle_age", func(c Column) error { return c.CheckNumber(float64(r.VehicleAge)) }},
-		{"usage", func(c Column) error { return c.CheckString(r.Usage) }},
-		{"annual_mileage", func(c Column) error { return c.CheckNumber(r.AnnualMileage) }},
-		{"coverage", func(c Column) error { return c.CheckString(r.Coverage) }},
-		{"deductible", func(c Column) error { return c.CheckCode(r.Deductible) }},
-	}
-	for _, ch := range checks {
-		col, _ := Request.Column(ch.col)
-		if err := ch.err(col); err != nil {
+	c := requestColumns()
+	for _, err := range [...]error{
+		c[0].CheckString(r.PolicyID),
+		c[1].CheckString(r.CustomerID),
+		c[2].CheckNumber(r.Age),
+		c[3].CheckNumber(r.YearsLicensed),
+		c[4].CheckCode(r.HomeArea),
+		c[5].CheckString(r.VehicleType),
+		c[6].CheckNumber(float64(r.VehicleAge)),
+		c[7].CheckString(r.Usage),
+		c[8].CheckNumber(r.AnnualMileage),
+		c[9].CheckString(r.Coverage),
+		c[10].CheckCode(r.Deductible),
+	} {
+		if err != nil {
 			return err
 		}
 	}
@@ -125,7 +122,30 @@ func (r PolicyRecord) Validate() error {
 	return nil
 }
 
+// requestColumns are Request's columns in PolicyRecord's field order,
+// looked up by name once: Validate runs for every record the API answers
+// and every record the batch scorer reads.
+var requestColumns = sync.OnceValue(func() *[11]Column {
+	var cols [11]Column
+	for i, name := range [...]string{"policy_id", "customer_id", "age", "years_licensed", "home_area", "vehicle_type",
+		"vehicle_age", "usage", "annual_mileage", "coverage", "deductible"} {
+		c, ok := Request.Column(name)
+		if !ok {
+			panic("schema: Request has no column " + name)
+		}
+		cols[i] = c
+	}
+	return &cols
+})
+
 // CheckCode reports whether the integer code v is one of the column's values.
 func (c Column) CheckCode(v int) error {
+	var buf [20]byte
+	code := strconv.AppendInt(buf[:0], int64(v), 10)
+	for _, s := range c.Values {
+		if s == string(code) {
+			return nil
+		}
+	}
 	return c.CheckString(strconv.Itoa(v))
 }

@@ -68,7 +68,8 @@ func TestGLMAgreesWithScikitLearn(t *testing.T) {
 			design, _ := spec.Design()
 			xt, yt := design.Matrix(in.Train), features.Labels(in.Train)
 			xv, yv := design.Matrix(in.Valid), features.Labels(in.Valid)
-			fit, err := glm.FitLogistic(xt, yt, design.Width(), glm.Options{L2: l2})
+			// Go fits the float32 design, as training does; scikit-learn the float64 one.
+			fit, err := glm.FitLogistic(design.Matrix32(in.Train), yt, design.Width(), glm.Options{L2: l2})
 			if err != nil {
 				t.Fatal(err)
 			}

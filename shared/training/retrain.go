@@ -83,7 +83,7 @@ func DriftInput(d *dataset.Dataset, m dataset.Manifest, labelled []predlog.Refer
 	if len(labelled) < MinLabelled {
 		return Input{}, fmt.Errorf("%w: %d labelled rows, fewer than %d", ErrNothingToLearn, len(labelled), MinLabelled)
 	}
-	old, err := features.Examples(d)
+	old, err := features.Examples(d.Customers, d.Policies, d.Claims, d.Accidents)
 	if err != nil {
 		return Input{}, fmt.Errorf("training: dataset %s: %w", m.ID(), err)
 	}

@@ -64,7 +64,7 @@ func (t *Trainer) storeAttributes(ctx context.Context, d *dataset.Dataset, id st
 
 // InputFor splits a dataset out of time: the last policy year validates.
 func InputFor(d *dataset.Dataset, m dataset.Manifest) (Input, error) {
-	exs, err := features.Examples(d)
+	exs, err := features.Examples(d.Customers, d.Policies, d.Claims, d.Accidents)
 	if err != nil {
 		return Input{}, fmt.Errorf("training: dataset %s: %w", m.ID(), err)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	sharedconfig "github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
+	"github.com/claimrisk/claimrisk/shared/flatparquet"
 	"github.com/claimrisk/claimrisk/shared/model"
-	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/predlog"
 	"github.com/claimrisk/claimrisk/shared/pseudonym"
 	"github.com/claimrisk/claimrisk/shared/registry"
@@ -80,7 +80,7 @@ func driftFixture(ctx context.Context, cfg *config) (dir string, champ registry.
 					RequestID: fmt.Sprintf("req-%016x", i), ModelVersion: int32(champ.Version), PolicyRecord: rec,
 					CrashRate: acc.CrashRate, InjuryShare: acc.InjuryShare, Probability: p, Band: model.Band(p)})
 			}
-			data, err := parquetio.Encode(rows)
+			data, err := flatparquet.Encode(rows) // as the predict function's logger does
 			if err != nil {
 				return err
 			}
@@ -277,6 +277,7 @@ func driftReport(data *driftData, res *result) {
 	res.Markdown = b.String()
 	res.Targets = append(res.Targets,
 		target{"drift: Go check vs the Evidently job", ">= 20x faster", x(r), r >= 20},
+		target{"drift: peak memory, Go check over the Evidently job", "<= 1/4", fmt.Sprintf("%.2f", data.GoPeakMB.Median/data.EvidentlyMB.Median), data.GoPeakMB.Median <= data.EvidentlyMB.Median/4},
 		target{"drift: identical per-column verdicts", fmt.Sprintf("%d of %d", len(data.Go), len(data.Go)), fmt.Sprintf("%d of %d", agree, len(data.Go)), agree == len(data.Go) && len(data.Go) > 0},
 	)
 }

@@ -53,4 +53,5 @@ var subcommands = map[string]func(args []string) error{
 	"drift-go":      driftGoCmd,
 	"serve-predict": servePredictCmd,
 	"peak":          peakCmd,
+	"train-e2e":     trainE2ECmd,
 }

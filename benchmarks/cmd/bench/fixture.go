@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -147,20 +148,36 @@ func writeNpy(path string, data []float64, rows, cols int) error {
 	return f.Close()
 }
 
-// readNpy reads a float64 .npy file written by writeNpy.
-func readNpy(path string) ([]float64, error) {
-	data, err := os.ReadFile(path)
+// readNpy reads a float64 .npy file written by writeNpy into values of
+// type F, a block at a time, so that the file's bytes are never held
+// beside the values (reading it whole once made the Go fit's peak memory
+// twice the design's).
+func readNpy[F float32 | float64](path string) ([]F, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if len(data) < 10 || string(data[:6]) != "\x93NUMPY" {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	var pre [10]byte
+	if _, err := io.ReadFull(r, pre[:]); err != nil || string(pre[:6]) != "\x93NUMPY" {
 		return nil, fmt.Errorf("%s: not a .npy file", path)
 	}
-	start := 10 + int(binary.LittleEndian.Uint16(data[8:10]))
-	body := data[start:]
-	out := make([]float64, len(body)/8)
+	start := 10 + int64(binary.LittleEndian.Uint16(pre[8:10]))
+	if _, err := r.Discard(int(start) - 10); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]F, (st.Size()-start)/8)
+	var buf [8]byte
 	for i := range out {
-		out[i] = math.Float64frombits(binary.LittleEndian.Uint64(body[i*8:]))
+		if _, err := io.ReadFull(r, buf[:]); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out[i] = F(math.Float64frombits(binary.LittleEndian.Uint64(buf[:])))
 	}
 	return out, nil
 }

@@ -25,13 +25,14 @@ var goBenchmarks = []struct{ pkg, pattern string }{
 	{"./shared/predictapi", "."},
 	{"./shared/parquetio", "."},
 	{"./shared/metrics", "."},
+	{"./shared/schema", "."},
 	{"./shared/drift", "NumericColumn1M$|CategoricalColumn1M|WassersteinDistance1M"},
 }
 
 // benchFiles are the benchmark files copied into the baseline tree.
 var benchFiles = []string{
 	"shared/glm/bench_test.go", "shared/model/bench_test.go", "shared/predictapi/bench_test.go",
-	"shared/parquetio/bench_test.go", "shared/metrics/bench_test.go",
+	"shared/parquetio/bench_test.go", "shared/metrics/bench_test.go", "shared/schema/bench_test.go",
 }
 
 type goBenchData struct {
@@ -74,7 +75,7 @@ func goBench(ctx context.Context, cfg *config) (*result, error) {
 	if data.Summary, err = bs("gobench.txt"); err != nil {
 		return res, err
 	}
-	if data.EvalAB, err = bs("-filter", ".name:Eval", "-col", "/impl", "gobench.txt"); err != nil {
+	if data.EvalAB, err = bs("-filter", ".name:EvalDesign", "-col", "/impl", "gobench.txt"); err != nil {
 		return res, err
 	}
 	if !cfg.smoke && cfg.baseRef != "" {
@@ -115,7 +116,7 @@ func goBench(ctx context.Context, cfg *config) (*result, error) {
 	} else {
 		fmt.Fprintf(&b, "```\n%s```\n\n", data.Summary)
 	}
-	fmt.Fprintf(&b, "The GLM's objective, gradient and Hessian in one pass, blocked (`Eval`) against row by row (the reference the tests check it with), on 100,000 rows of 17 features, one goroutine:\n\n```\n%s```\n", data.EvalAB)
+	fmt.Fprintf(&b, "The GLM's objective, gradient and Hessian in one pass over 100,000 rows of 17 features, one goroutine: row by row (the reference the tests check `Eval` with), then `Eval` (blocked) on the design in float64 and in float32:\n\n```\n%s```\n", data.EvalAB)
 	res.Markdown = b.String()
 	return res, nil
 }

@@ -70,7 +70,7 @@ func fullConfig() config {
 		scoreSizes: []int{1_000_000, 5_000_000}, scoreReps: 3,
 		demoReps:   2,
 		benchCount: 5, benchTime: "1s",
-		baseRef: "34c1ff800df3",
+		baseRef: "c34e5318ebc0", // the commit before issue 17
 	}
 }
 
@@ -135,6 +135,7 @@ func main() {
 	out := flag.String("out", "benchmarks/results", "directory for results.json, results.md and the profiles")
 	only := flag.String("only", "", "comma-separated sections to run (default: all): "+sectionNames())
 	fitSizes := flag.String("fit-sizes", "", "override the training benchmark's portfolio sizes (comma-separated), for trying things out")
+	driftSizes := flag.String("drift-sizes", "", "override the drift benchmark's sizes as POLICIES,CURRENT (the champion's portfolio, the logged predictions), for trying things out")
 	reps := flag.Int("reps", 0, "override the number of runs of every figure but the predict function's start-up (cheap, ten runs), for shorter runs")
 	flag.Parse()
 	override = func(cfg *config) {
@@ -145,6 +146,9 @@ func main() {
 				fmt.Sscan(f, &n)
 				cfg.fitSizes = append(cfg.fitSizes, n)
 			}
+		}
+		if *driftSizes != "" {
+			fmt.Sscanf(*driftSizes, "%d,%d", &cfg.driftPolicies, &cfg.driftCurrent)
 		}
 		if *reps > 0 {
 			cfg.serveReps, cfg.peerStartReps, cfg.containerReps = *reps, *reps, *reps

@@ -494,6 +494,14 @@ func servingReport(cfg *config, fx *servingFixture, data *servingData, res *resu
 		r := ratio(pred.level(1).P50, empty.level(1).P50)
 		fmt.Fprintf(&b, "At concurrency 1 the predict function's p50 is %s the empty handler's on the same stack.\n", x(r))
 		res.Targets = append(res.Targets, target{"serving: p50 at c=1, predict over the empty handler", "<= 2x", x(r), r <= 2})
+		if p32, e32 := pred.level(32), empty.level(32); p32 != nil && e32 != nil {
+			share, tail := ratio(p32.Throughput, e32.Throughput), ratio(p32.P99, e32.P99)
+			fmt.Fprintf(&b, "At concurrency 32 the predict function serves %.0f%% of the empty handler's throughput, with a p99 %s the empty handler's.\n", 100*share, x(tail))
+			res.Targets = append(res.Targets,
+				target{"serving: throughput at c=32 as a share of the empty handler's", ">= 80%", fmt.Sprintf("%.0f%%", 100*share), share >= 0.8},
+				target{"serving: p99 at c=32, predict over the empty handler", "<= 2x", x(tail), tail <= 2},
+			)
+		}
 	}
 	worst := 0.0
 	for _, s := range data.Servers {

@@ -1,0 +1,160 @@
+package flatparquet_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/claimrisk/claimrisk/shared/flatparquet"
+	"github.com/claimrisk/claimrisk/shared/parquetio"
+	"github.com/claimrisk/claimrisk/shared/predlog"
+	"github.com/claimrisk/claimrisk/shared/schema"
+	"github.com/claimrisk/claimrisk/shared/testenv"
+)
+
+func logRows(n int) []predlog.Row {
+	t0 := time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
+	rows := make([]predlog.Row, n)
+	for i := range rows {
+		rows[i] = predlog.Row{
+			Time: t0.Add(time.Duration(i*1237) * time.Millisecond), RequestID: fmt.Sprintf("req-%06d", i), ModelVersion: int32(1 + i%3),
+			PolicyRecord: schema.PolicyRecord{
+				PolicyID: fmt.Sprintf("p_%024x", i*7919), CustomerID: fmt.Sprintf("p_%024x", i/2), Age: 18 + float64(i%700)/10, YearsLicensed: float64(i%400) / 10,
+				HomeArea: 1 + i%25, VehicleType: []string{"sedan", "suv", "pickup", "van", "sports"}[i%5], VehicleAge: i % 20, Usage: []string{"pleasure", "commute", "business"}[i%3],
+				AnnualMileage: float64(1000 + (i*37)%30000), Coverage: []string{"liability", "standard", "comprehensive"}[i%3], Deductible: []int{250, 500, 1000, 2000}[i%4],
+			},
+			CrashRate: float64(i%90) / 10, InjuryShare: float64(i%100) / 100, Probability: float64(i%997) / 997, Band: []string{"low", "medium", "high"}[i%3],
+		}
+	}
+	return rows
+}
+
+// roundTrip encodes rows and reads them back with the project's reader and
+// with parquet-go's row reader.
+func roundTrip[T any](t *testing.T, rows []T) {
+	t.Helper()
+	data, err := flatparquet.Encode(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parquetio.Decode[T](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows, got) {
+		t.Errorf("parquetio.Decode differs (-want +got):\n%s", cmp.Diff(rows, got))
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := parquet.NewGenericReader[T](f)
+	old := make([]T, len(rows)+1)
+	n, err := r.Read(old)
+	if err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows, old[:n]) {
+		t.Errorf("parquet-go's reader differs (-want +got):\n%s", cmp.Diff(rows, old[:n]))
+	}
+}
+
+func TestEncodeReadsBack(t *testing.T) {
+	t.Parallel()
+	rows := logRows(3000)
+	roundTrip(t, rows)
+	roundTrip(t, []predlog.Feedback{{Time: time.UnixMilli(1_750_000_000_123).UTC(), RequestID: "r", PolicyID: "p", Claim: 1}, {Time: time.UnixMilli(0).UTC()}})
+	ref := make([]predlog.ReferenceRow, 100)
+	for i := range ref {
+		ref[i] = predlog.ReferenceRow{Row: rows[i], StartDate: schema.DateOf(rows[i].Time), Claim: int32(i % 2)}
+	}
+	roundTrip(t, ref)
+	roundTrip(t, []predlog.Row{})
+}
+
+// footer decodes a file's metadata.
+func footer(t *testing.T, data []byte) format.FileMetaData {
+	t.Helper()
+	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	var m format.FileMetaData
+	if err := thrift.Unmarshal(new(thrift.CompactProtocol), data[len(data)-8-n:len(data)-8], &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestSchemaIsParquetGos compares the schema with what parquet-go writes
+// for the same struct (parquetio.Encode): names, physical, converted and
+// logical types, repetition. (parquet-go also sets a type length on
+// numbers, which the format defines for fixed-length byte arrays only.)
+func TestSchemaIsParquetGos(t *testing.T) {
+	t.Parallel()
+	check := func(name string, ours, theirs []byte) {
+		a, b := footer(t, ours).Schema, footer(t, theirs).Schema
+		for i := range b {
+			b[i].TypeLength = thrift.Null[int32]{}
+		}
+		if diff := cmp.Diff(b, a, cmp.Comparer(func(x, y format.LogicalType) bool { return x.String() == y.String() })); diff != "" {
+			t.Errorf("%s: schema differs from parquet-go's (-parquet-go +flatparquet):\n%s", name, diff)
+		}
+	}
+	rows := logRows(3)
+	ours, _ := flatparquet.Encode(rows)
+	theirs, _ := parquetio.Encode(rows)
+	check("Row", ours, theirs)
+	ref := []predlog.ReferenceRow{{Row: rows[0]}}
+	ours, _ = flatparquet.Encode(ref)
+	theirs, _ = parquetio.Encode(ref)
+	check("ReferenceRow", ours, theirs)
+	fb := []predlog.Feedback{{}}
+	ours, _ = flatparquet.Encode(fb)
+	theirs, _ = parquetio.Encode(fb)
+	check("Feedback", ours, theirs)
+}
+
+// TestPyarrowReadsItAsItReadsParquetGos is the Evidently data contract:
+// pyarrow reads the payload log written here with the same schema and the
+// same values as the file parquet-go writes for the same rows.
+func TestPyarrowReadsItAsItReadsParquetGos(t *testing.T) {
+	python := testenv.Python(t)
+	dir := t.TempDir()
+	rows := logRows(500)
+	ours, _ := flatparquet.Encode(rows)
+	theirs, _ := parquetio.Encode(rows)
+	a, b := filepath.Join(dir, "flat.parquet"), filepath.Join(dir, "parquet-go.parquet")
+	if err := os.WriteFile(a, ours, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, theirs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const script = `
+import sys
+import pyarrow.parquet as pq
+a, b = pq.read_table(sys.argv[1]), pq.read_table(sys.argv[2])
+assert a.schema.equals(b.schema), f"schemas differ:\n{a.schema}\n--\n{b.schema}"
+# parquet-go writes some strings dictionary-encoded; compare the values.
+a, b = a.to_pandas(), b.to_pandas()
+assert a.equals(b), "values differ"
+print(len(a))
+`
+	out, err := exec.Command(python, "-c", script, a, b).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pyarrow: %v\n%s", err, out)
+	}
+	if string(bytes.TrimSpace(out)) != "500" {
+		t.Errorf("pyarrow read %q rows, want 500", out)
+	}
+}
