@@ -86,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
         help="window start, inclusive (UTC unless an offset is given)",
     )
     report.add_argument("--to", dest="end", required=True, type=_time, metavar="ISO8601", help="window end, exclusive")
+    report.add_argument(
+        "--drift-share",
+        type=_share,
+        default=contract.DATASET_DRIFT_SHARE,
+        metavar="SHARE",
+        help="share of drifted feature columns at which the window counts as drifted, as the Go drift function's "
+        "CLAIMRISK_DRIFT_SHARE (default: %(default)s)",
+    )
     report.add_argument("--workspace", metavar="DIR", help="Evidently workspace to add the runs to as snapshots")
     report.add_argument("--project", default="claim-risk", help="workspace project (default: %(default)s)")
     report.add_argument(
@@ -117,6 +125,17 @@ def _parser() -> argparse.ArgumentParser:
     for command in (report, dashboard, ui):
         command.add_argument("--traceback", action="store_true", help="show the traceback of unexpected errors")
     return parser
+
+
+def _share(text: str) -> float:
+    """A share between 0 and 1."""
+    try:
+        share = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1") from None
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share in (0, 1]")
+    return share
 
 
 def _time(text: str) -> datetime:
@@ -154,7 +173,7 @@ def _report(args: argparse.Namespace, out: TextIO) -> None:
 
     from monitoring import reports  # imports Evidently, which takes seconds
 
-    runs = reports.run(reference, current, window, metadata=_metadata(window, args))
+    runs = reports.run(reference, current, window, metadata=_metadata(window, args), drift_share=args.drift_share)
     summary = reports.summarize(
         runs, reference, current, window, bucket=bucket.url, reference_key=args.reference, report_key=report_key
     )

@@ -40,9 +40,12 @@ POSITIVE_CLASS: Final = 1
 # The customer a prediction or reference row is about (a pseudonym).
 CUSTOMER_ID: Final = "customer_id"
 
-# Evidently's default share of drifted columns at which a dataset counts as
-# drifted; the Go drift function uses the same.
-DATASET_DRIFT_SHARE: Final = 0.5
+# The share of drifted feature columns at which a dataset counts as drifted
+# (drift_share of Evidently's DataDriftPreset, whose own default is 0.5). The
+# Go drift function's default, CLAIMRISK_DRIFT_SHARE, is the same 0.3, and
+# `python -m monitoring report --drift-share` takes the value the drift
+# function used, which the local runtime passes on from each drift report.
+DATASET_DRIFT_SHARE: Final = 0.3
 
 # Columns and Arrow types of the objects the Go functions write.
 _PREDICTION_ROW: Final[Mapping[str, pa.DataType]] = {

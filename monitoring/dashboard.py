@@ -52,7 +52,7 @@ def panels() -> list[DashboardPanelPlot]:
     return [
         counter_panel(
             title="Drifted feature columns",
-            description="Share in the latest window; the dataset counts as drifted at 0.5.",
+            description=f"Share in the latest window; the dataset counts as drifted at {contract.DATASET_DRIFT_SHARE}.",
             values=[share],
             size="half",
             aggregation="last",

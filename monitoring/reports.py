@@ -64,6 +64,7 @@ class WindowRuns:
 
     drift: Snapshot
     quality: Snapshot | None
+    drift_share: float = contract.DATASET_DRIFT_SHARE
 
     @property
     def snapshots(self) -> list[Snapshot]:
@@ -71,8 +72,18 @@ class WindowRuns:
         return [self.drift] if self.quality is None else [self.drift, self.quality]
 
 
-def run(reference: pd.DataFrame, current: Current, window: Window, metadata: Mapping[str, str]) -> WindowRuns:
+def run(
+    reference: pd.DataFrame,
+    current: Current,
+    window: Window,
+    metadata: Mapping[str, str],
+    drift_share: float = contract.DATASET_DRIFT_SHARE,
+) -> WindowRuns:
     """Run the drift report and, when labels exist, the quality report for a window.
+
+    drift_share is the dataset threshold: the share of drifted feature
+    columns at which the window counts as drifted, as the Go drift function
+    decides it.
 
     The snapshots carry the window's end as their timestamp (naive UTC, as
     Evidently's own timestamps are naive), so that successive windows form
@@ -86,7 +97,7 @@ def run(reference: pd.DataFrame, current: Current, window: Window, metadata: Map
         drift_definition = _definition(
             [*contract.NUMERICAL_FEATURES, contract.PREDICTION, *group_columns], contract.CATEGORICAL_FEATURES
         )
-        drift = _drift_report(group_columns).run(
+        drift = _drift_report(group_columns, drift_share).run(
             _dataset(_with_group_columns(current.rows, groups), drift_definition),
             _dataset(_with_group_columns(reference, groups), drift_definition),
             timestamp=timestamp,
@@ -116,7 +127,7 @@ def run(reference: pd.DataFrame, current: Current, window: Window, metadata: Map
                 tags=[QUALITY_TAG],
                 name=f"quality {window.id}",
             )
-    return WindowRuns(drift=drift, quality=quality)
+    return WindowRuns(drift=drift, quality=quality, drift_share=drift_share)
 
 
 def _definition(
@@ -172,7 +183,7 @@ def _dataset(frame: pd.DataFrame, definition: DataDefinition) -> Dataset:
     return Dataset.from_pandas(frame[columns].reset_index(drop=True), data_definition=definition)
 
 
-def _drift_report(group_columns: Sequence[str]) -> Report:
+def _drift_report(group_columns: Sequence[str], drift_share: float) -> Report:
     """Default per-column tests (no method given); only the drift tests are kept as tests.
 
     The group means get no tests (tests=[]): with a reference, MeanValue
@@ -181,7 +192,7 @@ def _drift_report(group_columns: Sequence[str]) -> Report:
     summary_columns = [*contract.FEATURES, contract.PREDICTION]
     return Report(
         [
-            DataDriftPreset(columns=list(contract.FEATURES), drift_share=contract.DATASET_DRIFT_SHARE),
+            DataDriftPreset(columns=list(contract.FEATURES), drift_share=drift_share),
             ValueDrift(column=contract.PREDICTION),
             RowCount(tests=[]),
             MeanValue(column=contract.PREDICTION, tests=[]),
@@ -232,6 +243,33 @@ def _quality_report(labelled: pd.DataFrame) -> Report:
         labelled_count(),
     ]
     return Report(metrics, include_tests=True)
+
+
+def dataset_drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numerical: Sequence[str],
+    categorical: Sequence[str],
+    drift_share: float = contract.DATASET_DRIFT_SHARE,
+) -> DatasetDrift:
+    """Evidently's dataset verdict over the given columns, as the drift report
+    computes it: DataDriftPreset with the columns' types declared and the
+    default per-column tests, and drift_share as the threshold."""
+    columns = [*numerical, *categorical]
+    definition = _definition(numerical, categorical)
+    with _quiet():
+        snapshot = Report([DataDriftPreset(columns=columns, drift_share=drift_share)], include_tests=True).run(
+            _dataset(current, definition), _dataset(reference, definition)
+        )
+    exported = _Exported(snapshot)
+    counted = exported.value("DriftedColumnsCount")
+    return DatasetDrift(
+        columns=columns,
+        drifted_columns=int(counted["count"]),
+        share=float(counted["share"]),
+        threshold=drift_share,
+        drifted=exported.failed("DriftedColumnsCount"),
+    )
 
 
 def labelled_count() -> CategoryCount:
@@ -300,7 +338,7 @@ def summarize(
             columns=list(contract.FEATURES),
             drifted_columns=int(counted["count"]),
             share=float(counted["share"]),
-            threshold=contract.DATASET_DRIFT_SHARE,
+            threshold=runs.drift_share,
             drifted=drift.failed("DriftedColumnsCount"),
         ),
         columns=verdicts,

@@ -91,6 +91,9 @@ func summary(r driftcheck.Report) string {
 	}
 	s := fmt.Sprintf("drift report %s: %s (model v%d, %d predictions from %s to %s)\n", r.ID, verdict, r.ChampionVersion, r.Rows,
 		r.WindowFrom.Format(time.DateTime), r.WindowTo.Format(time.DateTime))
+	if len(r.RulesFired) > 0 {
+		s += "  rules fired: " + strings.Join(r.RulesFired, ", ") + "\n"
+	}
 	for _, reason := range r.Reasons {
 		s += "  - " + reason + "\n"
 	}

@@ -59,7 +59,11 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("drift: start: %w", err)
 	}
-	c := &driftcheck.Checker{Bucket: b, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
+	policy, err := driftcheck.ParsePolicy(cfg.WeightFloor, cfg.FeatureRules, cfg.FeatureWeights)
+	if err != nil {
+		return fmt.Errorf("drift: start: %w", err)
+	}
+	c := &driftcheck.Checker{Bucket: b, Policy: policy, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
 		MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare,
 		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
 	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"}}
@@ -103,7 +107,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	data := events.DriftDetectedData{
 		Bucket: f.bucket.URL, ReportKey: driftcheck.Key(rep.ID, "report.json"), ChampionVersion: rep.ChampionVersion,
-		WindowFrom: rep.WindowFrom, WindowTo: rep.WindowTo, Reasons: rep.Reasons, LabelledKey: rep.LabelledKey,
+		WindowFrom: rep.WindowFrom, WindowTo: rep.WindowTo, Reasons: rep.Reasons, RulesFired: rep.RulesFired, LabelledKey: rep.LabelledKey,
 	}
 	for _, c := range rep.DriftedColumns {
 		data.DriftedColumns = append(data.DriftedColumns, events.DriftedColumn{Column: c.Column, Test: c.Test, Score: c.Score, Threshold: c.Threshold})

@@ -115,12 +115,15 @@ type Predict struct {
 // Drift configures functions/drift: the scheduled drift check.
 type Drift struct {
 	Common
-	Window            time.Duration `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"how much of the payload log, ending at the cron event's time, one check reads"`
-	MinRows           int           `envconfig:"CLAIMRISK_DRIFT_MIN_ROWS" default:"200" desc:"fewest logged predictions in the window for a verdict"`
-	DriftShare        float64       `envconfig:"CLAIMRISK_DRIFT_SHARE" default:"0.3" desc:"share of drifted feature columns at which the data counts as drifted"`
-	MinLabels         int           `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks"`
-	MaxAUCDrop        float64       `envconfig:"CLAIMRISK_DRIFT_MAX_AUC_DROP" default:"0.05" desc:"largest allowed fall of AUC below the champion's validation AUC"`
-	MaxCalibrationGap float64       `envconfig:"CLAIMRISK_DRIFT_MAX_CALIBRATION_GAP" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
-	FairnessLower     float64       `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest disparate impact (mean prediction of women over men) before a fairness alert"`
-	FairnessUpper     float64       `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest disparate impact before a fairness alert"`
+	Window            time.Duration      `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"how much of the payload log, ending at the cron event's time, one check reads"`
+	MinRows           int                `envconfig:"CLAIMRISK_DRIFT_MIN_ROWS" default:"200" desc:"fewest logged predictions in the window for a verdict"`
+	DriftShare        float64            `envconfig:"CLAIMRISK_DRIFT_SHARE" default:"0.3" desc:"share of drifted feature columns at which the data counts as drifted; the Evidently job is given the same (monitoring/contract.py DATASET_DRIFT_SHARE is its default)"`
+	WeightFloor       float64            `envconfig:"CLAIMRISK_DRIFT_WEIGHT_FLOOR" default:"0.02" desc:"weight from which one drifted feature raises the alarm by itself; a feature's weight is its share of the variance of the champion's logit on the reference"`
+	FeatureRules      map[string]string  `envconfig:"CLAIMRISK_DRIFT_FEATURE_RULES" desc:"per-feature rules as feature:rule pairs, comma-separated (rule auto: alert at or above the weight floor; alert: always; share: only counts toward the dataset share), e.g. home_area:alert,deductible:share"`
+	FeatureWeights    map[string]float64 `envconfig:"CLAIMRISK_DRIFT_FEATURE_WEIGHTS" desc:"per-feature weights (0 to 1) that replace the model's, as feature:weight pairs, e.g. age:0.3"`
+	MinLabels         int                `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks"`
+	MaxAUCDrop        float64            `envconfig:"CLAIMRISK_DRIFT_MAX_AUC_DROP" default:"0.05" desc:"largest allowed fall of AUC below the champion's validation AUC"`
+	MaxCalibrationGap float64            `envconfig:"CLAIMRISK_DRIFT_MAX_CALIBRATION_GAP" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
+	FairnessLower     float64            `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest disparate impact (mean prediction of women over men) before a fairness alert"`
+	FairnessUpper     float64            `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest disparate impact before a fairness alert"`
 }

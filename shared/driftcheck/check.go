@@ -41,6 +41,13 @@ type Column struct {
 	Score     float64 `json:"score"`
 	Threshold float64 `json:"threshold"`
 	Drifted   bool    `json:"drifted"`
+	// Weight is the feature's weight in the alert policy, from WeightSource
+	// ("model" or "configured"); Rule its rule; Alert whether its drift
+	// raised the alarm by itself.
+	Weight       float64 `json:"weight"`
+	WeightSource string  `json:"weight_source,omitempty"`
+	Rule         string  `json:"rule,omitempty"`
+	Alert        bool    `json:"alert"`
 }
 
 // DataQuality is one column's missing and out-of-reference values.
@@ -85,19 +92,22 @@ type PredictionDrift struct {
 
 // Report is one drift check.
 type Report struct {
-	Format          string          `json:"format"`
-	ID              string          `json:"id"`
-	Model           string          `json:"model"`
-	ChampionVersion int             `json:"champion_version"`
-	DatasetID       string          `json:"champion_dataset_id"`
-	ReferenceKey    string          `json:"reference_key"`
-	ReferenceRows   int             `json:"reference_rows"`
-	WindowFrom      time.Time       `json:"window_from"`
-	WindowTo        time.Time       `json:"window_to"`
-	Rows            int             `json:"rows"`
-	Enough          bool            `json:"enough_rows"`
-	DriftDetected   bool            `json:"drift_detected"`
-	Reasons         []string        `json:"reasons"`
+	Format          string    `json:"format"`
+	ID              string    `json:"id"`
+	Model           string    `json:"model"`
+	ChampionVersion int       `json:"champion_version"`
+	DatasetID       string    `json:"champion_dataset_id"`
+	ReferenceKey    string    `json:"reference_key"`
+	ReferenceRows   int       `json:"reference_rows"`
+	WindowFrom      time.Time `json:"window_from"`
+	WindowTo        time.Time `json:"window_to"`
+	Rows            int       `json:"rows"`
+	Enough          bool      `json:"enough_rows"`
+	DriftDetected   bool      `json:"drift_detected"`
+	Reasons         []string  `json:"reasons"`
+	// RulesFired names the rules that raised the alarm (Fired* constants).
+	RulesFired      []string        `json:"rules_fired"`
+	WeightFloor     float64         `json:"weight_floor"`
 	DriftedColumns  []Column        `json:"drifted_columns"`
 	Columns         []Column        `json:"columns"`
 	DatasetDrift    DatasetDrift    `json:"dataset_drift"`
@@ -127,6 +137,8 @@ type Checker struct {
 	Registry   *registry.Registry
 	Thresholds Thresholds
 	Fairness   governance.Policy
+	// Policy decides which drifted features raise the alarm.
+	Policy Policy
 }
 
 // ErrNoChampion means there is nothing to check yet.
@@ -145,13 +157,9 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	if err != nil {
 		return Report{}, err
 	}
-	refData, err := c.Bucket.Read(ctx, champ.Lineage.Validation)
+	ref, err := c.reference(ctx, champ)
 	if err != nil {
-		return Report{}, fmt.Errorf("driftcheck: reference of v%d: %w", champ.Version, err)
-	}
-	ref, err := parquetio.Decode[predlog.ReferenceRow](refData)
-	if err != nil {
-		return Report{}, fmt.Errorf("driftcheck: reference of v%d: %w", champ.Version, err)
+		return Report{}, err
 	}
 	from := end.Add(-window)
 	if prev, err := c.previous(ctx, IDFor(end)); err != nil {
@@ -177,8 +185,9 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	}
 	rep := Report{
 		Format: Format, ID: IDFor(end), Model: c.Registry.Name(), ChampionVersion: champ.Version, DatasetID: champ.Lineage.DatasetID,
-		ReferenceKey: champ.Lineage.Validation, ReferenceRows: len(ref), WindowFrom: from.UTC(), WindowTo: end.UTC(),
+		ReferenceKey: ReferenceKey(champ), ReferenceRows: len(ref), WindowFrom: from.UTC(), WindowTo: end.UTC(),
 		Rows: len(cur), Thresholds: c.Thresholds, Reasons: []string{}, DriftedColumns: []Column{}, FairnessReasons: []string{},
+		RulesFired: []string{}, WeightFloor: c.Policy.WeightFloor,
 	}
 	rep.Enough = len(cur) >= c.Thresholds.MinRows
 	if !rep.Enough {
@@ -194,7 +203,11 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	}
 	labelled := Join(cur, fb)
 	rep.quality(labelled, champ.Metrics.AUC)
-	rep.decide()
+	weights, err := c.weights(ctx, champ, refRows)
+	if err != nil {
+		return Report{}, err
+	}
+	rep.decide(c.Policy, weights)
 	if err := c.fairness(ctx, &rep, cur, labelled); err != nil {
 		return Report{}, err
 	}
@@ -215,9 +228,7 @@ func (rep *Report) compare(ref, cur []predlog.Row) error {
 		}
 		rep.DataQuality = append(rep.DataQuality, col.quality(ref, cur))
 	}
-	n := len(FeatureColumns)
-	rep.DatasetDrift = DatasetDrift{Columns: n, Drifted: len(rep.DriftedColumns), Share: float64(len(rep.DriftedColumns)) / float64(n), Threshold: rep.Thresholds.DriftShare}
-	rep.DatasetDrift.Detected = rep.DatasetDrift.Share >= rep.Thresholds.DriftShare
+	rep.DatasetDrift = DatasetVerdict(rep.Columns, rep.Thresholds.DriftShare)
 	res, err := PredictionColumn.test(ref, cur)
 	if err != nil {
 		return fmt.Errorf("driftcheck: prediction: %w", err)
@@ -290,33 +301,32 @@ func (c *Checker) fairness(ctx context.Context, rep *Report, cur []predlog.Row, 
 	return nil
 }
 
-// decide sets the verdict and its reasons.
-func (rep *Report) decide() {
+// decide sets the verdict, the rules that fired and their reasons: the
+// policy's feature, dataset and prediction rules, then the quality of the
+// window's labelled predictions.
+func (rep *Report) decide(p Policy, weights map[string]float64) {
 	t := rep.Thresholds
-	if rep.DatasetDrift.Detected {
-		names := make([]string, len(rep.DriftedColumns))
-		for i, c := range rep.DriftedColumns {
-			names[i] = c.Column
+	v := p.Decide(rep.Columns, weights, rep.DatasetDrift, rep.PredictionDrift)
+	rep.DriftedColumns = rep.DriftedColumns[:0]
+	for _, c := range rep.Columns {
+		if c.Drifted {
+			rep.DriftedColumns = append(rep.DriftedColumns, c)
 		}
-		rep.Reasons = append(rep.Reasons, fmt.Sprintf("%d of %d feature columns drifted (%s): share %.2f >= %.2f",
-			rep.DatasetDrift.Drifted, rep.DatasetDrift.Columns, strings.Join(names, ", "), rep.DatasetDrift.Share, t.DriftShare))
-	}
-	if rep.PredictionDrift.Drifted {
-		rep.Reasons = append(rep.Reasons, fmt.Sprintf("the predicted probabilities drifted (%s %.4f, threshold %.4f; mean %.4f -> %.4f)",
-			rep.PredictionDrift.Test, rep.PredictionDrift.Score, rep.PredictionDrift.Threshold, rep.PredictionDrift.ReferenceMean, rep.PredictionDrift.CurrentMean))
 	}
 	if q := rep.Quality; q != nil && q.LabelledRows >= t.MinLabels {
 		if q.AUC != nil && *q.AUC < q.ReferenceAUC-t.MaxAUCDrop {
 			q.Degraded = true
-			rep.Reasons = append(rep.Reasons, fmt.Sprintf("AUC on %d labelled predictions is %.4f, more than %.2f below the validation AUC %.4f", q.LabelledRows, *q.AUC, t.MaxAUCDrop, q.ReferenceAUC))
+			v.fire(FiredQuality, fmt.Sprintf("AUC on %d labelled predictions is %.4f, more than %.2f below the validation AUC %.4f", q.LabelledRows, *q.AUC, t.MaxAUCDrop, q.ReferenceAUC))
 		}
 		if math.Abs(q.CalibrationGap) > t.MaxCalibrationGap {
 			q.Degraded = true
-			rep.Reasons = append(rep.Reasons, fmt.Sprintf("observed claim rate %.4f vs mean prediction %.4f on %d labelled predictions: a gap of %.4f, more than %.4f",
+			v.fire(FiredQuality, fmt.Sprintf("observed claim rate %.4f vs mean prediction %.4f on %d labelled predictions: a gap of %.4f, more than %.4f",
 				q.ObservedRate, q.MeanPredicted, q.LabelledRows, q.CalibrationGap, t.MaxCalibrationGap))
 		}
 	}
-	rep.DriftDetected = len(rep.Reasons) > 0
+	rep.Reasons = append(rep.Reasons, v.Reasons...)
+	rep.RulesFired = append(rep.RulesFired, v.Fired...)
+	rep.DriftDetected = len(rep.RulesFired) > 0
 }
 
 func (c *Checker) save(ctx context.Context, rep *Report, labelled []predlog.ReferenceRow) error {

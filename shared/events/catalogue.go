@@ -42,7 +42,7 @@ var Catalogue = []Entry{
 		Type: DriftDetected, Source: SourceDrift, Producer: "drift", Consumers: []string{"train"},
 		Description: "A drift check crossed its thresholds. The train function retrains on the champion's dataset plus the window's labelled predictions.",
 		Example: DriftDetectedData{Bucket: "file:///home/you/.claimrisk/bucket", ReportKey: "drift/reports/20261129T203519.266Z/report.json", ChampionVersion: 1,
-			Reasons: []string{"observed claim rate 0.1667 vs mean prediction 0.1095 on 3000 labelled predictions ..."}, LabelledKey: "drift/reports/20261129T203519.266Z/labelled.parquet"},
+			Reasons: []string{"observed claim rate 0.1667 vs mean prediction 0.1095 on 3000 labelled predictions ..."}, RulesFired: []string{"quality"}, LabelledKey: "drift/reports/20261129T203519.266Z/labelled.parquet"},
 	},
 	{
 		Type: Ping, Source: "/apis/v1/namespaces/claimrisk/pingsources/<name>", Producer: "PingSource drift-schedule and dataset-scan (claimrisk up's cron locally)", Consumers: []string{"drift (check=drift)", "train (check=datasets)"},

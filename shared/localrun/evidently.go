@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
@@ -29,7 +30,7 @@ func FindPython(binDir string) (string, bool) {
 // window: the Evidently view of what the drift function checked.
 func MonitoringJob(ctx context.Context, python, bucketURL, workspace string, rep driftcheck.Report, logFile *os.File) error {
 	cmd := exec.CommandContext(ctx, python, "-m", "monitoring", "report",
-		"--bucket", bucketURL, "--reference", rep.ReferenceKey,
+		"--bucket", bucketURL, "--reference", rep.ReferenceKey, "--drift-share", strconv.FormatFloat(rep.Thresholds.DriftShare, 'g', -1, 64),
 		"--from", rep.WindowFrom.Format(time.RFC3339Nano), "--to", rep.WindowTo.Format(time.RFC3339Nano),
 		"--workspace", workspace)
 	cmd.Env = append(os.Environ(), "DO_NOT_TRACK=1")

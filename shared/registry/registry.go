@@ -41,7 +41,13 @@ type Lineage struct {
 	ValidWindow features.Window `json:"valid_window"`
 	CodeVersion string          `json:"code_version"`
 	// Validation is the bucket key of the labelled out-of-time rows.
-	Validation  string `json:"validation_key"`
+	Validation string `json:"validation_key"`
+	// Reference is the bucket key of the version's reference rows: a
+	// fixed-size sample of its training data, stratified by policy year,
+	// stored with the version at registration. The drift check and the
+	// Evidently job compare traffic with it. Empty for versions registered
+	// before references were stored (their validation rows serve instead).
+	Reference   string `json:"reference_key,omitempty"`
 	MLflowRunID string `json:"mlflow_run_id,omitempty"`
 }
 

@@ -125,7 +125,7 @@ def test_drift_flags_exactly_the_changed_column(case: str, window: str, request:
     assert run.status == 0, run.stdout
     assert _drifted_features(run) == EXPECTED_DRIFT[window]
     assert run.summary["dataset_drift"]["drifted_columns"] == len(EXPECTED_DRIFT[window])
-    assert run.summary["dataset_drift"]["drifted"] is False  # one column of nine is below the 0.5 share
+    assert run.summary["dataset_drift"]["drifted"] is False  # one column of nine is below the 0.3 share
 
 
 def test_unchanged_window_raises_no_column_at_all(small: Case, large: Case) -> None:
@@ -236,7 +236,7 @@ def test_summary_format(small: Case) -> None:
     )
     assert summary["dataset_drift"]["columns"] == list(contract.FEATURES)
     assert summary["dataset_drift"]["share"] == pytest.approx(1 / 9)
-    assert summary["dataset_drift"]["threshold"] == 0.5
+    assert summary["dataset_drift"]["threshold"] == contract.DATASET_DRIFT_SHARE == 0.3
     assert list(summary["fairness"]) == [
         "attribute", "groups", "protected_group", "reference_group", "disparate_impact", "lower", "upper", "flagged",
         "unknown_rows",
