@@ -49,7 +49,8 @@ type Common struct {
 // Train configures functions/train.
 type Train struct {
 	Common
-	L2 float64 `envconfig:"CLAIMRISK_L2" default:"1" desc:"L2 penalty of the GLMs (scikit-learn's 1/C)"`
+	L2            float64 `envconfig:"CLAIMRISK_L2" default:"1" desc:"L2 penalty of the GLMs (scikit-learn's 1/C)"`
+	ReferenceRows int     `envconfig:"CLAIMRISK_REFERENCE_ROWS" default:"5000" desc:"size of the reference stored with each model: a sample of its training data stratified by policy year, which drift checks and the Evidently job compare traffic with"`
 }
 
 // Load fills spec from the environment and completes the common defaults.

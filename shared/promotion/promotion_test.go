@@ -243,3 +243,43 @@ func TestFactsheetTellsTheVersionsStory(t *testing.T) {
 		t.Errorf("HTML factsheet: %v", err)
 	}
 }
+
+// TestTheReferenceIsStoredWithTheVersion: registration copies the run's
+// sample of its training data beside the version and names it in the
+// lineage; the drift check and the Evidently job read it from there.
+func TestTheReferenceIsStoredWithTheVersion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	trained := f.train(t, config(42, 2021, 2024))
+	d, err := f.gate.Judge(ctx, trained)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := f.gate.Registry.Get(ctx, d.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := f.gate.Registry.ReferenceKey(d.Version); ver.Lineage.Reference != want {
+		t.Fatalf("lineage names reference %q, want %q", ver.Lineage.Reference, want)
+	}
+	stored, err := f.b.Read(ctx, ver.Lineage.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _ := f.b.Read(ctx, runstore.Key(trained.RunID, runstore.ReferenceObject))
+	if string(stored) != string(run) {
+		t.Error("the version's reference differs from its run's sample")
+	}
+	// A registration that stopped before the reference was written is
+	// completed by the redelivery.
+	if err := f.b.Delete(ctx, ver.Lineage.Reference); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gate.Judge(ctx, trained); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := f.b.Exists(ctx, ver.Lineage.Reference); !ok {
+		t.Error("the redelivered event did not restore the missing reference")
+	}
+}
