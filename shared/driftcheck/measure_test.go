@@ -82,7 +82,9 @@ func doubling(col driftcheck.ColumnSpec, ref []predlog.Row, set func(*schema.Pol
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j]
+	})
 	target := keys[len(keys)-1]
 	for _, k := range keys {
 		if 2*counts[k] <= len(ref) {
