@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
@@ -114,8 +115,11 @@ type Report struct {
 	PredictionDrift PredictionDrift `json:"prediction_drift"`
 	DataQuality     []DataQuality   `json:"data_quality"`
 	Quality         *Quality        `json:"quality"`
-	LabelledKey     string          `json:"labelled_key,omitempty"`
-	Thresholds      Thresholds      `json:"thresholds"`
+	// Estimate is the champion's performance estimated from the window's
+	// predictions alone (CBPE), before any outcome arrives.
+	Estimate    *Estimated `json:"estimated_performance"`
+	LabelledKey string     `json:"labelled_key,omitempty"`
+	Thresholds  Thresholds `json:"thresholds"`
 	// Fairness compares the groups of the protected attribute, joined to
 	// the log through the pseudonymised customer key; FairnessLabelled adds
 	// calibration and error rates on the labelled rows.
@@ -139,6 +143,9 @@ type Checker struct {
 	Fairness   governance.Policy
 	// Policy decides which drifted features raise the alarm.
 	Policy Policy
+
+	mu        sync.Mutex
+	baselines map[int]*Baseline // by champion version
 }
 
 // ErrNoChampion means there is nothing to check yet.
@@ -203,11 +210,14 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	}
 	labelled := Join(cur, fb)
 	rep.quality(labelled, champ.Metrics.AUC)
-	weights, err := c.weights(ctx, champ, refRows)
+	base, err := c.baseline(champ, ref)
 	if err != nil {
 		return Report{}, err
 	}
-	rep.decide(c.Policy, weights)
+	if err := rep.estimate(base, cur); err != nil {
+		return Report{}, err
+	}
+	rep.decide(c.Policy, base.Weights)
 	if err := c.fairness(ctx, &rep, cur, labelled); err != nil {
 		return Report{}, err
 	}
@@ -323,6 +333,10 @@ func (rep *Report) decide(p Policy, weights map[string]float64) {
 			v.fire(FiredQuality, fmt.Sprintf("observed claim rate %.4f vs mean prediction %.4f on %d labelled predictions: a gap of %.4f, more than %.4f",
 				q.ObservedRate, q.MeanPredicted, q.LabelledRows, q.CalibrationGap, t.MaxCalibrationGap))
 		}
+	}
+	if e := rep.Estimate; e != nil && e.Alarm {
+		v.fire(FiredEstimate, fmt.Sprintf("estimated AUC %.4f (band %.4f to %.4f) on %d predictions, before any outcome, is more than %.2f below the validation AUC %.4f",
+			e.AUC, e.AUCLower, e.AUCUpper, e.Rows, t.MaxAUCDrop, e.ValidationAUC))
 	}
 	rep.Reasons = append(rep.Reasons, v.Reasons...)
 	rep.RulesFired = append(rep.RulesFired, v.Fired...)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
+	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/predlog"
 	"github.com/claimrisk/claimrisk/shared/schema"
@@ -28,7 +30,7 @@ const (
 
 // champion trains the demo's accident GLM on the default data and returns
 // it with its reference (the stratified sample of its training data).
-func champion(t *testing.T) (*model.Model, []predlog.Row, synth.Config) {
+func champion(t *testing.T) (*model.Model, *driftcheck.Baseline, synth.Config) {
 	t.Helper()
 	cfg := synth.DefaultConfig()
 	d, err := synth.Generate(cfg)
@@ -45,11 +47,11 @@ func champion(t *testing.T) (*model.Model, []predlog.Row, synth.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := make([]predlog.Row, len(f.Reference))
-	for i, r := range f.Reference {
-		ref[i] = r.Row
+	b, err := driftcheck.NewBaseline(f.Model, f.Reference, f.Metrics.Validation.AUC)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return f.Model, ref, cfg
+	return f.Model, b, cfg
 }
 
 // served is what the payload log holds for records the champion answered.
@@ -182,8 +184,8 @@ func TestFalsePositivesAndSingleColumnShifts(t *testing.T) {
 		t.Fatal(err)
 	}
 	th := driftcheck.Thresholds{MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare, MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap}
-	m, ref, world := champion(t)
-	weights := driftcheck.ModelWeights(m, ref)
+	m, base, world := champion(t)
+	ref, weights := base.Reference, base.Weights
 	t.Logf("feature weights of the champion (%s) on its %d-row reference: %s", m.Kind, len(ref), strings.Join(driftcheck.WeightTable(weights), ", "))
 	sh := shifts(ref)
 	caught, flagged, missed := make([]int, len(sh)), make([]int, len(sh)), make([]int, len(sh))
@@ -201,7 +203,7 @@ func TestFalsePositivesAndSingleColumnShifts(t *testing.T) {
 		for i, d := range draws {
 			recs[i] = d.Reported
 		}
-		rep, err := driftcheck.Assess(ref, served(m, recs), th, policy, weights)
+		rep, err := driftcheck.Assess(base, served(m, recs), th, policy)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +219,7 @@ func TestFalsePositivesAndSingleColumnShifts(t *testing.T) {
 		for s, change := range sh {
 			shifted := append([]schema.PolicyRecord(nil), recs...)
 			change.apply(shifted, rand.New(rand.NewPCG(uint64(w), uint64(s))))
-			rep, err := driftcheck.Assess(ref, served(m, shifted), th, policy, weights)
+			rep, err := driftcheck.Assess(base, served(m, shifted), th, policy)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,3 +266,68 @@ func TestFalsePositivesAndSingleColumnShifts(t *testing.T) {
 		}
 	}
 }
+
+// TestCovariateShiftIsCaughtBeforeAnyLabel: a broker brings a book of
+// commuter-like policies from one district, each declaring 11,000 to 13,000
+// miles a year. Nothing about claims changes (each outcome is drawn
+// from the world's true probability for the new inputs), but the risks in
+// the window become more alike, and the champion, whose strongest feature is
+// the district, ranks them less well. The estimate from the predictions
+// alone raises the alarm in the check itself, before any outcome exists;
+// the outcomes drawn afterwards confirm the fall, inside the estimate's band.
+func TestCovariateShiftIsCaughtBeforeAnyLabel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	var cfg config.Drift
+	if err := config.Load(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	policy, _ := driftcheck.ParsePolicy(cfg.WeightFloor, nil, nil)
+	th := driftcheck.Thresholds{MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare, MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap}
+	m, base, world := champion(t)
+	draws, err := synth.Traffic(world, 77, windowRows, synth.Scenarios[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := synth.NewWorld(world.Seed)
+	district := draws[0].Reported.HomeArea
+	recs := make([]schema.PolicyRecord, len(draws))
+	outcomes := make([]float64, len(draws))
+	r := rand.New(rand.NewPCG(77, 1))
+	for i, d := range draws {
+		recs[i] = d.Reported
+		recs[i].HomeArea = district
+		recs[i].AnnualMileage = 11000 + math.Round(r.Float64()*20)*100
+		if r.Float64() < truth.TrueProbability(recs[i], d.Start, synth.Shift{}) {
+			outcomes[i] = 1
+		}
+	}
+	rows := served(m, recs)
+	rep, err := driftcheck.Assess(base, rows, th, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := rep.Estimate
+	if e == nil {
+		t.Fatal("no estimate")
+	}
+	p := make([]float64, len(rows))
+	for i := range rows {
+		p[i] = rows[i].Probability
+	}
+	realised := metricsAUC(p, outcomes)
+	t.Logf("one district (%d), 11,000 to 13,000 miles: estimated AUC %.4f [%.4f, %.4f] before any outcome; realised %.4f once they arrive; validation AUC %.4f; rules fired %v",
+		district, e.AUC, e.AUCLower, e.AUCUpper, realised, e.ValidationAUC, rep.RulesFired)
+	if !e.Alarm || !slices.Contains(rep.RulesFired, driftcheck.FiredEstimate) {
+		t.Errorf("the estimate raised no alarm: %+v", e)
+	}
+	if realised >= e.ValidationAUC-th.MaxAUCDrop {
+		t.Errorf("the shift did not degrade the realised AUC (%.4f against validation %.4f): not the case this test is about", realised, e.ValidationAUC)
+	}
+	if realised < e.AUCLower || realised > e.AUCUpper {
+		t.Errorf("the realised AUC %.4f is outside the estimate's band [%.4f, %.4f]", realised, e.AUCLower, e.AUCUpper)
+	}
+}
+
+func metricsAUC(p, y []float64) float64 { return metrics.AUC(p, y) }

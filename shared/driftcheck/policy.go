@@ -2,7 +2,6 @@ package driftcheck
 
 import (
 	"fmt"
-	"github.com/claimrisk/claimrisk/shared/predlog"
 	"math"
 	"slices"
 	"sort"
@@ -217,17 +216,4 @@ func WeightTable(weights map[string]float64) []string {
 		out[i] = fmt.Sprintf("%s %.3f", n, weights[n])
 	}
 	return out
-}
-
-// Assess compares a window with reference rows and decides on the drift
-// rules alone (features, dataset share, prediction), as Check does before it
-// looks at outcomes: the pure core of a check, for measurements and tests.
-func Assess(ref, cur []predlog.Row, t Thresholds, p Policy, weights map[string]float64) (Report, error) {
-	rep := Report{Format: Format, Rows: len(cur), ReferenceRows: len(ref), Enough: true, Thresholds: t, WeightFloor: p.WeightFloor,
-		Reasons: []string{}, RulesFired: []string{}, DriftedColumns: []Column{}}
-	if err := rep.compare(ref, cur); err != nil {
-		return Report{}, err
-	}
-	rep.decide(p, weights)
-	return rep, nil
 }

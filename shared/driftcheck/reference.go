@@ -37,11 +37,24 @@ func (c *Checker) reference(ctx context.Context, champ registry.Version) ([]pred
 	return ref, nil
 }
 
-// weights are the champion's feature weights on its reference.
-func (c *Checker) weights(_ context.Context, champ registry.Version, ref []predlog.Row) (map[string]float64, error) {
+// baseline is the champion's baseline, learnt at its first check.
+func (c *Checker) baseline(champ registry.Version, ref []predlog.ReferenceRow) (*Baseline, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b, ok := c.baselines[champ.Version]; ok {
+		return b, nil
+	}
 	m, err := champ.LoadModel()
 	if err != nil {
-		return nil, fmt.Errorf("driftcheck: feature weights: %w", err)
+		return nil, fmt.Errorf("driftcheck: baseline of v%d: %w", champ.Version, err)
 	}
-	return ModelWeights(m, ref), nil
+	b, err := NewBaseline(m, ref, champ.Metrics.AUC)
+	if err != nil {
+		return nil, fmt.Errorf("driftcheck: baseline of v%d: %w", champ.Version, err)
+	}
+	if c.baselines == nil {
+		c.baselines = map[int]*Baseline{}
+	}
+	c.baselines[champ.Version] = b
+	return b, nil
 }
