@@ -63,7 +63,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("drift: start: %w", err)
 	}
-	c := &driftcheck.Checker{Bucket: b, Policy: policy, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
+	c := &driftcheck.Checker{Bucket: b, Policy: policy, LabelHorizon: cfg.LabelHorizon, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
 		MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare,
 		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
 	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"}}

@@ -176,9 +176,10 @@ func (f *Function) predict(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Millisecond) // the log's precision, so predicted_at matches it
 	resp := predictapi.PredictResponse{
 		RequestID:   "req-" + randomID(8),
+		PredictedAt: now,
 		Model:       predictapi.ModelRef{Name: model.Name, Version: cur.version.Version},
 		Predictions: make([]predictapi.Prediction, len(records)),
 	}
@@ -219,6 +220,9 @@ func (f *Function) postFeedback(w http.ResponseWriter, r *http.Request) {
 		rows[i] = predlog.Feedback{Time: now, RequestID: o.RequestID, Claim: boolInt(*o.Claim)}
 		if o.PolicyID != "" {
 			rows[i].PolicyID = f.pseudo.Of(o.PolicyID)
+		}
+		if o.PredictedAt != nil {
+			rows[i].PredictedAt = o.PredictedAt.UTC().Truncate(time.Millisecond)
 		}
 	}
 	if err := f.feedback.Add(rows...); err != nil {

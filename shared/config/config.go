@@ -122,7 +122,8 @@ type Drift struct {
 	WeightFloor       float64            `envconfig:"CLAIMRISK_DRIFT_WEIGHT_FLOOR" default:"0.02" desc:"weight from which one drifted feature raises the alarm by itself; a feature's weight is its share of the variance of the champion's logit on the reference"`
 	FeatureRules      map[string]string  `envconfig:"CLAIMRISK_DRIFT_FEATURE_RULES" desc:"per-feature rules as feature:rule pairs, comma-separated (rule auto: alert at or above the weight floor; alert: always; share: only counts toward the dataset share), e.g. home_area:alert,deductible:share"`
 	FeatureWeights    map[string]float64 `envconfig:"CLAIMRISK_DRIFT_FEATURE_WEIGHTS" desc:"per-feature weights (0 to 1) that replace the model's, as feature:weight pairs, e.g. age:0.3"`
-	MinLabels         int                `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks"`
+	MinLabels         int                `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks, of the window checked and of each earlier window whose outcomes arrive late"`
+	LabelHorizon      time.Duration      `envconfig:"CLAIMRISK_DRIFT_LABEL_HORIZON" default:"9600h" desc:"how long after a window its late outcomes are still joined to its predictions (claims of a policy year arrive within about 400 days)"`
 	MaxAUCDrop        float64            `envconfig:"CLAIMRISK_DRIFT_MAX_AUC_DROP" default:"0.05" desc:"largest allowed fall of AUC below the champion's validation AUC"`
 	MaxCalibrationGap float64            `envconfig:"CLAIMRISK_DRIFT_MAX_CALIBRATION_GAP" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
 	FairnessLower     float64            `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest disparate impact (mean prediction of women over men) before a fairness alert"`

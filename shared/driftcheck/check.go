@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -117,7 +116,11 @@ type Report struct {
 	Quality         *Quality        `json:"quality"`
 	// Estimate is the champion's performance estimated from the window's
 	// predictions alone (CBPE), before any outcome arrives.
-	Estimate    *Estimated `json:"estimated_performance"`
+	Estimate *Estimated `json:"estimated_performance"`
+	// LateQuality are earlier windows whose outcomes arrived since the last
+	// check: their realised quality, beside what was estimated for them.
+	LateQuality []LateQuality `json:"late_quality"`
+	lateReasons []string
 	LabelledKey string     `json:"labelled_key,omitempty"`
 	Thresholds  Thresholds `json:"thresholds"`
 	// Fairness compares the groups of the protected attribute, joined to
@@ -143,6 +146,9 @@ type Checker struct {
 	Fairness   governance.Policy
 	// Policy decides which drifted features raise the alarm.
 	Policy Policy
+	// LabelHorizon is how long after its window a prediction's outcome is
+	// still joined to it; 0 keeps waiting for ever.
+	LabelHorizon time.Duration
 
 	mu        sync.Mutex
 	baselines map[int]*Baseline // by champion version
@@ -186,7 +192,7 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	}
 	cur = mine
 	// Outcomes arrive after predictions: read all feedback from the window's start on.
-	fb, err := ReadWindow[predlog.Feedback](ctx, c.Bucket, predlog.FeedbackPrefix, from, time.Now().Add(time.Hour), func(r predlog.Feedback) time.Time { return r.Time })
+	fb, err := ReadFeedback(ctx, c.Bucket, from)
 	if err != nil {
 		return Report{}, err
 	}
@@ -217,11 +223,18 @@ func (c *Checker) Check(ctx context.Context, end time.Time, window time.Duration
 	if err := rep.estimate(base, cur); err != nil {
 		return Report{}, err
 	}
+	late, err := c.catchUp(ctx, &rep, end)
+	if err != nil {
+		return Report{}, err
+	}
 	rep.decide(c.Policy, base.Weights)
 	if err := c.fairness(ctx, &rep, cur, labelled); err != nil {
 		return Report{}, err
 	}
-	return rep, c.save(ctx, &rep, labelled)
+	if err := c.save(ctx, &rep, append(labelled, late...)); err != nil {
+		return Report{}, err
+	}
+	return rep, c.savePerformance(ctx, &rep, len(labelled))
 }
 
 // compare runs the per-column drift tests, prediction drift and data quality.
@@ -323,16 +336,11 @@ func (rep *Report) decide(p Policy, weights map[string]float64) {
 			rep.DriftedColumns = append(rep.DriftedColumns, c)
 		}
 	}
-	if q := rep.Quality; q != nil && q.LabelledRows >= t.MinLabels {
-		if q.AUC != nil && *q.AUC < q.ReferenceAUC-t.MaxAUCDrop {
-			q.Degraded = true
-			v.fire(FiredQuality, fmt.Sprintf("AUC on %d labelled predictions is %.4f, more than %.2f below the validation AUC %.4f", q.LabelledRows, *q.AUC, t.MaxAUCDrop, q.ReferenceAUC))
-		}
-		if math.Abs(q.CalibrationGap) > t.MaxCalibrationGap {
-			q.Degraded = true
-			v.fire(FiredQuality, fmt.Sprintf("observed claim rate %.4f vs mean prediction %.4f on %d labelled predictions: a gap of %.4f, more than %.4f",
-				q.ObservedRate, q.MeanPredicted, q.LabelledRows, q.CalibrationGap, t.MaxCalibrationGap))
-		}
+	for _, why := range degradation(rep.Quality, t) {
+		v.fire(FiredQuality, why)
+	}
+	for _, why := range rep.lateReasons {
+		v.fire(FiredDelayed, why)
 	}
 	if e := rep.Estimate; e != nil && e.Alarm {
 		v.fire(FiredEstimate, fmt.Sprintf("estimated AUC %.4f (band %.4f to %.4f) on %d predictions, before any outcome, is more than %.2f below the validation AUC %.4f",
@@ -405,40 +413,6 @@ func Latest(ctx context.Context, b *blobstore.Bucket) (Report, error) {
 		return r, err
 	}
 	return Report{}, fmt.Errorf("driftcheck: no drift report in %s yet: run 'claimrisk drift check'", b.URL)
-}
-
-// Join matches outcomes to logged predictions, by request id and policy,
-// else by policy alone; the latest outcome of a policy wins. The rows are
-// returned in the shape of reference rows, ordered by time.
-func Join(preds []predlog.Row, fb []predlog.Feedback) []predlog.ReferenceRow {
-	sort.SliceStable(fb, func(i, j int) bool { return fb[i].Time.Before(fb[j].Time) })
-	byReq, byPolicy := map[string]int32{}, map[string]int32{}
-	for _, f := range fb {
-		if f.RequestID != "" && f.PolicyID != "" {
-			byReq[f.RequestID+"|"+f.PolicyID] = f.Claim
-		}
-		if f.PolicyID != "" {
-			byPolicy[f.PolicyID] = f.Claim
-		}
-		if f.RequestID != "" && f.PolicyID == "" {
-			byReq[f.RequestID+"|*"] = f.Claim
-		}
-	}
-	var out []predlog.ReferenceRow
-	for _, p := range preds {
-		claim, ok := byReq[p.RequestID+"|"+p.PolicyID]
-		if !ok {
-			claim, ok = byPolicy[p.PolicyID]
-		}
-		if !ok {
-			claim, ok = byReq[p.RequestID+"|*"]
-		}
-		if ok {
-			out = append(out, predlog.ReferenceRow{Row: p, StartDate: dateOf(p.Time), Claim: claim})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	return out
 }
 
 // ReadWindow reads the rows of a log with time in [from, to), looking only

@@ -193,11 +193,12 @@ func Document(maxRecords int, bearer bool) map[string]any {
 			},
 			"Outcome": obj{
 				"type": "object", "additionalProperties": false, "required": []string{"claim"},
-				"description": "Give policy_id or request_id, or both.",
+				"description": "Give policy_id or request_id, or both. An outcome joins the prediction it labels by request and policy; by policy and predicted_at (the prediction's time, from its answer) without a request id; else the policy's latest prediction before the outcome arrived. It may arrive months later, whichever drift window the prediction fell in.",
 				"properties": obj{
-					"policy_id":  obj{"type": "string", "maxLength": 200},
-					"request_id": obj{"type": "string", "maxLength": 200},
-					"claim":      obj{"type": "boolean", "description": "Whether the policy had at least one claim in its year."},
+					"policy_id":    obj{"type": "string", "maxLength": 200},
+					"request_id":   obj{"type": "string", "maxLength": 200},
+					"predicted_at": obj{"type": "string", "format": "date-time", "description": "When the labelled prediction was made: predicted_at of its /v1/predict answer."},
+					"claim":        obj{"type": "boolean", "description": "Whether the policy had at least one claim in its year."},
 				},
 			},
 			"FeedbackRequest": obj{

@@ -34,4 +34,7 @@ type Feedback struct {
 	RequestID string    `parquet:"request_id" json:"request_id"`
 	PolicyID  string    `parquet:"policy_id" json:"policy_id"` // pseudonym
 	Claim     int32     `parquet:"claim" json:"claim"`
+	// PredictedAt is the time of the prediction the outcome labels, when
+	// the sender named it (zero otherwise).
+	PredictedAt time.Time `parquet:"predicted_at,timestamp(millisecond)" json:"predicted_at"`
 }
