@@ -267,9 +267,16 @@ func TestFalsePositivesAndSingleColumnShifts(t *testing.T) {
 	}
 }
 
+// broker turns a record into one of a broker's book: commuters of one
+// district with standard cover, each declaring 11,000 to 13,000 miles.
+func broker(rec *schema.PolicyRecord, district int, r *rand.Rand) {
+	rec.HomeArea, rec.Usage, rec.Coverage = district, "commute", "standard"
+	rec.AnnualMileage = 11000 + math.Round(r.Float64()*20)*100
+}
+
 // TestCovariateShiftIsCaughtBeforeAnyLabel: a broker brings a book of
-// commuter-like policies from one district, each declaring 11,000 to 13,000
-// miles a year. Nothing about claims changes (each outcome is drawn
+// commuters from one district with standard cover, each declaring 11,000 to
+// 13,000 miles a year (broker). Nothing about claims changes (each outcome is drawn
 // from the world's true probability for the new inputs), but the risks in
 // the window become more alike, and the champion, whose strongest feature is
 // the district, ranks them less well. The estimate from the predictions
@@ -297,8 +304,7 @@ func TestCovariateShiftIsCaughtBeforeAnyLabel(t *testing.T) {
 	r := rand.New(rand.NewPCG(77, 1))
 	for i, d := range draws {
 		recs[i] = d.Reported
-		recs[i].HomeArea = district
-		recs[i].AnnualMileage = 11000 + math.Round(r.Float64()*20)*100
+		broker(&recs[i], district, r)
 		if r.Float64() < truth.TrueProbability(recs[i], d.Start, synth.Shift{}) {
 			outcomes[i] = 1
 		}
@@ -317,7 +323,7 @@ func TestCovariateShiftIsCaughtBeforeAnyLabel(t *testing.T) {
 		p[i] = rows[i].Probability
 	}
 	realised := metricsAUC(p, outcomes)
-	t.Logf("one district (%d), 11,000 to 13,000 miles: estimated AUC %.4f [%.4f, %.4f] before any outcome; realised %.4f once they arrive; validation AUC %.4f; rules fired %v",
+	t.Logf("the broker's book (district %d): estimated AUC %.4f [%.4f, %.4f] before any outcome; realised %.4f once they arrive; validation AUC %.4f; rules fired %v",
 		district, e.AUC, e.AUCLower, e.AUCUpper, realised, e.ValidationAUC, rep.RulesFired)
 	if !e.Alarm || !slices.Contains(rep.RulesFired, driftcheck.FiredEstimate) {
 		t.Errorf("the estimate raised no alarm: %+v", e)
