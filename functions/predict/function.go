@@ -46,10 +46,12 @@ type Function struct {
 	signer      *events.Signer
 	predictions *predlog.Logger[predlog.Row]
 	feedback    *predlog.Logger[predlog.Feedback]
+	shadowLog   *predlog.Logger[predlog.ShadowRow]
 	metrics     *metricSet
 	handler     http.Handler
 
 	current   atomic.Pointer[loaded]
+	shadow    atomic.Pointer[loaded] // the challenger, scored in shadow
 	regStatus atomic.Pointer[predictapi.RegistryStatus]
 	reload    chan struct{}
 	ready     atomic.Bool
@@ -98,7 +100,13 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		Prefix: predlog.FeedbackPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
 		Log: f.log, OnFlush: f.metrics.flushed("feedback"),
 	})
-	f.metrics.pending(func() float64 { return float64(f.predictions.Pending() + f.feedback.Pending()) })
+	f.shadowLog = predlog.NewLogger[predlog.ShadowRow](b, predlog.Options{
+		Prefix: predlog.ShadowPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
+		Log: f.log, OnFlush: f.metrics.flushed("shadow"),
+	})
+	f.metrics.pending(func() float64 {
+		return float64(f.predictions.Pending() + f.feedback.Pending() + f.shadowLog.Pending())
+	})
 	f.handler = f.routes()
 	f.started.Store(true)
 	f.loops.Add(1)
@@ -119,8 +127,9 @@ func (f *Function) Stop(ctx context.Context) error {
 	f.loops.Wait()
 	errP := f.predictions.Close(ctx)
 	errF := f.feedback.Close(ctx)
-	f.log.Info("predict function stopped; payload log flushed", "unwritten_rows", f.predictions.Pending()+f.feedback.Pending())
-	return errors.Join(errP, errF, f.bucket.Close())
+	errS := f.shadowLog.Close(ctx)
+	f.log.Info("predict function stopped; payload log flushed", "unwritten_rows", f.predictions.Pending()+f.feedback.Pending()+f.shadowLog.Pending())
+	return errors.Join(errP, errF, errS, f.bucket.Close())
 }
 
 // Ready reports whether a champion is loaded.
@@ -171,6 +180,7 @@ func (f *Function) refresh(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("%s has no champion yet", f.reg.Name())
 	}
+	f.refreshShadow(ctx, state.Aliases[registry.Challenger], v, now)
 	if cur := f.current.Load(); cur != nil && cur.version.Version == v {
 		return nil
 	}

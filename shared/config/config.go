@@ -110,6 +110,7 @@ type Predict struct {
 	LogBatchRows int           `envconfig:"CLAIMRISK_LOG_BATCH_ROWS" default:"5000" desc:"payload log: rows per object"`
 	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written"`
 	Instance     string        `envconfig:"HOSTNAME" desc:"name of this replica in payload log object keys (the pod name on Kubernetes)"`
+	Shadow       bool          `envconfig:"CLAIMRISK_SHADOW" default:"true" desc:"score the registry's challenger in shadow when there is one: answers come from the champion alone, and both models' answers are logged (predlog/shadow/) for the register function to judge the challenger once outcomes arrive"`
 	APIToken     string        `envconfig:"CLAIMRISK_API_TOKEN" desc:"bearer token the API requires on /v1/ (health, metrics and the API description stay open); empty turns authentication off"`
 }
 

@@ -143,11 +143,12 @@ func Document(maxRecords int, bearer bool) map[string]any {
 				},
 			},
 			"PredictResponse": obj{
-				"type": "object", "required": []string{"request_id", "model", "predictions"},
+				"type": "object", "required": []string{"request_id", "predicted_at", "model", "predictions"},
 				"properties": obj{
-					"request_id":  obj{"type": "string", "description": "Quote it in /v1/feedback."},
-					"model":       ref("ModelRef"),
-					"predictions": obj{"type": "array", "items": ref("Prediction")},
+					"request_id":   obj{"type": "string", "description": "Quote it in /v1/feedback."},
+					"predicted_at": obj{"type": "string", "format": "date-time", "description": "When the predictions were made and logged; with the policy id, it names a prediction in /v1/feedback."},
+					"model":        ref("ModelRef"),
+					"predictions":  obj{"type": "array", "items": ref("Prediction")},
 				},
 			},
 			"ModelRef": obj{
@@ -161,6 +162,7 @@ func Document(maxRecords int, bearer bool) map[string]any {
 					"kind": obj{"type": "string"}, "run_id": obj{"type": "string"},
 					"metrics":   obj{"type": "object", "description": "Out-of-time validation metrics from training."},
 					"loaded_at": obj{"type": "string", "format": "date-time"},
+					"shadow":    obj{"allOf": []any{ref("ModelRef")}, "description": "The challenger scored in shadow (logged, never returned), when there is one."},
 					"registry": obj{"type": "object", "properties": obj{
 						"reachable": obj{"type": "boolean"}, "checked_at": obj{"type": "string", "format": "date-time"}, "error": obj{"type": "string"},
 					}},

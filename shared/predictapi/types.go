@@ -50,6 +50,8 @@ type ModelInfo struct {
 	RunID    string          `json:"run_id"`
 	Metrics  metrics.Summary `json:"metrics"`
 	LoadedAt time.Time       `json:"loaded_at"`
+	// Shadow is the challenger scored in shadow, when there is one.
+	Shadow *ModelRef `json:"shadow,omitempty"`
 	// Registry says whether the registry could be read at the last check.
 	Registry RegistryStatus `json:"registry"`
 }
