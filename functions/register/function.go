@@ -33,9 +33,10 @@ import (
 // Function judges trained models.
 type Function struct {
 	funcmain.Lifecycle
-	gate   *promotion.Gate
-	bucket *blobstore.Bucket
-	log    *slog.Logger
+	gate      *promotion.Gate
+	minShadow int
+	bucket    *blobstore.Bucket
+	log       *slog.Logger
 }
 
 // New returns an unstarted function.
@@ -80,7 +81,10 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		}
 		go gate.AfterChange(context.WithoutCancel(ctx))
 	}
-	f.gate, f.bucket, f.log = gate, b, log
+	if cfg.ShadowMinLabels < 1 {
+		return fmt.Errorf("register: start: CLAIMRISK_SHADOW_MIN_LABELS is %d; judging on shadow traffic needs at least 1 outcome", cfg.ShadowMinLabels)
+	}
+	f.gate, f.bucket, f.log, f.minShadow = gate, b, log, cfg.ShadowMinLabels
 	f.Started("register", b, events.NewSigner(cfg.EventKey))
 	log.Info("register function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "policy", fmt.Sprintf("%+v", gate.Policy))
 	return nil
@@ -91,8 +95,11 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err := f.Admit(e); err != nil {
 		return nil, err
 	}
+	if e.Type() == events.Ping {
+		return f.judgeShadow(ctx, e)
+	}
 	if e.Type() != events.ModelTrained {
-		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s", e.Type(), events.ModelTrained)
+		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s or %s with check=shadow", e.Type(), events.ModelTrained, events.Ping)
 	}
 	var t events.ModelTrainedData
 	if err := events.Decode(e, &t); err != nil {

@@ -99,6 +99,7 @@ type Register struct {
 	LargeSliceRows      int     `envconfig:"CLAIMRISK_LARGE_SLICE_ROWS" default:"1000" desc:"size from which a slice must rank at least as well as the legacy formula"`
 	FairnessLower       float64 `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest allowed disparate impact (mean prediction of women over men)"`
 	FairnessUpper       float64 `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest allowed disparate impact"`
+	ShadowMinLabels     int     `envconfig:"CLAIMRISK_SHADOW_MIN_LABELS" default:"500" desc:"fewest shadow answers with an outcome before the shadow schedule's event judges the challenger on them"`
 }
 
 // Predict configures functions/predict: the prediction API.

@@ -45,8 +45,8 @@ var Catalogue = []Entry{
 			Reasons: []string{"observed claim rate 0.1667 vs mean prediction 0.1095 on 3000 labelled predictions ..."}, RulesFired: []string{"quality"}, LabelledKey: "drift/reports/20261129T203519.266Z/labelled.parquet"},
 	},
 	{
-		Type: Ping, Source: "/apis/v1/namespaces/claimrisk/pingsources/<name>", Producer: "PingSource drift-schedule and dataset-scan (claimrisk up's cron locally)", Consumers: []string{"drift (check=drift)", "train (check=datasets)"},
-		Description: "The cron event. The extension attribute check tells the schedules apart: check=drift asks for a drift check, check=datasets for a scan of the bucket for datasets no one announced.",
+		Type: Ping, Source: "/apis/v1/namespaces/claimrisk/pingsources/<name>", Producer: "PingSource drift-schedule, dataset-scan and shadow-schedule (claimrisk up's cron locally)", Consumers: []string{"drift (check=drift)", "train (check=datasets)", "register (check=shadow)"},
+		Description: "The cron event. The extension attribute check tells the schedules apart: check=drift asks for a drift check, check=datasets for a scan of the bucket for datasets no one announced, check=shadow for a judgement of the challenger on its shadow traffic with outcomes.",
 		Example:     map[string]string{"check": "drift"},
 	},
 }
