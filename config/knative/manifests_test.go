@@ -52,7 +52,7 @@ type rendering struct {
 	err  error
 }
 
-var renderings = map[string]*rendering{"local": {}, "production": {}}
+var renderings = map[string]*rendering{"local": {}, "production": {}, "canary": {}}
 
 // render runs `kubectl kustomize` on an overlay and decodes every document
 // strictly: an unknown or misspelt field, or a wrong type, fails here.
