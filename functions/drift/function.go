@@ -25,7 +25,9 @@ import (
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/promotion"
 	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/runstore"
 )
 
 // RequestTimeout is how long one check may take; it matches the Knative
@@ -98,7 +100,14 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		log.Error("drift check failed", "error", err.Error())
 		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "drift: %v", err)
 	}
-	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "reasons", rep.Reasons)
+	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "rules_fired", rep.RulesFired, "reasons", rep.Reasons)
+	// The champion's factsheet plots its estimated and realised performance
+	// window by window; this check added a window.
+	if rep.Enough {
+		if err := promotion.WriteFactsheets(context.WithoutCancel(ctx), f.checker.Registry, runstore.New(f.bucket), rep.ChampionVersion); err != nil {
+			log.Warn("could not update the champion's factsheet", "version", rep.ChampionVersion, "error", err.Error())
+		}
+	}
 	if rep.FairnessAlert {
 		log.Warn("fairness alert", "report", rep.ID, "reasons", rep.FairnessReasons)
 	}

@@ -7,9 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/cbpe"
 	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -281,5 +284,43 @@ func TestTheReferenceIsStoredWithTheVersion(t *testing.T) {
 	}
 	if ok, _ := f.b.Exists(ctx, ver.Lineage.Reference); !ok {
 		t.Error("the redelivered event did not restore the missing reference")
+	}
+}
+
+// TestFactsheetPlotsThePerformanceInProduction: the drift checks' window
+// records of a version appear in its factsheet, estimate beside realised,
+// with the plot in the HTML.
+func TestFactsheetPlotsThePerformanceInProduction(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.gate.Judge(ctx, f.train(t, config(42, 2021, 2024))); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	auc := 0.612
+	for i, w := range []driftcheck.WindowPerformance{
+		{ReportID: "w1", WindowTo: end, ChampionVersion: 1, Rows: 1000, Estimate: &driftcheck.Estimated{Estimate: cbpe.Estimate{AUC: 0.6543, AUCLower: 0.6, AUCUpper: 0.7}}, LabelledRows: 1000, Realised: &driftcheck.Quality{AUC: &auc}},
+		{ReportID: "w2", WindowTo: end.Add(time.Hour), ChampionVersion: 1, Rows: 1000, Estimate: &driftcheck.Estimated{Estimate: cbpe.Estimate{AUC: 0.5876, AUCLower: 0.53, AUCUpper: 0.64}, Alarm: true}},
+		{ReportID: "w3", WindowTo: end, ChampionVersion: 2, Rows: 10},
+	} {
+		if err := f.b.WriteJSON(ctx, driftcheck.PerformanceKey(w.ReportID), w); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	fs, err := Factsheet(ctx, f.gate.Registry, f.gate.Runs, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.Production) != 2 || *fs.Production[0].RealisedAUC != auc || fs.Production[1].RealisedAUC != nil || !fs.Production[1].Alarm {
+		t.Fatalf("production = %+v", fs.Production)
+	}
+	md, _ := fs.Markdown()
+	html, _ := fs.HTML()
+	if !strings.Contains(md, "| 0.6543 | 0.6000 to 0.7000 | 1000 | 0.6120 |") || !strings.Contains(md, "0.5876 **alarm**") {
+		t.Errorf("the Markdown factsheet lacks the production table:\n%s", md)
+	}
+	if !strings.Contains(html, `src="data:image/png;base64,`) {
+		t.Error("the HTML factsheet has no plot of the performance in production")
 	}
 }
