@@ -109,6 +109,18 @@ FEEDBACK_PREFIX: Final = "predlog/feedback/"
 ATTRIBUTES_PREFIX: Final = "customers/attributes/"
 DAY_SLACK: Final = timedelta(days=1)
 DEFAULT_OUT_PREFIX: Final = "drift/evidently/"
+# The Go drift function's record of each checked window
+# (shared/driftcheck.WindowPerformance, <PERFORMANCE_PREFIX><report-id>.json):
+# its "estimate" object holds the CBPE estimate made from the predictions
+# alone. The Evidently job plots these of its fields, each as the mean of a
+# derived column that holds the value on every row (MeanValue, no test).
+PERFORMANCE_PREFIX: Final = "drift/performance/"
+ESTIMATE_FIELDS: Final = {
+    "estimated_roc_auc": "roc_auc",
+    "estimated_roc_auc_lower": "roc_auc_lower",
+    "estimated_roc_auc_upper": "roc_auc_upper",
+    "expected_claim_rate": "expected_claim_rate",
+}
 REPORT_OBJECT: Final = "report.html"
 SUMMARY_OBJECT: Final = "summary.json"
 
