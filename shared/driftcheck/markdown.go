@@ -82,6 +82,24 @@ func (r Report) Markdown() string {
 			}
 		}
 	}
+	if e := r.Estimate; e != nil {
+		alarm := "no alarm"
+		if e.Alarm {
+			alarm = "**alarm**"
+		}
+		fmt.Fprintf(&b, "\n## Estimated performance\n\nFrom the %d predictions alone, before any outcome (CBPE): ROC AUC %.4f, band %.4f to %.4f, against the validation AUC %.4f (%s); expected claim rate %.4f (band %.4f to %.4f) against a mean prediction of %.4f.\n",
+			e.Rows, e.AUC, e.AUCLower, e.AUCUpper, e.ValidationAUC, alarm, e.ClaimRate, e.ClaimRateLower, e.ClaimRateUpper, e.MeanPredicted)
+	}
+	if len(r.LateQuality) > 0 {
+		b.WriteString("\n## Outcomes that arrived late\n\n| window | predictions | labelled | realised AUC | estimated AUC then | observed claim rate | mean predicted | degraded |\n|---|---|---|---|---|---|---|---|\n")
+		for _, l := range r.LateQuality {
+			flag := ""
+			if l.Quality.Degraded {
+				flag = "**yes**"
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %.4f | %.4f | %s |\n", l.ReportID, l.Rows, l.Quality.LabelledRows, opt(l.Quality.AUC), opt(l.EstimatedAUC), l.Quality.ObservedRate, l.Quality.MeanPredicted, flag)
+		}
+	}
 	b.WriteString("\n## Model quality\n\n")
 	q := r.Quality
 	if q == nil {
