@@ -107,7 +107,7 @@ func (a *app) simulateWindows(ctx context.Context, client *predictapi.Client, ba
 		if estimated < 0 && slices.Contains(rep.RulesFired, driftcheck.FiredEstimate) {
 			estimated = w + 1
 		}
-		if realised < 0 && (slices.Contains(rep.RulesFired, driftcheck.FiredDelayed) || slices.Contains(rep.RulesFired, driftcheck.FiredQuality)) {
+		if realised < 0 && realisedAUCFell(rep) {
 			realised = w + 1
 		}
 	}
@@ -122,11 +122,29 @@ func (a *app) simulateWindows(ctx context.Context, client *predictapi.Client, ba
 	}
 	switch {
 	case estimated > 0 && realised > 0:
-		fmt.Fprintf(a.stdout, "the estimate raised its alarm at window %d, the realised quality at window %d: %d windows earlier\n", estimated, realised, realised-estimated)
+		fmt.Fprintf(a.stdout, "the estimated AUC raised its alarm at window %d, the realised AUC at window %d: %d windows earlier\n", estimated, realised, realised-estimated)
 	case estimated > 0:
-		fmt.Fprintf(a.stdout, "the estimate raised its alarm at window %d; the realised quality has not (yet)\n", estimated)
+		fmt.Fprintf(a.stdout, "the estimated AUC raised its alarm at window %d; the realised AUC has not (yet)\n", estimated)
 	case realised > 0:
-		fmt.Fprintf(a.stdout, "the realised quality raised its alarm at window %d; the estimate never did\n", realised)
+		fmt.Fprintf(a.stdout, "the realised AUC fell at window %d; the estimate never raised its alarm\n", realised)
 	}
 	return nil
+}
+
+// realisedAUCFell reports whether the check found a realised AUC, of its
+// own window or of one whose outcomes arrived late, more than the allowed
+// drop below the validation AUC.
+func realisedAUCFell(rep driftcheck.Report) bool {
+	fell := func(q driftcheck.Quality) bool {
+		return q.LabelledRows >= rep.Thresholds.MinLabels && q.AUC != nil && *q.AUC < q.ReferenceAUC-rep.Thresholds.MaxAUCDrop
+	}
+	if rep.Quality != nil && fell(*rep.Quality) {
+		return true
+	}
+	for _, l := range rep.LateQuality {
+		if fell(l.Quality) {
+			return true
+		}
+	}
+	return false
 }
