@@ -72,7 +72,7 @@ check (the drift schedule's event to --sink) after each; --shift-from K
 sends scenario none before window K. With --label-delay D the outcomes of a
 window arrive D windows later, just before that window's check, as claims
 do months after the policy is priced; they name the policy and the time of
-its prediction (predicted_at), not the request. Outcomes still outstanding
+its prediction (predicted_at), and the request. Outcomes still outstanding
 after the last window are never sent. At the end it says at which window
 the estimate (CBPE) and the realised quality first raised their alarms.
 

@@ -64,11 +64,12 @@ func (a *app) simulateWindows(ctx context.Context, client *predictapi.Client, ba
 			}
 			for _, d := range chunk {
 				claim, at := d.Claim, resp.PredictedAt
-				o := predictapi.Outcome{PolicyID: d.Reported.PolicyID, Claim: &claim}
+				// A claims system knows the policy and when it was priced; the
+				// request id rides along for the Evidently job, which joins
+				// outcomes by request and policy.
+				o := predictapi.Outcome{PolicyID: d.Reported.PolicyID, RequestID: resp.RequestID, Claim: &claim}
 				if p.delay > 0 {
-					o.PredictedAt = &at // a claims system knows the policy and when it was priced
-				} else {
-					o.RequestID = resp.RequestID
+					o.PredictedAt = &at
 				}
 				outstanding[w] = append(outstanding[w], o)
 			}
