@@ -47,11 +47,7 @@ func newEnv(t *testing.T) *env {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// The first simulation uses seed 102: the portfolio of seed 101 happens
-	// to rank 0.063 worse than the validation year (AUC 0.644 on 2,500
-	// labelled predictions against 0.707), which the quality check, holding
-	// one window's AUC to the validation AUC, reports as a fall.
-	return &env{t: t, sys: sys, bucket: bucket, seed: 101}
+	return &env{t: t, sys: sys, bucket: bucket, seed: 100}
 }
 
 // simulate sends a scenario's traffic (and its outcomes) through predict.

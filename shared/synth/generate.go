@@ -164,7 +164,7 @@ func (g *generator) area() int {
 func (g *generator) newHolder(start time.Time) *holder {
 	age := 0.0
 	for age < 18 || age > 88 {
-		age = 44 + 16*g.r.NormFloat64()
+		age = 37 + 16*g.r.NormFloat64()
 	}
 	age += g.shift.AgeYears
 	licenceAge := math.Min(16+g.r.ExpFloat64()*2.5, age-0.05)
