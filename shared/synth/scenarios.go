@@ -24,7 +24,7 @@ var Scenarios = []Scenario{
 	{"new-territory", "The insurer expands into high-accident districts: customers' districts are drawn with weights tilted by the cube of the district's crash rate. Input drift in home_area; claims rise where crashes are frequent.", Shift{AreaTilt: 3}},
 	{"accident-spike", "Accident rates rise by 60% in every district, so claims rise, but the policies look the same: concept drift that input drift alone hides. It shows in quality once outcomes arrive.", Shift{CrashFactor: 1.6}},
 	{"unit-bug", "An upstream system starts sending annual mileage in kilometres (miles times 1.609). Input drift in annual_mileage only; the true risk does not change.", Shift{MileageFactor: 1.609344}},
-	{"broker", "A broker brings a book of commuters from one district with standard cover, each declaring 11,000 to 13,000 miles. The risks become alike, so the model ranks them less well (AUC falls by about 0.09), although every claim follows the true model: a covariate shift whose cost the performance estimate shows before any claim arrives.", Shift{Broker: true}},
+	{"broker", "A broker brings a book of commuters from one district with standard cover, each declaring 11,000 to 13,000 miles. The risks become alike, so the model ranks them less well (its AUC falls by about a tenth), although every claim follows the true model: a covariate shift whose cost the performance estimate shows before any claim arrives.", Shift{Broker: true}},
 	{"gender-proxy", "A marketing campaign sells policies for sports cars to women: 90% of women now insure a sports car. The model never sees sex, but the vehicle carries it: women's mean predicted probability rises well above men's, and the fairness monitor raises an alert.", Shift{FemaleSportsShare: 0.9}},
 }
 
