@@ -71,7 +71,13 @@ type Quality struct {
 	CalibrationGap float64       `json:"calibration_gap"`
 	ReferenceAUC   float64       `json:"reference_auc"`
 	Calibration    []metrics.Bin `json:"calibration"`
-	Degraded       bool          `json:"degraded"`
+	// AUCSamplingError (Hanley and McNeil) and RateSamplingError (the
+	// observed rate's spread if the predictions were right) say how far
+	// the window's figures move by chance: a fall counts only beyond three
+	// of them.
+	AUCSamplingError  *float64 `json:"auc_sampling_error"`
+	RateSamplingError float64  `json:"claim_rate_sampling_error"`
+	Degraded          bool     `json:"degraded"`
 }
 
 // DatasetDrift is the share of drifted feature columns.
@@ -293,6 +299,7 @@ func (rep *Report) quality(labelled []predlog.ReferenceRow, referenceAUC float64
 		q.LogLoss, q.Brier = metrics.LogLoss(p, y), metrics.Brier(p, y)
 	}
 	q.CalibrationGap = q.ObservedRate - q.MeanPredicted
+	q.samplingErrors(p, y)
 	rep.Quality = q
 }
 

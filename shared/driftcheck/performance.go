@@ -73,14 +73,43 @@ func degradation(q *Quality, t Thresholds) []string {
 	}
 	var why []string
 	if q.AUC != nil && *q.AUC < q.ReferenceAUC-t.MaxAUCDrop {
-		why = append(why, fmt.Sprintf("AUC on %d labelled predictions is %.4f, more than %.2f below the validation AUC %.4f", q.LabelledRows, *q.AUC, t.MaxAUCDrop, q.ReferenceAUC))
+		se := 0.0
+		if q.AUCSamplingError != nil {
+			se = *q.AUCSamplingError
+		}
+		if *q.AUC+3*se < q.ReferenceAUC {
+			why = append(why, fmt.Sprintf("AUC on %d labelled predictions is %.4f (sampling error %.4f), more than %.2f below the validation AUC %.4f", q.LabelledRows, *q.AUC, se, t.MaxAUCDrop, q.ReferenceAUC))
+		}
 	}
-	if math.Abs(q.CalibrationGap) > t.MaxCalibrationGap {
-		why = append(why, fmt.Sprintf("observed claim rate %.4f vs mean prediction %.4f on %d labelled predictions: a gap of %.4f, more than %.4f",
-			q.ObservedRate, q.MeanPredicted, q.LabelledRows, q.CalibrationGap, t.MaxCalibrationGap))
+	if gap := math.Abs(q.CalibrationGap); gap > t.MaxCalibrationGap && gap > 3*q.RateSamplingError {
+		why = append(why, fmt.Sprintf("observed claim rate %.4f vs mean prediction %.4f on %d labelled predictions: a gap of %.4f, more than %.4f and than three sampling errors (%.4f)",
+			q.ObservedRate, q.MeanPredicted, q.LabelledRows, q.CalibrationGap, t.MaxCalibrationGap, 3*q.RateSamplingError))
 	}
 	q.Degraded = len(why) > 0
 	return why
+}
+
+// samplingErrors sets how far the window's AUC and observed claim rate
+// move by chance: the AUC's standard error by Hanley and McNeil (1982,
+// from the AUC and the numbers of claims and non-claims), and the observed
+// rate's as if each prediction p were the chance of a claim,
+// sqrt(sum p(1-p))/n.
+func (q *Quality) samplingErrors(p, y []float64) {
+	v, pos := 0.0, 0.0
+	for i := range p {
+		v += p[i] * (1 - p[i])
+		pos += y[i]
+	}
+	n := float64(len(p))
+	q.RateSamplingError = math.Sqrt(v) / n
+	neg := n - pos
+	if q.AUC == nil || pos == 0 || neg == 0 {
+		return
+	}
+	a := *q.AUC
+	q1, q2 := a/(2-a), 2*a*a/(1+a)
+	se := math.Sqrt((a*(1-a) + (pos-1)*(q1-a*a) + (neg-1)*(q2-a*a)) / (pos * neg))
+	q.AUCSamplingError = &se
 }
 
 // ReadFeedback reads every outcome that arrived at or after from: the
