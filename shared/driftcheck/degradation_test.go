@@ -33,12 +33,12 @@ func TestAFallMustExceedTheNoise(t *testing.T) {
 		return out
 	}
 	for _, c := range []struct {
-		name     string
-		n        int
-		spread   float64
-		shift    float64
-		auc      bool
-		cal      *bool // nil: either
+		name   string
+		n      int
+		spread float64
+		shift  float64
+		auc    bool
+		cal    *bool // nil: either
 	}{
 		{"400 sound predictions", 400, 1, 0, false, &no},
 		{"3,000 sound predictions", 3000, 1, 0, false, &no},
