@@ -20,7 +20,8 @@ from monitoring import contract
 from monitoring.errors import MonitoringError
 
 if TYPE_CHECKING:
-    from monitoring.summary import Fairness
+    from monitoring.bucket import Bucket
+    from monitoring.summary import Estimate, Fairness
 
 DEFAULT_BUCKET = "~/.claimrisk/bucket"
 DEFAULT_PORT = 8001
@@ -86,6 +87,26 @@ def _parser() -> argparse.ArgumentParser:
         help="window start, inclusive (UTC unless an offset is given)",
     )
     report.add_argument("--to", dest="end", required=True, type=_time, metavar="ISO8601", help="window end, exclusive")
+    report.add_argument(
+        "--drift-share",
+        type=_share,
+        default=contract.DATASET_DRIFT_SHARE,
+        metavar="SHARE",
+        help="share of drifted feature columns at which the window counts as drifted, as the Go drift function's "
+        "CLAIMRISK_DRIFT_SHARE (default: %(default)s)",
+    )
+    report.add_argument(
+        "--performance",
+        metavar="KEY",
+        help="the drift function's record of the window (drift/performance/<report-id>.json): its CBPE estimate "
+        "is plotted beside the realised ROC AUC",
+    )
+    report.add_argument(
+        "--quality-only",
+        action="store_true",
+        help="only the quality report, for a window whose outcomes arrived late: adds its snapshot to --workspace "
+        "and writes nothing to the bucket",
+    )
     report.add_argument("--workspace", metavar="DIR", help="Evidently workspace to add the runs to as snapshots")
     report.add_argument("--project", default="claim-risk", help="workspace project (default: %(default)s)")
     report.add_argument(
@@ -117,6 +138,17 @@ def _parser() -> argparse.ArgumentParser:
     for command in (report, dashboard, ui):
         command.add_argument("--traceback", action="store_true", help="show the traceback of unexpected errors")
     return parser
+
+
+def _share(text: str) -> float:
+    """A share between 0 and 1."""
+    try:
+        share = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1") from None
+    if not 0 < share <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share in (0, 1]")
+    return share
 
 
 def _time(text: str) -> datetime:
@@ -154,7 +186,19 @@ def _report(args: argparse.Namespace, out: TextIO) -> None:
 
     from monitoring import reports  # imports Evidently, which takes seconds
 
-    runs = reports.run(reference, current, window, metadata=_metadata(window, args))
+    estimate = _estimate(bucket, args.performance) if args.performance else None
+    if args.quality_only:
+        if not args.workspace:
+            raise MonitoringError("--quality-only adds the quality snapshot to a workspace: give --workspace")
+        runs = reports.run(reference, current, window, metadata=_metadata(window, args), quality_only=True)
+        from monitoring.workspace import add_runs, open_workspace
+
+        add_runs(open_workspace(args.workspace), args.project, runs.snapshots)
+        _say(out, f"workspace: added the late quality snapshot of window {window.id} ({labelled} labelled) to {args.project}")
+        return
+    runs = reports.run(
+        reference, current, window, metadata=_metadata(window, args), drift_share=args.drift_share, estimate=estimate
+    )
     summary = reports.summarize(
         runs, reference, current, window, bucket=bucket.url, reference_key=args.reference, report_key=report_key
     )
@@ -183,6 +227,25 @@ def _report(args: argparse.Namespace, out: TextIO) -> None:
     bucket.write(report_key, reports.html(runs).encode("utf-8"))
     bucket.write(summary_key, summary.to_json().encode("utf-8"))
     _say(out, f"wrote {report_key} and {summary_key} to {bucket.url} in {time.monotonic() - started:.1f}s")
+
+
+def _estimate(bucket: Bucket, key: str) -> Estimate | None:
+    """The CBPE estimate in the drift function's record of the window; None when it has none."""
+    import json
+
+    from monitoring.summary import Estimate
+
+    try:
+        record = json.loads(bucket.read(key))
+    except ValueError as e:
+        raise MonitoringError(f"{key}: not a JSON window record ({e})") from None
+    est = record.get("estimate") if isinstance(record, dict) else None
+    if not est:
+        return None
+    try:
+        return Estimate(**{field: float(est[field]) for field in contract.ESTIMATE_FIELDS.values()})
+    except (KeyError, TypeError, ValueError) as e:
+        raise MonitoringError(f"{key}: the estimate lacks {e}; not a record of the drift function") from None
 
 
 def _fairness_line(fairness: Fairness | None, objects: int) -> str:

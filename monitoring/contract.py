@@ -40,9 +40,12 @@ POSITIVE_CLASS: Final = 1
 # The customer a prediction or reference row is about (a pseudonym).
 CUSTOMER_ID: Final = "customer_id"
 
-# Evidently's default share of drifted columns at which a dataset counts as
-# drifted; the Go drift function uses the same.
-DATASET_DRIFT_SHARE: Final = 0.5
+# The share of drifted feature columns at which a dataset counts as drifted
+# (drift_share of Evidently's DataDriftPreset, whose own default is 0.5). The
+# Go drift function's default, CLAIMRISK_DRIFT_SHARE, is the same 0.3, and
+# `python -m monitoring report --drift-share` takes the value the drift
+# function used, which the local runtime passes on from each drift report.
+DATASET_DRIFT_SHARE: Final = 0.3
 
 # Columns and Arrow types of the objects the Go functions write.
 _PREDICTION_ROW: Final[Mapping[str, pa.DataType]] = {
@@ -106,6 +109,18 @@ FEEDBACK_PREFIX: Final = "predlog/feedback/"
 ATTRIBUTES_PREFIX: Final = "customers/attributes/"
 DAY_SLACK: Final = timedelta(days=1)
 DEFAULT_OUT_PREFIX: Final = "drift/evidently/"
+# The Go drift function's record of each checked window
+# (shared/driftcheck.WindowPerformance, <PERFORMANCE_PREFIX><report-id>.json):
+# its "estimate" object holds the CBPE estimate made from the predictions
+# alone. The Evidently job plots these of its fields, each as the mean of a
+# derived column that holds the value on every row (MeanValue, no test).
+PERFORMANCE_PREFIX: Final = "drift/performance/"
+ESTIMATE_FIELDS: Final = {
+    "estimated_roc_auc": "roc_auc",
+    "estimated_roc_auc_lower": "roc_auc_lower",
+    "estimated_roc_auc_upper": "roc_auc_upper",
+    "expected_claim_rate": "expected_claim_rate",
+}
 REPORT_OBJECT: Final = "report.html"
 SUMMARY_OBJECT: Final = "summary.json"
 

@@ -52,7 +52,7 @@ def panels() -> list[DashboardPanelPlot]:
     return [
         counter_panel(
             title="Drifted feature columns",
-            description="Share in the latest window; the dataset counts as drifted at 0.5.",
+            description=f"Share in the latest window; the dataset counts as drifted at {contract.DATASET_DRIFT_SHARE}.",
             values=[share],
             size="half",
             aggregation="last",
@@ -93,6 +93,22 @@ def panels() -> list[DashboardPanelPlot]:
             description="ROC AUC and log loss with the probability as score; points appear once outcomes arrive.",
             values=[_quality("RocAuc", "ROC AUC"), _quality("LogLoss", "log loss")],
             size="half",
+        ),
+        line_plot_panel(
+            title="Estimated and realised ROC AUC",
+            description=(
+                "Estimated from each window's predictions alone, before any claim (CBPE, by the drift function), "
+                "with its band of three sampling errors; realised once the window's outcomes arrive, however late. "
+                "The estimate assumes a calibrated model and a shift of the inputs only: under concept drift, "
+                "such as the accident spike, it stays put while the realised AUC moves."
+            ),
+            values=[
+                _drift("MeanValue", "estimated ROC AUC", column="estimated_roc_auc"),
+                _drift("MeanValue", "band, lower", column="estimated_roc_auc_lower"),
+                _drift("MeanValue", "band, upper", column="estimated_roc_auc_upper"),
+                _quality("RocAuc", "realised ROC AUC"),
+            ],
+            size="full",
         ),
         line_plot_panel(
             title="Predicted and observed claim rate",

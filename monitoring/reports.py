@@ -49,7 +49,18 @@ from evidently.presets.dataset_stats import ValueStatsTests
 from monitoring import contract
 from monitoring.contract import Window
 from monitoring.payload import Current
-from monitoring.summary import ColumnType, ColumnVerdict, DatasetDrift, Fairness, GroupFigures, Quality, Role, Summary
+from monitoring.errors import MonitoringError
+from monitoring.summary import (
+    ColumnType,
+    ColumnVerdict,
+    DatasetDrift,
+    Estimate,
+    Fairness,
+    GroupFigures,
+    Quality,
+    Role,
+    Summary,
+)
 
 # Snapshot tags: dashboard panels select their series by them.
 DRIFT_TAG = "drift"
@@ -60,19 +71,39 @@ _FAILED = "FAIL"  # the status of an Evidently test whose condition was crossed
 
 @dataclass(frozen=True)
 class WindowRuns:
-    """The Evidently runs of one window; quality is None when no row is labelled."""
+    """The Evidently runs of one window; quality is None when no row is labelled,
+    drift None for a quality-only run."""
 
-    drift: Snapshot
+    drift: Snapshot | None
     quality: Snapshot | None
+    drift_share: float = contract.DATASET_DRIFT_SHARE
+    estimate: Estimate | None = None
 
     @property
     def snapshots(self) -> list[Snapshot]:
         """The runs that exist, drift first."""
-        return [self.drift] if self.quality is None else [self.drift, self.quality]
+        return [run for run in (self.drift, self.quality) if run is not None]
 
 
-def run(reference: pd.DataFrame, current: Current, window: Window, metadata: Mapping[str, str]) -> WindowRuns:
+def run(
+    reference: pd.DataFrame,
+    current: Current,
+    window: Window,
+    metadata: Mapping[str, str],
+    drift_share: float = contract.DATASET_DRIFT_SHARE,
+    estimate: Estimate | None = None,
+    quality_only: bool = False,
+) -> WindowRuns:
     """Run the drift report and, when labels exist, the quality report for a window.
+
+    drift_share is the dataset threshold: the share of drifted feature
+    columns at which the window counts as drifted, as the Go drift function
+    decides it. estimate, the drift function's CBPE estimate for the window,
+    is added to the drift run as derived columns (contract.ESTIMATE_FIELDS)
+    measured with MeanValue, so that the dashboard plots it beside the
+    realised ROC AUC of the quality run. quality_only runs the quality
+    report alone (for a window whose outcomes arrived late) and fails
+    without labelled rows.
 
     The snapshots carry the window's end as their timestamp (naive UTC, as
     Evidently's own timestamps are naive), so that successive windows form
@@ -82,19 +113,25 @@ def run(reference: pd.DataFrame, current: Current, window: Window, metadata: Map
     meta = dict(metadata)
     groups = groups_in(current.rows)
     group_columns = [contract.group_column(group) for group in groups]
+    estimate_columns = list(contract.ESTIMATE_FIELDS) if estimate is not None else []
     with _quiet():
-        drift_definition = _definition(
-            [*contract.NUMERICAL_FEATURES, contract.PREDICTION, *group_columns], contract.CATEGORICAL_FEATURES
-        )
-        drift = _drift_report(group_columns).run(
-            _dataset(_with_group_columns(current.rows, groups), drift_definition),
-            _dataset(_with_group_columns(reference, groups), drift_definition),
-            timestamp=timestamp,
-            metadata=meta,
-            tags=[DRIFT_TAG],
-            name=f"drift {window.id}",
-        )
+        drift = None
+        if not quality_only:
+            drift_definition = _definition(
+                [*contract.NUMERICAL_FEATURES, contract.PREDICTION, *group_columns, *estimate_columns],
+                contract.CATEGORICAL_FEATURES,
+            )
+            drift = _drift_report([*group_columns, *estimate_columns], drift_share).run(
+                _dataset(_with_estimate(_with_group_columns(current.rows, groups), estimate), drift_definition),
+                _dataset(_with_estimate(_with_group_columns(reference, groups), estimate), drift_definition),
+                timestamp=timestamp,
+                metadata=meta,
+                tags=[DRIFT_TAG],
+                name=f"drift {window.id}",
+            )
         labelled = current.labelled
+        if quality_only and labelled.empty:
+            raise MonitoringError(f"window {window.id} has no labelled predictions yet: nothing for --quality-only")
         quality = None
         if not labelled.empty:
             quality_definition = _definition(
@@ -116,7 +153,14 @@ def run(reference: pd.DataFrame, current: Current, window: Window, metadata: Map
                 tags=[QUALITY_TAG],
                 name=f"quality {window.id}",
             )
-    return WindowRuns(drift=drift, quality=quality)
+    return WindowRuns(drift=drift, quality=quality, drift_share=drift_share, estimate=estimate)
+
+
+def _with_estimate(frame: pd.DataFrame, estimate: Estimate | None) -> pd.DataFrame:
+    """frame with each estimated figure as a column holding it on every row (nothing without an estimate)."""
+    if estimate is None:
+        return frame
+    return frame.assign(**{column: getattr(estimate, field) for column, field in contract.ESTIMATE_FIELDS.items()})
 
 
 def _definition(
@@ -172,7 +216,7 @@ def _dataset(frame: pd.DataFrame, definition: DataDefinition) -> Dataset:
     return Dataset.from_pandas(frame[columns].reset_index(drop=True), data_definition=definition)
 
 
-def _drift_report(group_columns: Sequence[str]) -> Report:
+def _drift_report(group_columns: Sequence[str], drift_share: float) -> Report:
     """Default per-column tests (no method given); only the drift tests are kept as tests.
 
     The group means get no tests (tests=[]): with a reference, MeanValue
@@ -181,7 +225,7 @@ def _drift_report(group_columns: Sequence[str]) -> Report:
     summary_columns = [*contract.FEATURES, contract.PREDICTION]
     return Report(
         [
-            DataDriftPreset(columns=list(contract.FEATURES), drift_share=contract.DATASET_DRIFT_SHARE),
+            DataDriftPreset(columns=list(contract.FEATURES), drift_share=drift_share),
             ValueDrift(column=contract.PREDICTION),
             RowCount(tests=[]),
             MeanValue(column=contract.PREDICTION, tests=[]),
@@ -234,6 +278,33 @@ def _quality_report(labelled: pd.DataFrame) -> Report:
     return Report(metrics, include_tests=True)
 
 
+def dataset_drift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numerical: Sequence[str],
+    categorical: Sequence[str],
+    drift_share: float = contract.DATASET_DRIFT_SHARE,
+) -> DatasetDrift:
+    """Evidently's dataset verdict over the given columns, as the drift report
+    computes it: DataDriftPreset with the columns' types declared and the
+    default per-column tests, and drift_share as the threshold."""
+    columns = [*numerical, *categorical]
+    definition = _definition(numerical, categorical)
+    with _quiet():
+        snapshot = Report([DataDriftPreset(columns=columns, drift_share=drift_share)], include_tests=True).run(
+            _dataset(current, definition), _dataset(reference, definition)
+        )
+    exported = _Exported(snapshot)
+    counted = exported.value("DriftedColumnsCount")
+    return DatasetDrift(
+        columns=columns,
+        drifted_columns=int(counted["count"]),
+        share=float(counted["share"]),
+        threshold=drift_share,
+        drifted=exported.failed("DriftedColumnsCount"),
+    )
+
+
 def labelled_count() -> CategoryCount:
     """The number of labelled rows, as the rows with either outcome.
 
@@ -265,6 +336,8 @@ def summarize(
     report_key: str,
 ) -> Summary:
     """The machine-readable summary of a window, read from the runs' exported results."""
+    if runs.drift is None:
+        raise ValueError("a quality-only run has no summary")
     drift = _Exported(runs.drift)
     verdicts = [drift.verdict(column, "feature") for column in contract.FEATURES]
     verdicts.append(drift.verdict(contract.PREDICTION, "prediction"))
@@ -300,12 +373,13 @@ def summarize(
             columns=list(contract.FEATURES),
             drifted_columns=int(counted["count"]),
             share=float(counted["share"]),
-            threshold=contract.DATASET_DRIFT_SHARE,
+            threshold=runs.drift_share,
             drifted=drift.failed("DriftedColumnsCount"),
         ),
         columns=verdicts,
         quality=quality,
         fairness=_fairness(drift, rows),
+        estimate=runs.estimate,
     )
 
 
@@ -400,6 +474,8 @@ def _column_type(column: str) -> ColumnType:
 
 def html(runs: WindowRuns) -> str:
     """One standalone HTML page with the widgets and tests of all runs of the window."""
+    if runs.drift is None:
+        raise ValueError("a quality-only run has no page")
     if runs.quality is None:
         single: str = runs.drift.get_html_str(as_iframe=False)
         return single

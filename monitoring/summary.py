@@ -62,6 +62,16 @@ class Quality:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """The Go drift function's CBPE estimate for the window (from the predictions alone)."""
+
+    roc_auc: float
+    roc_auc_lower: float
+    roc_auc_upper: float
+    expected_claim_rate: float
+
+
+@dataclass(frozen=True)
 class GroupFigures:
     """One group of the protected attribute in the window; no mean without rows."""
 
@@ -111,6 +121,7 @@ class Summary:
     columns: list[ColumnVerdict]
     quality: Quality | None
     fairness: Fairness | None  # None when no row of the window could be joined with an attribute
+    estimate: Estimate | None = None  # None when the report was run without --performance
 
     @property
     def drifted_columns(self) -> list[ColumnVerdict]:

@@ -52,7 +52,7 @@ the system is not running. Ctrl-C stops it.`,
 					return err
 				}
 				a.progressf("running the Evidently job over drift report %s ...", rep.ID)
-				if err := localrun.MonitoringJob(cmd.Context(), python, b.URL, ws, rep, os.Stderr); err != nil {
+				if err := localrun.MonitoringJob(cmd.Context(), python, b.URL, ws, rep, false, os.Stderr); err != nil {
 					return err
 				}
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -37,51 +38,62 @@ under 'claimrisk up'), so that no prediction still buffered is missed.`,
 		Example: "  claimrisk drift check\n  claimrisk drift check --sink http://127.0.0.1:8704   # the drift function itself",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			now := time.Now().UTC()
-			e, err := localrun.PingEvent(now, "drift")
+			rep, err := a.driftCheck(cmd.Context(), sink, wait)
 			if err != nil {
 				return err
 			}
-			events.NewSigner(os.Getenv("CLAIMRISK_EVENT_KEY")).Sign(&e)
-			s, _ := events.NewSender()
-			if _, err := s.Send(ctx, sink, e); err != nil {
-				var de *events.DeliveryError
-				if errors.As(err, &de) && de.Status == 0 {
-					return fmt.Errorf("nothing answered at %s: start the system with 'claimrisk up' or pass --sink (%v)", sink, err)
-				}
-				return err
-			}
-			a.progressf("sent the drift check to %s; waiting for the report ...", sink)
-			b, err := a.openBucket(ctx)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			deadline := time.Now().Add(wait)
-			for {
-				rep, found, err := driftcheck.ForEvent(ctx, b, e.ID(), now)
-				if err != nil {
-					return err
-				}
-				if found {
-					fmt.Fprint(a.stdout, summary(rep))
-					return nil
-				}
-				if time.Now().After(deadline) {
-					return fmt.Errorf("no report for the check %s after %s: is there a champion? see the drift function's log", e.ID(), wait)
-				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(250 * time.Millisecond):
-				}
-			}
+			fmt.Fprint(a.stdout, summary(rep))
+			return nil
 		},
 	}
 	c.Flags().StringVar(&sink, "sink", defaultSink(), "where to send the cron event (env K_SINK)")
 	c.Flags().DurationVar(&wait, "wait", 2*time.Minute, "how long to wait for the report")
 	return c
+}
+
+// driftCheck sends the drift schedule's event to sink now and waits for
+// the report it produces.
+func (a *app) driftCheck(ctx context.Context, sink string, wait time.Duration) (driftcheck.Report, error) {
+	now := time.Now().UTC()
+	e, err := localrun.PingEvent(now, "drift")
+	if err != nil {
+		return driftcheck.Report{}, err
+	}
+	events.NewSigner(os.Getenv("CLAIMRISK_EVENT_KEY")).Sign(&e)
+	s, _ := events.NewSender()
+	if _, err := s.Send(ctx, sink, e); err != nil {
+		var de *events.DeliveryError
+		if errors.As(err, &de) && de.Status == 0 {
+			return driftcheck.Report{}, fmt.Errorf("nothing answered at %s: start the system with 'claimrisk up' or pass --sink (%v)", sink, err)
+		}
+		return driftcheck.Report{}, err
+	}
+	a.progressf("sent the drift check to %s; waiting for the report ...", sink)
+	b, err := a.openBucket(ctx)
+	if err != nil {
+		return driftcheck.Report{}, err
+	}
+	defer b.Close()
+	deadline := time.Now().Add(wait)
+	for {
+		// Reports are named by the drift function's clock; this check's
+		// report names the event that asked for it.
+		rep, found, err := driftcheck.ForEvent(ctx, b, e.ID(), now)
+		if err != nil {
+			return driftcheck.Report{}, err
+		}
+		if found {
+			return rep, nil
+		}
+		if time.Now().After(deadline) {
+			return driftcheck.Report{}, fmt.Errorf("no report for the check %s after %s: is there a champion? see the drift function's log", e.ID(), wait)
+		}
+		select {
+		case <-ctx.Done():
+			return driftcheck.Report{}, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // summary is the few lines a person reads first.
@@ -92,6 +104,9 @@ func summary(r driftcheck.Report) string {
 	}
 	s := fmt.Sprintf("drift report %s: %s (model v%d, %d predictions from %s to %s)\n", r.ID, verdict, r.ChampionVersion, r.Rows,
 		r.WindowFrom.Format(time.DateTime), r.WindowTo.Format(time.DateTime))
+	if len(r.RulesFired) > 0 {
+		s += "  rules fired: " + strings.Join(r.RulesFired, ", ") + "\n"
+	}
 	for _, reason := range r.Reasons {
 		s += "  - " + reason + "\n"
 	}
@@ -113,6 +128,25 @@ func summary(r driftcheck.Report) string {
 		}
 		s += fmt.Sprintf("  fairness by %s: disparate impact %s/%s %.3f (%s [%.2f, %.2f]); mean probability %s\n",
 			f.Attribute, f.Protected, f.Reference, f.DisparateImpact, verdict, f.Lower, f.Upper, strings.Join(means, ", "))
+	}
+	if e := r.Estimate; e != nil {
+		alarm := ""
+		if e.Alarm {
+			alarm = " ALARM"
+		}
+		s += fmt.Sprintf("  estimated from the predictions alone (CBPE): AUC %.4f [%.4f, %.4f] (validation %.4f)%s, expected claim rate %.4f [%.4f, %.4f] vs mean prediction %.4f\n",
+			e.AUC, e.AUCLower, e.AUCUpper, e.ValidationAUC, alarm, e.ClaimRate, e.ClaimRateLower, e.ClaimRateUpper, e.MeanPredicted)
+	}
+	for _, l := range r.LateQuality {
+		auc, est := "n/a", "n/a"
+		if l.Quality.AUC != nil {
+			auc = fmt.Sprintf("%.4f", *l.Quality.AUC)
+		}
+		if l.EstimatedAUC != nil {
+			est = fmt.Sprintf("%.4f", *l.EstimatedAUC)
+		}
+		s += fmt.Sprintf("  late outcomes for window %s: AUC %s on %d labelled (estimated %s then), observed claim rate %.4f vs mean prediction %.4f\n",
+			l.ReportID, auc, l.Quality.LabelledRows, est, l.Quality.ObservedRate, l.Quality.MeanPredicted)
 	}
 	if q := r.Quality; q != nil {
 		auc := "n/a"

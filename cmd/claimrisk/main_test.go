@@ -55,6 +55,11 @@ func TestMistakesGetOneLineAndStatus2(t *testing.T) {
 		{"data", "generate", "--no-such-flag"},
 		{"data", "fetch-crashes", "--from", "yesterday"},
 		{"runs", "list", "extra"},
+		{"simulate", "--scenario", "broker", "--windows", "0"},
+		{"simulate", "--scenario", "broker", "--windows", "3", "--shift-from", "4"},
+		{"simulate", "--scenario", "broker", "--label-delay", "-1"},
+		{"simulate", "--scenario", "broker", "--label-delay", "2", "--no-feedback"},
+		{"simulate", "--scenario", "unknown-scenario"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			out, errOut, code := cli(t, args...)

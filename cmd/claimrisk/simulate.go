@@ -54,7 +54,9 @@ func (a *app) simulateCmd() *cobra.Command {
 	var policies, batch int
 	var seed, worldSeed uint64
 	var noFeedback bool
-	var feedbackAfter time.Duration
+	var feedbackAfter, checkWait time.Duration
+	var windows, labelDelay, shiftFrom int
+	var sink string
 	c := &cobra.Command{
 		Use:   "simulate --scenario NAME",
 		Short: "Send drifting traffic through the prediction API, then the observed claims",
@@ -65,10 +67,20 @@ simulated customers' sex, pseudonymised with CLAIMRISK_PSEUDONYM_KEY (the
 development key when unset), in the bucket's customer attributes, where the
 fairness checks find it. It is seeded: the same flags send the same traffic.
 
+With --windows N it sends N windows of --policies each and runs a drift
+check (the drift schedule's event to --sink) after each; --shift-from K
+sends scenario none before window K. With --label-delay D the outcomes of a
+window arrive D windows later, just before that window's check, as claims
+do months after the policy is priced; they name the policy and the time of
+its prediction (predicted_at), and the request. Outcomes still outstanding
+after the last window are never sent. At the end it says at which window
+the estimate (CBPE) and the realised quality first raised their alarms.
+
 Scenarios:
 ` + scenarioHelp(),
-		Example: "  claimrisk simulate --scenario none\n  claimrisk simulate --scenario accident-spike --policies 3000",
-		Args:    cobra.NoArgs,
+		Example: "  claimrisk simulate --scenario none\n  claimrisk simulate --scenario accident-spike --policies 3000\n" +
+			"  claimrisk simulate --scenario broker --windows 12 --shift-from 3 --label-delay 6 --policies 1000",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sc, err := synth.ScenarioNamed(scenario)
 			if err != nil {
@@ -77,16 +89,26 @@ Scenarios:
 			if policies < 1 || policies > 100000 || batch < 1 || batch > 1000 {
 				return usagef("--policies must be 1 to 100,000 and --batch 1 to 1,000")
 			}
+			if windows < 1 || windows > 200 || labelDelay < 0 || shiftFrom < 1 || shiftFrom > windows || windows*policies > 400000 {
+				return usagef("--windows must be 1 to 200, --label-delay 0 or more, --shift-from 1 to --windows, and --windows times --policies at most 400,000")
+			}
+			if noFeedback && labelDelay > 0 {
+				return usagef("--no-feedback and --label-delay do not go together: with --label-delay the outcomes arrive late")
+			}
 			base := synth.DefaultConfig()
 			base.Seed = worldSeed
+			client := predictapi.NewClient(url, token)
+			client.Host = host
+			ctx := cmd.Context()
+			if windows > 1 || labelDelay > 0 {
+				return a.simulateWindows(ctx, client, base, sc, windowPlan{seed: seed, policies: policies, batch: batch, windows: windows,
+					shiftFrom: shiftFrom, delay: labelDelay, sink: sink, wait: checkWait})
+			}
 			base.Policies = max(base.Policies, policies*5)
 			draws, err := synth.Traffic(base, seed, policies, sc)
 			if err != nil {
 				return err
 			}
-			client := predictapi.NewClient(url, token)
-			client.Host = host
-			ctx := cmd.Context()
 			if err := a.storeAttributes(ctx, fmt.Sprintf("simulate-%d", seed), draws); err != nil {
 				return err
 			}
@@ -166,6 +188,11 @@ Scenarios:
 	f.Uint64Var(&worldSeed, "world-seed", synth.DefaultConfig().Seed, "seed of the world the training data came from")
 	f.BoolVar(&noFeedback, "no-feedback", false, "send the predictions only")
 	f.DurationVar(&feedbackAfter, "feedback-after", 0, "wait this long before sending the outcomes")
+	f.IntVar(&windows, "windows", 1, "windows of --policies to send, each followed by a drift check when more than one")
+	f.IntVar(&labelDelay, "label-delay", 0, "windows after which a window's outcomes arrive (0: right after its traffic)")
+	f.IntVar(&shiftFrom, "shift-from", 1, "first window of the scenario; earlier windows send scenario none")
+	f.StringVar(&sink, "sink", defaultSink(), "where the drift checks of --windows go (env K_SINK)")
+	f.DurationVar(&checkWait, "check-wait", 2*time.Minute, "how long to wait for each drift check's report")
 	_ = c.MarkFlagRequired("scenario")
 	return c
 }

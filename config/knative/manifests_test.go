@@ -58,7 +58,7 @@ type rendering struct {
 	err  error
 }
 
-var renderings = map[string]*rendering{"local": {}, "production": {}, "production-kafka": {}, "base": {}, "smoke": {}}
+var renderings = map[string]*rendering{"local": {}, "production": {}, "production-kafka": {}, "canary": {}, "base": {}, "smoke": {}}
 
 // render runs `kubectl kustomize` on an overlay and decodes every document
 // strictly: an unknown or misspelt field, or a wrong type, fails here.

@@ -27,7 +27,9 @@ import (
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/promotion"
 	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/runstore"
 )
 
 // RequestTimeout is how long one check may take; it matches the Knative
@@ -63,7 +65,11 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("drift: start: %w", err)
 	}
-	c := &driftcheck.Checker{Bucket: b, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
+	policy, err := driftcheck.ParsePolicy(cfg.WeightFloor, cfg.FeatureRules, cfg.FeatureWeights)
+	if err != nil {
+		return fmt.Errorf("drift: start: %w", err)
+	}
+	c := &driftcheck.Checker{Bucket: b, Policy: policy, LabelHorizon: cfg.LabelHorizon, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
 		MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare,
 		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
 	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"},
@@ -103,7 +109,14 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err != nil {
 		return nil, f.Fail(e, err)
 	}
-	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "reasons", rep.Reasons)
+	log.Info("drift check done", "report", rep.ID, "rows", rep.Rows, "drift_detected", rep.DriftDetected, "rules_fired", rep.RulesFired, "reasons", rep.Reasons)
+	// The champion's factsheet plots its estimated and realised performance
+	// window by window; this check added a window.
+	if rep.Enough {
+		if err := promotion.WriteFactsheets(context.WithoutCancel(ctx), f.checker.Registry, runstore.New(f.bucket), rep.ChampionVersion); err != nil {
+			log.Warn("could not update the champion's factsheet", "version", rep.ChampionVersion, "error", err.Error())
+		}
+	}
 	if rep.FairnessAlert {
 		log.Warn("fairness alert", "report", rep.ID, "reasons", rep.FairnessReasons)
 	}
@@ -112,7 +125,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	data := events.DriftDetectedData{
 		Bucket: f.bucket.URL, ReportKey: driftcheck.Key(rep.ID, "report.json"), ChampionVersion: rep.ChampionVersion,
-		WindowFrom: rep.WindowFrom, WindowTo: rep.WindowTo, Reasons: rep.Reasons, LabelledKey: rep.LabelledKey,
+		WindowFrom: rep.WindowFrom, WindowTo: rep.WindowTo, Reasons: rep.Reasons, RulesFired: rep.RulesFired, LabelledKey: rep.LabelledKey,
 	}
 	for _, c := range rep.DriftedColumns {
 		data.DriftedColumns = append(data.DriftedColumns, events.DriftedColumn{Column: c.Column, Test: c.Test, Score: c.Score, Threshold: c.Threshold})

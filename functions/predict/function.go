@@ -46,12 +46,14 @@ type Function struct {
 	signer      *events.Signer
 	predictions *predlog.Logger[predlog.Row]
 	feedback    *predlog.Logger[predlog.Feedback]
+	shadowLog   *predlog.Logger[predlog.ShadowRow]
 	metrics     *metricSet
 	// handler serves the API once Start has set up what it uses: func-go
 	// runs Start in a goroutine while the server already serves.
 	handler atomic.Pointer[http.Handler]
 
 	current   atomic.Pointer[loaded]
+	shadow    atomic.Pointer[loaded] // the challenger, scored in shadow
 	regStatus atomic.Pointer[predictapi.RegistryStatus]
 	reload    chan struct{}
 	ready     atomic.Bool
@@ -108,7 +110,13 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		Prefix: predlog.FeedbackPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
 		Log: f.log, OnFlush: f.metrics.flushed("feedback"),
 	})
-	f.metrics.pending(func() float64 { return float64(f.predictions.Pending() + f.feedback.Pending()) })
+	f.shadowLog = predlog.NewLogger[predlog.ShadowRow](b, predlog.Options{
+		Prefix: predlog.ShadowPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
+		Log: f.log, OnFlush: f.metrics.flushed("shadow"),
+	})
+	f.metrics.pending(func() float64 {
+		return float64(f.predictions.Pending() + f.feedback.Pending() + f.shadowLog.Pending())
+	})
 	routes := f.routes()
 	f.handler.Store(&routes)
 	f.started.Store(true)
@@ -140,12 +148,13 @@ func (f *Function) Stop(ctx context.Context) error {
 	}
 	errP := f.predictions.Close(ctx)
 	errF := f.feedback.Close(ctx)
-	f.log.Info("predict function stopped; payload log flushed", "unwritten_rows", f.predictions.Pending()+f.feedback.Pending())
+	errS := f.shadowLog.Close(ctx)
+	f.log.Info("predict function stopped; payload log flushed", "unwritten_rows", f.predictions.Pending()+f.feedback.Pending()+f.shadowLog.Pending())
 	if errW != nil {
 		// The bucket stays open for the watcher, which still uses it.
-		return errors.Join(errW, errP, errF)
+		return errors.Join(errW, errP, errF, errS)
 	}
-	return errors.Join(errP, errF, f.bucket.Close())
+	return errors.Join(errP, errF, errS, f.bucket.Close())
 }
 
 // Ready reports whether a champion is loaded.
@@ -213,6 +222,7 @@ func (f *Function) refresh(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("%s has no champion yet", f.reg.Name())
 	}
+	f.refreshShadow(ctx, state.Aliases[registry.Challenger], v, now)
 	if cur := f.current.Load(); cur != nil && cur.version.Version == v {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,9 +18,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
 	"github.com/claimrisk/claimrisk/shared/predlog"
+	"github.com/claimrisk/claimrisk/shared/promotion"
+	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/runstore"
 	"github.com/claimrisk/claimrisk/shared/schema"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
@@ -555,5 +561,87 @@ func TestBearerTokenAndSignedEvents(t *testing.T) {
 	out := testenv.CLI(t, []string{"CLAIMRISK_API_TOKEN=" + token}, "predict", "--example", "--url", fn.URL)
 	if !strings.Contains(out, "claim-risk v1") {
 		t.Errorf("claimrisk predict with CLAIMRISK_API_TOKEN: %q", out)
+	}
+}
+
+// challenger registers a second model that the gate rejects, so that it
+// stays the registry's challenger beside champion v1.
+func challenger(t *testing.T, bucket string) registry.Version {
+	t.Helper()
+	ctx := context.Background()
+	trained := testenv.Trained(t, bucket, 7, 8000)
+	b, err := blobstore.Open(ctx, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	policy := promotion.DefaultPolicy()
+	policy.Margin = 1 // no Gini can win by that much
+	policy.LogLossMargin = 1
+	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runstore.New(b), Policy: policy, Actor: "test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	d, err := gate.Judge(ctx, trained)
+	if err != nil || d.Promoted {
+		t.Fatalf("challenger: %+v %v", d, err)
+	}
+	v, err := gate.Registry.Get(ctx, d.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestShadowChallenger: with a challenger in the registry, predict answers
+// with the champion alone and logs both models' answers with their versions;
+// with CLAIMRISK_SHADOW=false it scores the champion only.
+func TestShadowChallenger(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("shadow=%v", on), func(t *testing.T) {
+			fn, bucket, dir := served(t, fmt.Sprintf("CLAIMRISK_SHADOW=%v", on))
+			ch := challenger(t, bucket)
+			m, err := ch.LoadModel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := predictapi.NewClient(fn.URL, "")
+			ctx := context.Background()
+			deadline := time.Now().Add(10 * time.Second)
+			for on {
+				info, err := c.Model(ctx)
+				if err == nil && info.Shadow != nil && info.Shadow.Version == ch.Version {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("predict never took challenger v%d into shadow: %+v %v", ch.Version, info, err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			recs := records(50)
+			resp, err := c.Predict(ctx, recs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Model.Version != 1 {
+				t.Fatalf("answered by v%d, want the champion v1", resp.Model.Version)
+			}
+			if err := c.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			rows := logged[predlog.ShadowRow](t, dir, predlog.ShadowPrefix)
+			if !on {
+				if len(rows) != 0 {
+					t.Fatalf("%d shadow rows with CLAIMRISK_SHADOW=false", len(rows))
+				}
+				return
+			}
+			if len(rows) != len(recs) {
+				t.Fatalf("%d shadow rows, want %d", len(rows), len(recs))
+			}
+			for i, r := range rows {
+				if r.RequestID != resp.RequestID || r.ModelVersion != int32(ch.Version) || r.ChampionVersion != 1 ||
+					r.ChampionProbability != resp.Predictions[i].ClaimProbability || r.Probability != m.Predict(recs[i]) || !r.Time.Equal(resp.PredictedAt) {
+					t.Fatalf("shadow row %d = %+v; want request %s, v%d's probability %v beside the champion's %v", i, r, resp.RequestID, ch.Version, m.Predict(recs[i]), resp.Predictions[i].ClaimProbability)
+				}
+			}
+		})
 	}
 }

@@ -204,9 +204,10 @@ func (f *Function) predict(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Millisecond) // the log's precision, so predicted_at matches it
 	resp := predictapi.PredictResponse{
 		RequestID:   "req-" + randomID(8),
+		PredictedAt: now,
 		Model:       predictapi.ModelRef{Name: model.Name, Version: cur.version.Version},
 		Predictions: make([]predictapi.Prediction, len(records)),
 	}
@@ -227,6 +228,7 @@ func (f *Function) predict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "the payload log cannot keep up (the bucket is not accepting writes); try again shortly")
 		return
 	}
+	f.scoreShadow(rows, records, cur)
 	f.metrics.predictions(cur.version.Version, len(records))
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -247,6 +249,9 @@ func (f *Function) postFeedback(w http.ResponseWriter, r *http.Request) {
 		rows[i] = predlog.Feedback{Time: now, RequestID: o.RequestID, Claim: boolInt(*o.Claim)}
 		if o.PolicyID != "" {
 			rows[i].PolicyID = f.pseudo.Of(o.PolicyID)
+		}
+		if o.PredictedAt != nil {
+			rows[i].PredictedAt = o.PredictedAt.UTC().Truncate(time.Millisecond)
 		}
 	}
 	if err := f.feedback.Add(rows...); err != nil {
@@ -275,6 +280,9 @@ func (f *Function) modelInfo(w http.ResponseWriter, _ *http.Request) {
 	}
 	if s := f.regStatus.Load(); s != nil {
 		info.Registry = *s
+	}
+	if sh := f.shadow.Load(); sh != nil {
+		info.Shadow = &predictapi.ModelRef{Name: model.Name, Version: sh.version.Version}
 	}
 	writeJSON(w, http.StatusOK, info)
 }
@@ -352,8 +360,8 @@ func (f *Function) event(w http.ResponseWriter, r *http.Request) {
 func (f *Function) flush(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	pending := f.predictions.Pending() + f.feedback.Pending()
-	if err := errors.Join(f.predictions.Flush(ctx), f.feedback.Flush(ctx)); err != nil {
+	pending := f.predictions.Pending() + f.feedback.Pending() + f.shadowLog.Pending()
+	if err := errors.Join(f.predictions.Flush(ctx), f.feedback.Flush(ctx), f.shadowLog.Flush(ctx)); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "could not write the buffered rows: "+err.Error())
 		return
 	}

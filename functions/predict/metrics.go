@@ -19,6 +19,8 @@ type metricSet struct {
 	probs    prometheus.Histogram
 	champion prometheus.Gauge
 	flushes  *prometheus.CounterVec
+	shadow   prometheus.Histogram
+	dropped  prometheus.Counter
 }
 
 func newMetrics() *metricSet {
@@ -45,7 +47,14 @@ func newMetrics() *metricSet {
 			Name: "claimrisk_payload_log_writes_total", Help: "Payload-log object writes by log and outcome.",
 		}, []string{"log", "outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.answered, m.probs, m.champion, m.flushes,
+	m.shadow = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "claimrisk_shadow_scoring_seconds", Help: "Time a predict request spends scoring the challenger in shadow and logging its answers.",
+		Buckets: []float64{0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005},
+	})
+	m.dropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "claimrisk_shadow_rows_dropped_total", Help: "Shadow answers not logged because the shadow log was full; the requests were answered all the same.",
+	})
+	m.reg.MustRegister(m.requests, m.latency, m.answered, m.probs, m.champion, m.flushes, m.shadow, m.dropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -35,6 +35,7 @@ import (
 type Function struct {
 	funcmain.Lifecycle
 	gate           *promotion.Gate
+	minShadow      int
 	bucket         *blobstore.Bucket
 	log            *slog.Logger
 	reconcileAfter time.Duration
@@ -82,7 +83,10 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		}
 		go gate.AfterChange(context.WithoutCancel(ctx))
 	}
-	f.gate, f.bucket, f.log, f.reconcileAfter = gate, b, log, cfg.ReconcileAfter
+	if cfg.ShadowMinLabels < 1 {
+		return fmt.Errorf("register: start: CLAIMRISK_SHADOW_MIN_LABELS is %d; judging on shadow traffic needs at least 1 outcome", cfg.ShadowMinLabels)
+	}
+	f.gate, f.bucket, f.log, f.reconcileAfter, f.minShadow = gate, b, log, cfg.ReconcileAfter, cfg.ShadowMinLabels
 	f.Started("register", b, events.NewSigner(cfg.EventKey), log)
 	log.Info("register function ready", "bucket", b.URL, "mlflow", logging.Redact(cfg.MLflowURI), "policy", fmt.Sprintf("%+v", gate.Policy))
 	return nil
@@ -96,10 +100,12 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	switch {
 	case e.Type() == events.Ping && fmt.Sprint(e.Extensions()[CheckExtension]) == "datasets":
 		return f.reconcile(ctx, e)
+	case e.Type() == events.Ping && fmt.Sprint(e.Extensions()[CheckExtension]) == "shadow":
+		return f.judgeShadow(ctx, e)
 	case e.Type() == events.Ping:
-		return nil, cehttp.NewResult(http.StatusBadRequest, "register: this cron event asks for check=%v; register answers check=datasets", e.Extensions()[CheckExtension])
+		return nil, cehttp.NewResult(http.StatusBadRequest, "register: this cron event asks for check=%v; register answers check=datasets and check=shadow", e.Extensions()[CheckExtension])
 	case e.Type() != events.ModelTrained:
-		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s or %s (check=datasets)", e.Type(), events.ModelTrained, events.Ping)
+		return nil, cehttp.NewResult(http.StatusBadRequest, "register: unsupported event type %q; want %s or %s (check=datasets or check=shadow)", e.Type(), events.ModelTrained, events.Ping)
 	}
 	var t events.ModelTrainedData
 	if err := events.Decode(e, &t); err != nil {

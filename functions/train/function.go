@@ -56,6 +56,9 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err := config.Load(&cfg); err != nil {
 		return err
 	}
+	if cfg.ReferenceRows < 100 {
+		return fmt.Errorf("train: start: CLAIMRISK_REFERENCE_ROWS is %d; a reference needs at least 100 rows (default 5000)", cfg.ReferenceRows)
+	}
 	log := logging.New(os.Stderr, cfg.LogLevel, "train")
 	b, err := blobstore.Open(ctx, cfg.Bucket)
 	if err != nil {
@@ -70,7 +73,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		codeVersion = version.Commit
 	}
 	t := &training.Trainer{
-		Bucket: b, Runs: runstore.New(b), L2: cfg.L2, CodeVersion: codeVersion,
+		Bucket: b, Runs: runstore.New(b), L2: cfg.L2, CodeVersion: codeVersion, ReferenceRows: cfg.ReferenceRows,
 		Pseudonymise: p.Of, Log: log,
 	}
 	if cfg.MLflowURI != "" {

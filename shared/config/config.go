@@ -49,7 +49,8 @@ type Common struct {
 // Train configures functions/train.
 type Train struct {
 	Common
-	L2 float64 `envconfig:"CLAIMRISK_L2" default:"1" desc:"L2 penalty of the GLMs (scikit-learn's 1/C)"`
+	L2            float64 `envconfig:"CLAIMRISK_L2" default:"1" desc:"L2 penalty of the GLMs (scikit-learn's 1/C)"`
+	ReferenceRows int     `envconfig:"CLAIMRISK_REFERENCE_ROWS" default:"5000" desc:"size of the reference stored with each model: a sample of its training data stratified by policy year, which drift checks and the Evidently job compare traffic with"`
 }
 
 // Load fills spec from the environment and completes the common defaults.
@@ -99,6 +100,7 @@ type Register struct {
 	FairnessLower       float64       `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest allowed disparate impact (mean prediction of women over men)"`
 	FairnessUpper       float64       `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest allowed disparate impact"`
 	ReconcileAfter      time.Duration `envconfig:"CLAIMRISK_RECONCILE_AFTER" default:"2m" desc:"on the dataset scan's cron event, a finished training without a decision is judged once its last run is this old (its own event may still be on the way before)"`
+	ShadowMinLabels     int           `envconfig:"CLAIMRISK_SHADOW_MIN_LABELS" default:"500" desc:"fewest shadow answers with an outcome before the shadow schedule's event judges the challenger on them"`
 }
 
 // Predict configures functions/predict: the prediction API.
@@ -110,6 +112,7 @@ type Predict struct {
 	LogBatchRows int           `envconfig:"CLAIMRISK_LOG_BATCH_ROWS" default:"5000" desc:"payload log: rows per object"`
 	LogMaxAge    time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"payload log: longest a row waits before it is written (give drift the same value)"`
 	Instance     string        `envconfig:"HOSTNAME" desc:"name of this replica in payload log object keys (the pod name on Kubernetes)"`
+	Shadow       bool          `envconfig:"CLAIMRISK_SHADOW" default:"true" desc:"score the registry's challenger in shadow when there is one: answers come from the champion alone, and both models' answers are logged (predlog/shadow/) for the register function to judge the challenger once outcomes arrive"`
 	APIToken     string        `envconfig:"CLAIMRISK_API_TOKEN" desc:"bearer token the API requires on /v1/ (health, metrics and the API description stay open); empty turns authentication off"`
 	RequireToken bool          `envconfig:"CLAIMRISK_REQUIRE_API_TOKEN" default:"false" desc:"refuse to start without CLAIMRISK_API_TOKEN (set on every cluster), so the API is never open by mistake"`
 }
@@ -117,14 +120,18 @@ type Predict struct {
 // Drift configures functions/drift: the scheduled drift check.
 type Drift struct {
 	Common
-	Window            time.Duration `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"the longest window one check reads: the predictions since the last check's window ended, but no further back than this"`
-	LogMaxAge         time.Duration `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"the predict function's payload-log flush interval: a check waits this long, plus CLAIMRISK_LOG_SLACK, after its window ends before it reads the log"`
-	LogSlack          time.Duration `envconfig:"CLAIMRISK_LOG_SLACK" default:"3s" desc:"how much longer than CLAIMRISK_LOG_MAX_AGE a check waits for the payload log's last batch to be written"`
-	MinRows           int           `envconfig:"CLAIMRISK_DRIFT_MIN_ROWS" default:"200" desc:"fewest logged predictions in the window for a verdict"`
-	DriftShare        float64       `envconfig:"CLAIMRISK_DRIFT_SHARE" default:"0.3" desc:"share of drifted feature columns at which the data counts as drifted"`
-	MinLabels         int           `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks"`
-	MaxAUCDrop        float64       `envconfig:"CLAIMRISK_DRIFT_MAX_AUC_DROP" default:"0.05" desc:"largest allowed fall of AUC below the champion's validation AUC"`
-	MaxCalibrationGap float64       `envconfig:"CLAIMRISK_DRIFT_MAX_CALIBRATION_GAP" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
-	FairnessLower     float64       `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest disparate impact (mean prediction of women over men) before a fairness alert"`
-	FairnessUpper     float64       `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest disparate impact before a fairness alert"`
+	Window            time.Duration      `envconfig:"CLAIMRISK_DRIFT_WINDOW" default:"24h" desc:"the longest window one check reads: the predictions since the last check's window ended, but no further back than this"`
+	LogMaxAge         time.Duration      `envconfig:"CLAIMRISK_LOG_MAX_AGE" default:"10s" desc:"the predict function's payload-log flush interval: a check waits this long, plus CLAIMRISK_LOG_SLACK, after its window ends before it reads the log"`
+	LogSlack          time.Duration      `envconfig:"CLAIMRISK_LOG_SLACK" default:"3s" desc:"how much longer than CLAIMRISK_LOG_MAX_AGE a check waits for the payload log's last batch to be written"`
+	MinRows           int                `envconfig:"CLAIMRISK_DRIFT_MIN_ROWS" default:"200" desc:"fewest logged predictions in the window for a verdict"`
+	DriftShare        float64            `envconfig:"CLAIMRISK_DRIFT_SHARE" default:"0.3" desc:"share of drifted feature columns at which the data counts as drifted; the Evidently job is given the same (monitoring/contract.py DATASET_DRIFT_SHARE is its default)"`
+	WeightFloor       float64            `envconfig:"CLAIMRISK_DRIFT_WEIGHT_FLOOR" default:"0.02" desc:"weight from which one drifted feature raises the alarm by itself; a feature's weight is its share of the variance of the champion's logit on the reference"`
+	FeatureRules      map[string]string  `envconfig:"CLAIMRISK_DRIFT_FEATURE_RULES" desc:"per-feature rules as feature:rule pairs, comma-separated (rule auto: alert at or above the weight floor; alert: always; share: only counts toward the dataset share), e.g. home_area:alert,deductible:share"`
+	FeatureWeights    map[string]float64 `envconfig:"CLAIMRISK_DRIFT_FEATURE_WEIGHTS" desc:"per-feature weights (0 to 1) that replace the model's, as feature:weight pairs, e.g. age:0.3"`
+	MinLabels         int                `envconfig:"CLAIMRISK_DRIFT_MIN_LABELS" default:"200" desc:"fewest labelled predictions for the quality checks, of the window checked and of each earlier window whose outcomes arrive late"`
+	LabelHorizon      time.Duration      `envconfig:"CLAIMRISK_DRIFT_LABEL_HORIZON" default:"9600h" desc:"how long after a window its late outcomes are still joined to its predictions (claims of a policy year arrive within about 400 days)"`
+	MaxAUCDrop        float64            `envconfig:"CLAIMRISK_DRIFT_MAX_AUC_DROP" default:"0.05" desc:"largest allowed fall of AUC below the champion's validation AUC"`
+	MaxCalibrationGap float64            `envconfig:"CLAIMRISK_DRIFT_MAX_CALIBRATION_GAP" default:"0.02" desc:"largest allowed gap between mean prediction and observed claim rate"`
+	FairnessLower     float64            `envconfig:"CLAIMRISK_FAIRNESS_LOWER" default:"0.8" desc:"lowest disparate impact (mean prediction of women over men) before a fairness alert"`
+	FairnessUpper     float64            `envconfig:"CLAIMRISK_FAIRNESS_UPPER" default:"1.25" desc:"highest disparate impact before a fairness alert"`
 }

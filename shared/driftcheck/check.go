@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
@@ -41,6 +41,13 @@ type Column struct {
 	Score     float64 `json:"score"`
 	Threshold float64 `json:"threshold"`
 	Drifted   bool    `json:"drifted"`
+	// Weight is the feature's weight in the alert policy, from WeightSource
+	// ("model" or "configured"); Rule its rule; Alert whether its drift
+	// raised the alarm by itself.
+	Weight       float64 `json:"weight"`
+	WeightSource string  `json:"weight_source,omitempty"`
+	Rule         string  `json:"rule,omitempty"`
+	Alert        bool    `json:"alert"`
 }
 
 // DataQuality is one column's missing and out-of-reference values.
@@ -64,7 +71,13 @@ type Quality struct {
 	CalibrationGap float64       `json:"calibration_gap"`
 	ReferenceAUC   float64       `json:"reference_auc"`
 	Calibration    []metrics.Bin `json:"calibration"`
-	Degraded       bool          `json:"degraded"`
+	// AUCSamplingError (Hanley and McNeil) and RateSamplingError (the
+	// observed rate's spread if the predictions were right) say how far
+	// the window's figures move by chance: a fall counts only beyond three
+	// of them.
+	AUCSamplingError  *float64 `json:"auc_sampling_error"`
+	RateSamplingError float64  `json:"claim_rate_sampling_error"`
+	Degraded          bool     `json:"degraded"`
 }
 
 // DatasetDrift is the share of drifted feature columns.
@@ -85,27 +98,37 @@ type PredictionDrift struct {
 
 // Report is one drift check.
 type Report struct {
-	Format          string          `json:"format"`
-	ID              string          `json:"id"`
-	Model           string          `json:"model"`
-	ChampionVersion int             `json:"champion_version"`
-	DatasetID       string          `json:"champion_dataset_id"`
-	ReferenceKey    string          `json:"reference_key"`
-	ReferenceRows   int             `json:"reference_rows"`
-	WindowFrom      time.Time       `json:"window_from"`
-	WindowTo        time.Time       `json:"window_to"`
-	Rows            int             `json:"rows"`
-	Enough          bool            `json:"enough_rows"`
-	DriftDetected   bool            `json:"drift_detected"`
-	Reasons         []string        `json:"reasons"`
+	Format          string    `json:"format"`
+	ID              string    `json:"id"`
+	Model           string    `json:"model"`
+	ChampionVersion int       `json:"champion_version"`
+	DatasetID       string    `json:"champion_dataset_id"`
+	ReferenceKey    string    `json:"reference_key"`
+	ReferenceRows   int       `json:"reference_rows"`
+	WindowFrom      time.Time `json:"window_from"`
+	WindowTo        time.Time `json:"window_to"`
+	Rows            int       `json:"rows"`
+	Enough          bool      `json:"enough_rows"`
+	DriftDetected   bool      `json:"drift_detected"`
+	Reasons         []string  `json:"reasons"`
+	// RulesFired names the rules that raised the alarm (Fired* constants).
+	RulesFired      []string        `json:"rules_fired"`
+	WeightFloor     float64         `json:"weight_floor"`
 	DriftedColumns  []Column        `json:"drifted_columns"`
 	Columns         []Column        `json:"columns"`
 	DatasetDrift    DatasetDrift    `json:"dataset_drift"`
 	PredictionDrift PredictionDrift `json:"prediction_drift"`
 	DataQuality     []DataQuality   `json:"data_quality"`
 	Quality         *Quality        `json:"quality"`
-	LabelledKey     string          `json:"labelled_key,omitempty"`
-	Thresholds      Thresholds      `json:"thresholds"`
+	// Estimate is the champion's performance estimated from the window's
+	// predictions alone (CBPE), before any outcome arrives.
+	Estimate *Estimated `json:"estimated_performance"`
+	// LateQuality are earlier windows whose outcomes arrived since the last
+	// check: their realised quality, beside what was estimated for them.
+	LateQuality []LateQuality `json:"late_quality"`
+	lateReasons []string
+	LabelledKey string     `json:"labelled_key,omitempty"`
+	Thresholds  Thresholds `json:"thresholds"`
 	// Fairness compares the groups of the protected attribute, joined to
 	// the log through the pseudonymised customer key; FairnessLabelled adds
 	// calibration and error rates on the labelled rows.
@@ -135,6 +158,14 @@ type Checker struct {
 	// it: the predict function's flush interval and a little more (the
 	// watermark; see window.go).
 	LogWait time.Duration
+	// Policy decides which drifted features raise the alarm.
+	Policy Policy
+	// LabelHorizon is how long after its window a prediction's outcome is
+	// still joined to it; 0 keeps waiting for ever.
+	LabelHorizon time.Duration
+
+	mu        sync.Mutex
+	baselines map[int]*Baseline // by champion version
 }
 
 // ErrNoChampion means there is nothing to check yet.
@@ -163,13 +194,9 @@ func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Durat
 	if err != nil {
 		return Report{}, err
 	}
-	refData, err := c.Bucket.Read(ctx, champ.Lineage.Validation)
+	ref, err := c.reference(ctx, champ)
 	if err != nil {
-		return Report{}, fmt.Errorf("driftcheck: reference of v%d: %w", champ.Version, err)
-	}
-	ref, err := parquetio.Decode[predlog.ReferenceRow](refData)
-	if err != nil {
-		return Report{}, fmt.Errorf("driftcheck: reference of v%d: %w", champ.Version, err)
+		return Report{}, err
 	}
 	from, err := c.windowStart(ctx, id, end, window)
 	if err != nil {
@@ -190,14 +217,15 @@ func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Durat
 	}
 	cur = mine
 	// Outcomes arrive after predictions: read all feedback from the window's start on.
-	fb, err := ReadWindow[predlog.Feedback](ctx, c.Bucket, predlog.FeedbackPrefix, from, time.Now().Add(time.Hour), func(r predlog.Feedback) time.Time { return r.Time })
+	fb, err := ReadFeedback(ctx, c.Bucket, from)
 	if err != nil {
 		return Report{}, err
 	}
 	rep := Report{
 		Format: Format, ID: id, EventID: trig.EventID, EventTime: trig.EventTime, Model: c.Registry.Name(), ChampionVersion: champ.Version, DatasetID: champ.Lineage.DatasetID,
-		ReferenceKey: champ.Lineage.Validation, ReferenceRows: len(ref), WindowFrom: from.UTC(), WindowTo: end.UTC(),
+		ReferenceKey: ReferenceKey(champ), ReferenceRows: len(ref), WindowFrom: from.UTC(), WindowTo: end.UTC(),
 		Rows: len(cur), Thresholds: c.Thresholds, Reasons: []string{}, DriftedColumns: []Column{}, FairnessReasons: []string{},
+		RulesFired: []string{}, WeightFloor: c.Policy.WeightFloor,
 	}
 	rep.Enough = len(cur) >= c.Thresholds.MinRows
 	if !rep.Enough {
@@ -213,11 +241,25 @@ func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Durat
 	}
 	labelled := Join(cur, fb)
 	rep.quality(labelled, champ.Metrics.AUC)
-	rep.decide()
+	base, err := c.baseline(champ, ref)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := rep.estimate(base, cur); err != nil {
+		return Report{}, err
+	}
+	late, err := c.catchUp(ctx, &rep, end)
+	if err != nil {
+		return Report{}, err
+	}
+	rep.decide(c.Policy, base.Weights)
 	if err := c.fairness(ctx, &rep, cur, labelled); err != nil {
 		return Report{}, err
 	}
-	return rep, c.save(ctx, &rep, labelled)
+	if err := c.save(ctx, &rep, append(labelled, late...)); err != nil {
+		return Report{}, err
+	}
+	return rep, c.savePerformance(ctx, &rep, len(labelled))
 }
 
 // compare runs the per-column drift tests, prediction drift and data quality.
@@ -234,9 +276,7 @@ func (rep *Report) compare(ref, cur []predlog.Row) error {
 		}
 		rep.DataQuality = append(rep.DataQuality, col.quality(ref, cur))
 	}
-	n := len(FeatureColumns)
-	rep.DatasetDrift = DatasetDrift{Columns: n, Drifted: len(rep.DriftedColumns), Share: float64(len(rep.DriftedColumns)) / float64(n), Threshold: rep.Thresholds.DriftShare}
-	rep.DatasetDrift.Detected = rep.DatasetDrift.Share >= rep.Thresholds.DriftShare
+	rep.DatasetDrift = DatasetVerdict(rep.Columns, rep.Thresholds.DriftShare)
 	res, err := PredictionColumn.test(ref, cur)
 	if err != nil {
 		return fmt.Errorf("driftcheck: prediction: %w", err)
@@ -278,6 +318,7 @@ func (rep *Report) quality(labelled []predlog.ReferenceRow, referenceAUC float64
 		q.LogLoss, q.Brier = metrics.LogLoss(p, y), metrics.Brier(p, y)
 	}
 	q.CalibrationGap = q.ObservedRate - q.MeanPredicted
+	q.samplingErrors(p, y)
 	rep.Quality = q
 }
 
@@ -309,33 +350,31 @@ func (c *Checker) fairness(ctx context.Context, rep *Report, cur []predlog.Row, 
 	return nil
 }
 
-// decide sets the verdict and its reasons.
-func (rep *Report) decide() {
+// decide sets the verdict, the rules that fired and their reasons: the
+// policy's feature, dataset and prediction rules, then the quality of the
+// window's labelled predictions.
+func (rep *Report) decide(p Policy, weights map[string]float64) {
 	t := rep.Thresholds
-	if rep.DatasetDrift.Detected {
-		names := make([]string, len(rep.DriftedColumns))
-		for i, c := range rep.DriftedColumns {
-			names[i] = c.Column
-		}
-		rep.Reasons = append(rep.Reasons, fmt.Sprintf("%d of %d feature columns drifted (%s): share %.2f >= %.2f",
-			rep.DatasetDrift.Drifted, rep.DatasetDrift.Columns, strings.Join(names, ", "), rep.DatasetDrift.Share, t.DriftShare))
-	}
-	if rep.PredictionDrift.Drifted {
-		rep.Reasons = append(rep.Reasons, fmt.Sprintf("the predicted probabilities drifted (%s %.4f, threshold %.4f; mean %.4f -> %.4f)",
-			rep.PredictionDrift.Test, rep.PredictionDrift.Score, rep.PredictionDrift.Threshold, rep.PredictionDrift.ReferenceMean, rep.PredictionDrift.CurrentMean))
-	}
-	if q := rep.Quality; q != nil && q.LabelledRows >= t.MinLabels {
-		if q.AUC != nil && *q.AUC < q.ReferenceAUC-t.MaxAUCDrop {
-			q.Degraded = true
-			rep.Reasons = append(rep.Reasons, fmt.Sprintf("AUC on %d labelled predictions is %.4f, more than %.2f below the validation AUC %.4f", q.LabelledRows, *q.AUC, t.MaxAUCDrop, q.ReferenceAUC))
-		}
-		if math.Abs(q.CalibrationGap) > t.MaxCalibrationGap {
-			q.Degraded = true
-			rep.Reasons = append(rep.Reasons, fmt.Sprintf("observed claim rate %.4f vs mean prediction %.4f on %d labelled predictions: a gap of %.4f, more than %.4f",
-				q.ObservedRate, q.MeanPredicted, q.LabelledRows, q.CalibrationGap, t.MaxCalibrationGap))
+	v := p.Decide(rep.Columns, weights, rep.DatasetDrift, rep.PredictionDrift)
+	rep.DriftedColumns = rep.DriftedColumns[:0]
+	for _, c := range rep.Columns {
+		if c.Drifted {
+			rep.DriftedColumns = append(rep.DriftedColumns, c)
 		}
 	}
-	rep.DriftDetected = len(rep.Reasons) > 0
+	for _, why := range degradation(rep.Quality, t) {
+		v.fire(FiredQuality, why)
+	}
+	for _, why := range rep.lateReasons {
+		v.fire(FiredDelayed, why)
+	}
+	if e := rep.Estimate; e != nil && e.Alarm {
+		v.fire(FiredEstimate, fmt.Sprintf("estimated AUC %.4f (band %.4f to %.4f) on %d predictions, before any outcome, is more than %.2f below the validation AUC %.4f",
+			e.AUC, e.AUCLower, e.AUCUpper, e.Rows, t.MaxAUCDrop, e.ValidationAUC))
+	}
+	rep.Reasons = append(rep.Reasons, v.Reasons...)
+	rep.RulesFired = append(rep.RulesFired, v.Fired...)
+	rep.DriftDetected = len(rep.RulesFired) > 0
 }
 
 func (c *Checker) save(ctx context.Context, rep *Report, labelled []predlog.ReferenceRow) error {
@@ -407,40 +446,6 @@ func Latest(ctx context.Context, b *blobstore.Bucket) (Report, error) {
 		return r, err
 	}
 	return Report{}, fmt.Errorf("driftcheck: no drift report in %s yet: run 'claimrisk drift check'", b.URL)
-}
-
-// Join matches outcomes to logged predictions, by request id and policy,
-// else by policy alone; the latest outcome of a policy wins. The rows are
-// returned in the shape of reference rows, ordered by time.
-func Join(preds []predlog.Row, fb []predlog.Feedback) []predlog.ReferenceRow {
-	sort.SliceStable(fb, func(i, j int) bool { return fb[i].Time.Before(fb[j].Time) })
-	byReq, byPolicy := map[string]int32{}, map[string]int32{}
-	for _, f := range fb {
-		if f.RequestID != "" && f.PolicyID != "" {
-			byReq[f.RequestID+"|"+f.PolicyID] = f.Claim
-		}
-		if f.PolicyID != "" {
-			byPolicy[f.PolicyID] = f.Claim
-		}
-		if f.RequestID != "" && f.PolicyID == "" {
-			byReq[f.RequestID+"|*"] = f.Claim
-		}
-	}
-	var out []predlog.ReferenceRow
-	for _, p := range preds {
-		claim, ok := byReq[p.RequestID+"|"+p.PolicyID]
-		if !ok {
-			claim, ok = byPolicy[p.PolicyID]
-		}
-		if !ok {
-			claim, ok = byReq[p.RequestID+"|*"]
-		}
-		if ok {
-			out = append(out, predlog.ReferenceRow{Row: p, StartDate: dateOf(p.Time), Claim: claim})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	return out
 }
 
 // ReadWindow reads the rows of a log with time in [from, to), looking only

@@ -18,19 +18,30 @@ type ColumnSpec struct {
 	Categorical bool
 	Number      func(predlog.Row) float64
 	Category    func(predlog.Row) string
+	// Copy sets the column's value in dst to src's (for the weights).
+	Copy func(dst *schema.PolicyRecord, src schema.PolicyRecord)
 }
 
 // FeatureColumns are the request fields tested for drift.
 var FeatureColumns = []ColumnSpec{
-	{Name: "age", Number: func(r predlog.Row) float64 { return r.Age }},
-	{Name: "years_licensed", Number: func(r predlog.Row) float64 { return r.YearsLicensed }},
-	{Name: "home_area", Categorical: true, Category: func(r predlog.Row) string { return strconv.Itoa(r.HomeArea) }},
-	{Name: "vehicle_type", Categorical: true, Category: func(r predlog.Row) string { return r.VehicleType }},
-	{Name: "vehicle_age", Number: func(r predlog.Row) float64 { return float64(r.VehicleAge) }},
-	{Name: "usage", Categorical: true, Category: func(r predlog.Row) string { return r.Usage }},
-	{Name: "annual_mileage", Number: func(r predlog.Row) float64 { return r.AnnualMileage }},
-	{Name: "coverage", Categorical: true, Category: func(r predlog.Row) string { return r.Coverage }},
-	{Name: "deductible", Categorical: true, Category: func(r predlog.Row) string { return strconv.Itoa(r.Deductible) }},
+	{Name: "age", Number: func(r predlog.Row) float64 { return r.Age },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Age = s.Age }},
+	{Name: "years_licensed", Number: func(r predlog.Row) float64 { return r.YearsLicensed },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.YearsLicensed = s.YearsLicensed }},
+	{Name: "home_area", Categorical: true, Category: func(r predlog.Row) string { return strconv.Itoa(r.HomeArea) },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.HomeArea = s.HomeArea }},
+	{Name: "vehicle_type", Categorical: true, Category: func(r predlog.Row) string { return r.VehicleType },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.VehicleType = s.VehicleType }},
+	{Name: "vehicle_age", Number: func(r predlog.Row) float64 { return float64(r.VehicleAge) },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.VehicleAge = s.VehicleAge }},
+	{Name: "usage", Categorical: true, Category: func(r predlog.Row) string { return r.Usage },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Usage = s.Usage }},
+	{Name: "annual_mileage", Number: func(r predlog.Row) float64 { return r.AnnualMileage },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.AnnualMileage = s.AnnualMileage }},
+	{Name: "coverage", Categorical: true, Category: func(r predlog.Row) string { return r.Coverage },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Coverage = s.Coverage }},
+	{Name: "deductible", Categorical: true, Category: func(r predlog.Row) string { return strconv.Itoa(r.Deductible) },
+		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Deductible = s.Deductible }},
 }
 
 // PredictionColumn is the model's output.

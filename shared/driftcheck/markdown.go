@@ -26,6 +26,9 @@ func (r Report) Markdown() string {
 		verdict = "**Drift detected.**"
 	}
 	fmt.Fprintf(&b, "%s\n\n", verdict)
+	if len(r.RulesFired) > 0 {
+		fmt.Fprintf(&b, "Rules that fired: %s.\n\n", strings.Join(r.RulesFired, ", "))
+	}
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(&b, "- %s\n", reason)
 	}
@@ -38,13 +41,17 @@ func (r Report) Markdown() string {
 	if !r.Enough {
 		return b.String()
 	}
-	b.WriteString("\n## Columns\n\n| column | type | test | score | threshold | drifted | out of reference range |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "\n## Columns\n\nA drifted feature raises the alarm by itself when its weight (its share of the variance of the model's logit on the reference, unless configured) is at least %.3f, or its rule is alert.\n\n", r.WeightFloor)
+	b.WriteString("| column | type | test | score | threshold | drifted | weight | rule | alert | out of reference range |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, c := range r.Columns {
-		flag := ""
+		flag, alert := "", ""
 		if c.Drifted {
 			flag = "**yes**"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.4f | %.4f | %s | %.1f%% |\n", c.Column, c.Kind, c.Test, c.Score, c.Threshold, flag, 100*r.DataQuality[i].OutOfRange)
+		if c.Alert {
+			alert = "**yes**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %.4f | %.4f | %s | %.3f | %s | %s | %.1f%% |\n", c.Column, c.Kind, c.Test, c.Score, c.Threshold, flag, c.Weight, c.Rule, alert, 100*r.DataQuality[i].OutOfRange)
 	}
 	p := r.PredictionDrift
 	fmt.Fprintf(&b, "\n## Prediction drift\n\n%s %.4f (threshold %.4f): mean probability %.4f in the reference, %.4f now.\n",
@@ -73,6 +80,24 @@ func (r Report) Markdown() string {
 				l := labelled[g.Group]
 				fmt.Fprintf(&b, "| %s | %d | %.4f | %s | %s | %s |\n", g.Group, g.N, g.MeanPredicted, opt(l.ObservedRate), opt(l.FalsePositiveRate), opt(l.TruePositiveRate))
 			}
+		}
+	}
+	if e := r.Estimate; e != nil {
+		alarm := "no alarm"
+		if e.Alarm {
+			alarm = "**alarm**"
+		}
+		fmt.Fprintf(&b, "\n## Estimated performance\n\nFrom the %d predictions alone, before any outcome (CBPE): ROC AUC %.4f, band %.4f to %.4f, against the validation AUC %.4f (%s); expected claim rate %.4f (band %.4f to %.4f) against a mean prediction of %.4f.\n",
+			e.Rows, e.AUC, e.AUCLower, e.AUCUpper, e.ValidationAUC, alarm, e.ClaimRate, e.ClaimRateLower, e.ClaimRateUpper, e.MeanPredicted)
+	}
+	if len(r.LateQuality) > 0 {
+		b.WriteString("\n## Outcomes that arrived late\n\n| window | predictions | labelled | realised AUC | estimated AUC then | observed claim rate | mean predicted | degraded |\n|---|---|---|---|---|---|---|---|\n")
+		for _, l := range r.LateQuality {
+			flag := ""
+			if l.Quality.Degraded {
+				flag = "**yes**"
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %.4f | %.4f | %s |\n", l.ReportID, l.Rows, l.Quality.LabelledRows, opt(l.Quality.AUC), opt(l.EstimatedAUC), l.Quality.ObservedRate, l.Quality.MeanPredicted, flag)
 		}
 	}
 	b.WriteString("\n## Model quality\n\n")

@@ -42,12 +42,12 @@ var Catalogue = []Entry{
 		Type: DriftDetected, Source: SourceDrift, Producer: "drift", Consumers: []string{"train"},
 		Description: "A drift check crossed its thresholds. The train function retrains on the champion's dataset plus the window's labelled predictions.",
 		Example: DriftDetectedData{Bucket: "file:///home/you/.claimrisk/bucket", ReportKey: "drift/reports/20261129T203519.266Z/report.json", ChampionVersion: 1,
-			Reasons: []string{"observed claim rate 0.1667 vs mean prediction 0.1095 on 3000 labelled predictions ..."}, LabelledKey: "drift/reports/20261129T203519.266Z/labelled.parquet"},
+			Reasons: []string{"observed claim rate 0.1667 vs mean prediction 0.1095 on 3000 labelled predictions ..."}, RulesFired: []string{"quality"}, LabelledKey: "drift/reports/20261129T203519.266Z/labelled.parquet"},
 	},
 	{
-		Type: Ping, Source: "/apis/v1/namespaces/claimrisk/pingsources/<name>", Producer: "PingSource drift-schedule and dataset-scan (claimrisk up's cron locally)",
-		Consumers:   []string{"drift (check=drift)", "predict (check=drift)", "train (check=datasets)", "register (check=datasets)"},
-		Description: "The cron event. The extension attribute check tells the schedules apart: check=drift asks for a drift check, and predict looks at the registry's champion; check=datasets asks train to scan the bucket for datasets no one announced (or whose training stopped), and register to judge every finished training that has no decision. With these, a lost event delays its work by one schedule; nothing depends on the Broker's channel keeping events.",
+		Type: Ping, Source: "/apis/v1/namespaces/claimrisk/pingsources/<name>", Producer: "PingSource drift-schedule, dataset-scan and shadow-schedule (claimrisk up's cron locally)",
+		Consumers:   []string{"drift (check=drift)", "predict (check=drift)", "train (check=datasets)", "register (check=datasets)", "register (check=shadow)"},
+		Description: "The cron event. The extension attribute check tells the schedules apart: check=drift asks for a drift check, and predict looks at the registry's champion; check=datasets asks train to scan the bucket for datasets no one announced (or whose training stopped), and register to judge every finished training that has no decision; check=shadow asks register to judge the challenger on its shadow traffic with outcomes. With these, a lost event delays its work by one schedule; nothing depends on the Broker's channel keeping events.",
 		Example:     map[string]string{"check": "drift"},
 	},
 }

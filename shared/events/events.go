@@ -106,6 +106,10 @@ type DriftDetectedData struct {
 	WindowTo        time.Time       `json:"window_to"`
 	DriftedColumns  []DriftedColumn `json:"drifted_columns"`
 	Reasons         []string        `json:"reasons"`
+	// RulesFired names the rules that raised the alarm: feature,
+	// dataset-share, prediction, quality, estimated-performance,
+	// delayed-quality.
+	RulesFired []string `json:"rules_fired,omitempty"`
 	// LabelledKey holds the labelled rows of the window, for retraining.
 	LabelledKey string `json:"labelled_key,omitempty"`
 }

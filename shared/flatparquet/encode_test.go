@@ -75,7 +75,13 @@ func TestEncodeReadsBack(t *testing.T) {
 	t.Parallel()
 	rows := logRows(3000)
 	roundTrip(t, rows)
-	roundTrip(t, []predlog.Feedback{{Time: time.UnixMilli(1_750_000_000_123).UTC(), RequestID: "r", PolicyID: "p", Claim: 1}, {Time: time.UnixMilli(0).UTC()}})
+	// predicted_at is set: parquet-go's reader, the oracle here, turns a
+	// millisecond timestamp before 1678 (a zero time.Time) into a wrong one
+	// through nanoseconds; TestZeroTimeReadsBackAsZero covers that case.
+	roundTrip(t, []predlog.Feedback{
+		{Time: time.UnixMilli(1_750_000_000_123).UTC(), RequestID: "r", PolicyID: "p", Claim: 1, PredictedAt: time.UnixMilli(1_749_999_000_000).UTC()},
+		{Time: time.UnixMilli(0).UTC(), PredictedAt: time.UnixMilli(1).UTC()},
+	})
 	ref := make([]predlog.ReferenceRow, 100)
 	for i := range ref {
 		ref[i] = predlog.ReferenceRow{Row: rows[i], StartDate: schema.DateOf(rows[i].Time), Claim: int32(i % 2)}

@@ -74,7 +74,25 @@ type Factsheet struct {
 	Aliases        []string        `json:"aliases"`
 	Status         string          `json:"status"`
 	History        []Event         `json:"history"`
-	Generated      time.Time       `json:"generated"`
+	// Production is the model's performance window by window since it
+	// served: estimated from its predictions alone, and realised where the
+	// outcomes have arrived. ProductionPlot is the same as a PNG data URI.
+	Production     []ProductionWindow `json:"production"`
+	ProductionPlot htmltemplate.URL   `json:"-"`
+	Generated      time.Time          `json:"generated"`
+}
+
+// ProductionWindow is one checked window of the model in production.
+type ProductionWindow struct {
+	Report       string    `json:"report"`
+	WindowTo     time.Time `json:"window_to"`
+	Rows         int       `json:"rows"`
+	EstimatedAUC *float64  `json:"estimated_auc"`
+	Lower        *float64  `json:"estimated_auc_lower"`
+	Upper        *float64  `json:"estimated_auc_upper"`
+	Alarm        bool      `json:"estimate_alarm"`
+	LabelledRows int       `json:"labelled_rows"`
+	RealisedAUC  *float64  `json:"realised_auc"`
 }
 
 var funcs = map[string]any{
@@ -161,6 +179,16 @@ By {{.Attribute}}, which is never a model feature. Disparate impact (mean predic
 {{end}}{{else}}
 No fairness figures: the validation rows carry no protected attribute.
 {{end}}
+## Performance in production
+{{if .Production}}
+ROC AUC per drift-check window: estimated from the predictions alone (CBPE, with its band of three sampling errors), and realised once enough outcomes have arrived, however late.
+
+| window ending | predictions | estimated AUC | band | labelled | realised AUC |
+|---|---|---|---|---|---|
+{{range .Production}}| {{when .WindowTo}} | {{.Rows}} | {{opt .EstimatedAUC}}{{if .Alarm}} **alarm**{{end}} | {{opt .Lower}} to {{opt .Upper}} | {{.LabelledRows}} | {{opt .RealisedAUC}} |
+{{end}}{{else}}
+No drift check has looked at this version's traffic yet.
+{{end}}
 ## Promotion history
 {{range .History}}
 - {{when .Time}}: {{.What}} by {{.Actor}}{{if .Reason}}: {{.Reason}}{{end}}{{end}}
@@ -213,6 +241,11 @@ table{border-collapse:collapse;margin:.5rem 0 1.2rem}td,th{border-bottom:1px sol
 {{with .Fairness}}<p>By {{.Attribute}}, which is never a model feature. Disparate impact (mean predicted probability of {{.Protected}} over {{.Reference}}): <b{{if .Flagged}} class="flag"{{end}}>{{f3 .DisparateImpact}}</b>, allowed [{{.Lower}}, {{.Upper}}]{{if .Flagged}} <span class="flag">flagged</span>{{end}}. Error rates count a policy as flagged high risk from a probability of {{.Threshold}}.</p>
 <table><tr><th>group</th><th>policies</th><th>mean predicted</th><th>observed</th><th>calibration gap</th><th>false positive rate</th><th>true positive rate</th></tr>{{range .Groups}}<tr><td>{{.Group}}</td><td>{{.N}}</td><td>{{f4 .MeanPredicted}}</td><td>{{opt .ObservedRate}}</td><td>{{opt .CalibrationGap}}</td><td>{{opt .FalsePositiveRate}}</td><td>{{opt .TruePositiveRate}}</td></tr>{{end}}</table>{{if .Note}}<p>{{.Note}}</p>{{end}}
 {{else}}<p>No fairness figures: the validation rows carry no protected attribute.</p>{{end}}
+<h2>Performance in production</h2>
+{{if .Production}}<p>ROC AUC per drift-check window: estimated from the predictions alone (CBPE, with its band of three sampling errors), and realised once enough outcomes have arrived, however late.</p>
+{{if .ProductionPlot}}<p><img alt="Estimated and realised ROC AUC per window" src="{{.ProductionPlot}}"></p>{{end}}
+<table><tr><th>window ending</th><th>predictions</th><th>estimated AUC</th><th>band</th><th>labelled</th><th>realised AUC</th></tr>{{range .Production}}<tr><td>{{when .WindowTo}}</td><td>{{.Rows}}</td><td>{{opt .EstimatedAUC}}{{if .Alarm}} <span class="flag">alarm</span>{{end}}</td><td>{{opt .Lower}} to {{opt .Upper}}</td><td>{{.LabelledRows}}</td><td>{{opt .RealisedAUC}}</td></tr>{{end}}</table>
+{{else}}<p>No drift check has looked at this version's traffic yet.</p>{{end}}
 <h2>Promotion history</h2><ul>{{range .History}}<li>{{when .Time}}: {{.What}} by {{.Actor}}{{if .Reason}}: {{.Reason}}{{end}}</li>{{end}}</ul>
 <p class="muted">Generated {{when .Generated}}.</p>
 </body></html>

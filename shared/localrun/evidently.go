@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
@@ -26,12 +27,18 @@ func FindPython(binDir string) (string, bool) {
 }
 
 // MonitoringJob runs `python -m monitoring report` for a drift report's
-// window: the Evidently view of what the drift function checked.
-func MonitoringJob(ctx context.Context, python, bucketURL, workspace string, rep driftcheck.Report, logFile *os.File) error {
-	cmd := exec.CommandContext(ctx, python, "-m", "monitoring", "report",
-		"--bucket", bucketURL, "--reference", rep.ReferenceKey,
+// window: the Evidently view of what the drift function checked, with its
+// CBPE estimate. With qualityOnly it adds only the window's quality run,
+// for a window whose outcomes arrived late.
+func MonitoringJob(ctx context.Context, python, bucketURL, workspace string, rep driftcheck.Report, qualityOnly bool, logFile *os.File) error {
+	args := []string{"-m", "monitoring", "report",
+		"--bucket", bucketURL, "--reference", rep.ReferenceKey, "--drift-share", strconv.FormatFloat(rep.Thresholds.DriftShare, 'g', -1, 64),
 		"--from", rep.WindowFrom.Format(time.RFC3339Nano), "--to", rep.WindowTo.Format(time.RFC3339Nano),
-		"--workspace", workspace)
+		"--workspace", workspace, "--performance", driftcheck.PerformanceKey(rep.ID)}
+	if qualityOnly {
+		args = append(args, "--quality-only")
+	}
+	cmd := exec.CommandContext(ctx, python, args...)
 	cmd.Env = append(os.Environ(), "DO_NOT_TRACK=1")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Run(); err != nil {
@@ -80,8 +87,19 @@ func (s *System) evidently(ctx context.Context, o Options, b *blobstore.Bucket, 
 			if !rep.Enough {
 				return
 			}
-			if err := MonitoringJob(jctx, o.Python, b.URL, ws, rep, jobLog); err != nil && jctx.Err() == nil {
+			if err := MonitoringJob(jctx, o.Python, b.URL, ws, rep, false, jobLog); err != nil && jctx.Err() == nil {
 				o.Log.Warn("Evidently job failed", "error", err.Error())
+			}
+			// Earlier windows whose outcomes arrived with this check get
+			// their realised quality on the dashboard, at their own time.
+			for _, late := range rep.LateQuality {
+				var earlier driftcheck.Report
+				if err := b.ReadJSON(jctx, driftcheck.Key(late.ReportID, "report.json"), &earlier); err != nil {
+					continue
+				}
+				if err := MonitoringJob(jctx, o.Python, b.URL, ws, earlier, true, jobLog); err != nil && jctx.Err() == nil {
+					o.Log.Warn("Evidently job (late quality) failed", "window", late.ReportID, "error", err.Error())
+				}
 			}
 		})
 	}()

@@ -258,7 +258,7 @@ func (s *System) cron(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			for _, check := range []string{"datasets", "drift"} {
+			for _, check := range []string{"datasets", "drift", "shadow"} {
 				if e, err := PingEvent(now, check); err == nil {
 					s.Broker.Publish(e)
 				}
@@ -312,10 +312,11 @@ func (s *System) Wait(ctx context.Context) error {
 }
 
 // PingEvent is the event one of the PingSources in config/knative sends on
-// schedule: check is "drift" (the drift schedule) or "datasets" (the
-// dataset scan), carried as an extension attribute the Triggers filter on.
+// schedule: check is "drift" (the drift schedule), "datasets" (the dataset
+// scan) or "shadow" (the shadow judgement), carried as an extension
+// attribute the Triggers filter on.
 func PingEvent(now time.Time, check string) (event.Event, error) {
-	source := map[string]string{"drift": "drift-schedule", "datasets": "dataset-scan"}[check]
+	source := map[string]string{"drift": "drift-schedule", "datasets": "dataset-scan", "shadow": "shadow-schedule"}[check]
 	e, err := events.New(fmt.Sprintf("ping-%s-%s", check, strconv.FormatInt(now.UnixNano(), 36)), events.Ping,
 		"/apis/v1/namespaces/claimrisk/pingsources/"+source, "", map[string]string{"check": check})
 	if err != nil {

@@ -119,7 +119,7 @@ func TestDecodeAgreesWithTheRowwiseReader(t *testing.T) {
 		}
 		return out
 	}())
-	same(t, "feedback", []predlog.Feedback{{Time: time.UnixMilli(1_750_000_000_123).UTC(), RequestID: "r", PolicyID: "p", Claim: 1}})
+	same(t, "feedback", []predlog.Feedback{{Time: time.UnixMilli(1_750_000_000_123).UTC(), RequestID: "r", PolicyID: "p", Claim: 1, PredictedAt: time.UnixMilli(1_749_999_000_000).UTC()}})
 	same(t, "empty", []predlog.Feedback{})
 }
 
@@ -274,4 +274,23 @@ func FuzzDecodeLog(f *testing.F) {
 			t.Fatalf("%d rows from %d bytes", len(rows), len(data))
 		}
 	})
+}
+
+// TestZeroTimeReadsBackAsZero: an outcome without predicted_at is stored
+// with a zero time.Time, a millisecond timestamp in year 1. It must read
+// back as zero (pyarrow reads year 1 too), not as parquet-go's row reader
+// has it (1754, through an overflow in nanoseconds).
+func TestZeroTimeReadsBackAsZero(t *testing.T) {
+	rows := []predlog.Feedback{{Time: time.UnixMilli(1_750_000_000_123).UTC(), RequestID: "r", PolicyID: "p", Claim: 1}}
+	data, err := parquetio.Encode(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parquetio.Decode[predlog.Feedback](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].PredictedAt.IsZero() || !got[0].Time.Equal(rows[0].Time) {
+		t.Fatalf("decoded %+v; want predicted_at zero", got)
+	}
 }

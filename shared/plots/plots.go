@@ -108,3 +108,69 @@ func Calibration(title string, bins []metrics.Bin) ([]byte, error) {
 	p.Legend.Top, p.Legend.Left = true, true
 	return render(p)
 }
+
+// Performance renders a model's ROC AUC window by window: the estimate made
+// from the predictions alone with its band, the realised AUC where the
+// outcomes have arrived, and the validation AUC as a reference line. NaN
+// marks a missing value.
+func Performance(title string, estimated, lower, upper, realised []float64, validation float64) ([]byte, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text, p.Y.Label.Text = "window", "ROC AUC"
+	series := func(ys []float64) plotter.XYs {
+		var xy plotter.XYs
+		for i, y := range ys {
+			if y == y { // not NaN
+				xy = append(xy, plotter.XY{X: float64(i + 1), Y: y})
+			}
+		}
+		return xy
+	}
+	add := func(legend string, ys []float64, c color.Color, dashed, points bool) error {
+		xy := series(ys)
+		if len(xy) == 0 {
+			return nil
+		}
+		if points {
+			s, err := plotter.NewScatter(xy)
+			if err != nil {
+				return err
+			}
+			s.Color = c
+			p.Add(s)
+			p.Legend.Add(legend, s)
+			return nil
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return err
+		}
+		l.Color = c
+		if dashed {
+			l.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
+		}
+		p.Add(l)
+		if legend != "" {
+			p.Legend.Add(legend, l)
+		}
+		return nil
+	}
+	ref := make([]float64, len(estimated))
+	for i := range ref {
+		ref[i] = validation
+	}
+	realColor := color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	for _, err := range []error{
+		add("validation AUC", ref, diagColor, true, false),
+		add("estimated (CBPE)", estimated, lineColor, false, false),
+		add("band", lower, lineColor, true, false),
+		add("", upper, lineColor, true, false),
+		add("realised", realised, realColor, false, true),
+	} {
+		if err != nil {
+			return nil, fmt.Errorf("plots: %s: %w", title, err)
+		}
+	}
+	p.Legend.Top, p.Legend.Left = false, true
+	return render(p)
+}

@@ -144,11 +144,12 @@ func Document(maxRecords int, bearer bool) map[string]any {
 				},
 			},
 			"PredictResponse": obj{
-				"type": "object", "required": []string{"request_id", "model", "predictions"},
+				"type": "object", "required": []string{"request_id", "predicted_at", "model", "predictions"},
 				"properties": obj{
-					"request_id":  obj{"type": "string", "description": "Quote it in /v1/feedback."},
-					"model":       ref("ModelRef"),
-					"predictions": obj{"type": "array", "items": ref("Prediction")},
+					"request_id":   obj{"type": "string", "description": "Quote it in /v1/feedback."},
+					"predicted_at": obj{"type": "string", "format": "date-time", "description": "When the predictions were made and logged; with the policy id, it names a prediction in /v1/feedback."},
+					"model":        ref("ModelRef"),
+					"predictions":  obj{"type": "array", "items": ref("Prediction")},
 				},
 			},
 			"ModelRef": obj{
@@ -162,6 +163,7 @@ func Document(maxRecords int, bearer bool) map[string]any {
 					"kind": obj{"type": "string"}, "run_id": obj{"type": "string"},
 					"metrics":   obj{"type": "object", "description": "Out-of-time validation metrics from training."},
 					"loaded_at": obj{"type": "string", "format": "date-time"},
+					"shadow":    obj{"allOf": []any{ref("ModelRef")}, "description": "The challenger scored in shadow (logged, never returned), when there is one."},
 					"registry": obj{"type": "object", "properties": obj{
 						"reachable": obj{"type": "boolean"}, "checked_at": obj{"type": "string", "format": "date-time"}, "error": obj{"type": "string"},
 					}},
@@ -194,11 +196,12 @@ func Document(maxRecords int, bearer bool) map[string]any {
 			},
 			"Outcome": obj{
 				"type": "object", "additionalProperties": false, "required": []string{"claim"},
-				"description": "Give policy_id or request_id, or both.",
+				"description": "Give policy_id or request_id, or both. An outcome joins the prediction it labels by request and policy; by policy and predicted_at (the prediction's time, from its answer) without a request id; else the policy's latest prediction before the outcome arrived. It may arrive months later, whichever drift window the prediction fell in.",
 				"properties": obj{
-					"policy_id":  obj{"type": "string", "maxLength": MaxIDLength, "pattern": openAPIIDPattern},
-					"request_id": obj{"type": "string", "maxLength": MaxIDLength, "pattern": openAPIIDPattern},
-					"claim":      obj{"type": "boolean", "description": "Whether the policy had at least one claim in its year."},
+					"policy_id":    obj{"type": "string", "maxLength": MaxIDLength, "pattern": openAPIIDPattern},
+					"request_id":   obj{"type": "string", "maxLength": MaxIDLength, "pattern": openAPIIDPattern},
+					"predicted_at": obj{"type": "string", "format": "date-time", "description": "When the labelled prediction was made: predicted_at of its /v1/predict answer."},
+					"claim":        obj{"type": "boolean", "description": "Whether the policy had at least one claim in its year."},
 				},
 			},
 			"FeedbackRequest": obj{

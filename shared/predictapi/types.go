@@ -33,7 +33,10 @@ type ModelRef struct {
 
 // PredictResponse is the answer of POST /v1/predict.
 type PredictResponse struct {
-	RequestID   string       `json:"request_id"`
+	RequestID string `json:"request_id"`
+	// PredictedAt is when the predictions were made and logged (to the
+	// millisecond): quote it with the policy id in /v1/feedback.
+	PredictedAt time.Time    `json:"predicted_at"`
 	Model       ModelRef     `json:"model"`
 	Predictions []Prediction `json:"predictions"`
 }
@@ -47,6 +50,8 @@ type ModelInfo struct {
 	RunID    string          `json:"run_id"`
 	Metrics  metrics.Summary `json:"metrics"`
 	LoadedAt time.Time       `json:"loaded_at"`
+	// Shadow is the challenger scored in shadow, when there is one.
+	Shadow *ModelRef `json:"shadow,omitempty"`
 	// Registry says whether the registry could be read at the last check.
 	Registry RegistryStatus `json:"registry"`
 }
@@ -71,7 +76,10 @@ type ExplainResponse struct {
 type Outcome struct {
 	PolicyID  string `json:"policy_id,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
-	Claim     *bool  `json:"claim"`
+	// PredictedAt, with PolicyID, names the prediction the outcome labels:
+	// the policy's prediction made at that time (PredictResponse.PredictedAt).
+	PredictedAt *time.Time `json:"predicted_at,omitempty"`
+	Claim       *bool      `json:"claim"`
 }
 
 // FeedbackRequest is the body of POST /v1/feedback.

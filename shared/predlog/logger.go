@@ -16,6 +16,8 @@ import (
 const (
 	PredictionsPrefix = "predlog/predictions/"
 	FeedbackPrefix    = "predlog/feedback/"
+	// ShadowPrefix holds the challenger's shadow answers (ShadowRow).
+	ShadowPrefix = "predlog/shadow/"
 )
 
 // ErrFull means the buffer holds MaxPending rows because the bucket has

@@ -2,14 +2,19 @@ package promotion
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	htmltemplate "html/template"
+	"math"
 	"sort"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/governance"
+	"github.com/claimrisk/claimrisk/shared/plots"
 	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/runstore"
 )
@@ -101,6 +106,9 @@ func Factsheet(ctx context.Context, reg *registry.Registry, runs *runstore.Store
 	default:
 		f.Status = "registered, awaiting a decision"
 	}
+	if err := production(ctx, reg, &f); err != nil {
+		return governance.Factsheet{}, err
+	}
 	return f, nil
 }
 
@@ -134,5 +142,41 @@ func WriteFactsheets(ctx context.Context, reg *registry.Registry, runs *runstore
 			return err
 		}
 	}
+	return nil
+}
+
+// production fills the factsheet's performance in production: the drift
+// checks' window records of this version, and their plot.
+func production(ctx context.Context, reg *registry.Registry, f *governance.Factsheet) error {
+	all, err := driftcheck.Performance(ctx, reg.Bucket())
+	if err != nil {
+		return fmt.Errorf("promotion: performance of v%d: %w", f.Version, err)
+	}
+	var est, lo, hi, real []float64
+	for _, w := range all {
+		if w.ChampionVersion != f.Version {
+			continue
+		}
+		pw := governance.ProductionWindow{Report: w.ReportID, WindowTo: w.WindowTo, Rows: w.Rows, LabelledRows: w.LabelledRows}
+		e, l, h, r := math.NaN(), math.NaN(), math.NaN(), math.NaN()
+		if w.Estimate != nil {
+			e, l, h = w.Estimate.AUC, w.Estimate.AUCLower, w.Estimate.AUCUpper
+			pw.EstimatedAUC, pw.Lower, pw.Upper, pw.Alarm = &e, &l, &h, w.Estimate.Alarm
+		}
+		if w.Realised != nil && w.Realised.AUC != nil {
+			r = *w.Realised.AUC
+			pw.RealisedAUC = &r
+		}
+		f.Production = append(f.Production, pw)
+		est, lo, hi, real = append(est, e), append(lo, l), append(hi, h), append(real, r)
+	}
+	if len(f.Production) == 0 {
+		return nil
+	}
+	png, err := plots.Performance(fmt.Sprintf("%s v%d in production", f.Model, f.Version), est, lo, hi, real, f.Validation.AUC)
+	if err != nil {
+		return err
+	}
+	f.ProductionPlot = htmltemplate.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 	return nil
 }

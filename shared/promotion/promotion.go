@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
@@ -88,6 +89,13 @@ func (g *Gate) Judge(ctx context.Context, t events.ModelTrainedData) (events.Dec
 	if _, err := model.Decode(modelObj); err != nil {
 		return events.Decision{}, fmt.Errorf("%w: run %s: %v", ErrInvalidCandidate, run.ID, err)
 	}
+	// The run's sample of its training data becomes the version's
+	// reference; a run trained before samples were stored has none, and its
+	// validation rows serve instead.
+	reference, err := g.Runs.Bucket().Read(ctx, runstore.Key(run.ID, runstore.ReferenceObject))
+	if err != nil && !errors.Is(err, blobstore.ErrNotFound) {
+		return events.Decision{}, fmt.Errorf("promotion: run %s: %w", run.ID, err)
+	}
 	ver, created, err := g.Registry.Register(ctx, registry.Candidate{
 		Kind: run.Kind,
 		Lineage: registry.Lineage{
@@ -100,8 +108,12 @@ func (g *Gate) Judge(ctx context.Context, t events.ModelTrainedData) (events.Dec
 		Description: fmt.Sprintf("%s trained on dataset %s (%s), triggered by %s.", run.Kind, run.DatasetID, run.TrainWindow.From.Format(time.DateOnly)+" to "+run.TrainWindow.To.Format(time.DateOnly), run.Trigger),
 		Tags:        map[string]string{"trigger": run.Trigger},
 		Actor:       g.Actor,
+		Reference:   reference,
 	})
 	if err != nil {
+		return events.Decision{}, err
+	}
+	if err := g.Registry.PutReference(ctx, ver, reference); err != nil {
 		return events.Decision{}, err
 	}
 	log := g.Log.With("version", ver.Version, "run_id", run.ID)

@@ -7,9 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/cbpe"
 	"github.com/claimrisk/claimrisk/shared/dataset"
+	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -241,5 +244,83 @@ func TestFactsheetTellsTheVersionsStory(t *testing.T) {
 	html, err := f.gate.Registry.Factsheet(ctx, 1, "html")
 	if err != nil || !strings.Contains(string(html), "<h2>Fairness</h2>") {
 		t.Errorf("HTML factsheet: %v", err)
+	}
+}
+
+// TestTheReferenceIsStoredWithTheVersion: registration copies the run's
+// sample of its training data beside the version and names it in the
+// lineage; the drift check and the Evidently job read it from there.
+func TestTheReferenceIsStoredWithTheVersion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	trained := f.train(t, config(42, 2021, 2024))
+	d, err := f.gate.Judge(ctx, trained)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := f.gate.Registry.Get(ctx, d.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := f.gate.Registry.ReferenceKey(d.Version); ver.Lineage.Reference != want {
+		t.Fatalf("lineage names reference %q, want %q", ver.Lineage.Reference, want)
+	}
+	stored, err := f.b.Read(ctx, ver.Lineage.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _ := f.b.Read(ctx, runstore.Key(trained.RunID, runstore.ReferenceObject))
+	if string(stored) != string(run) {
+		t.Error("the version's reference differs from its run's sample")
+	}
+	// A registration that stopped before the reference was written is
+	// completed by the redelivery.
+	if err := f.b.Delete(ctx, ver.Lineage.Reference); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.gate.Judge(ctx, trained); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := f.b.Exists(ctx, ver.Lineage.Reference); !ok {
+		t.Error("the redelivered event did not restore the missing reference")
+	}
+}
+
+// TestFactsheetPlotsThePerformanceInProduction: the drift checks' window
+// records of a version appear in its factsheet, estimate beside realised,
+// with the plot in the HTML.
+func TestFactsheetPlotsThePerformanceInProduction(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.gate.Judge(ctx, f.train(t, config(42, 2021, 2024))); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	auc := 0.612
+	for i, w := range []driftcheck.WindowPerformance{
+		{ReportID: "w1", WindowTo: end, ChampionVersion: 1, Rows: 1000, Estimate: &driftcheck.Estimated{Estimate: cbpe.Estimate{AUC: 0.6543, AUCLower: 0.6, AUCUpper: 0.7}}, LabelledRows: 1000, Realised: &driftcheck.Quality{AUC: &auc}},
+		{ReportID: "w2", WindowTo: end.Add(time.Hour), ChampionVersion: 1, Rows: 1000, Estimate: &driftcheck.Estimated{Estimate: cbpe.Estimate{AUC: 0.5876, AUCLower: 0.53, AUCUpper: 0.64}, Alarm: true}},
+		{ReportID: "w3", WindowTo: end, ChampionVersion: 2, Rows: 10},
+	} {
+		if err := f.b.WriteJSON(ctx, driftcheck.PerformanceKey(w.ReportID), w); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	fs, err := Factsheet(ctx, f.gate.Registry, f.gate.Runs, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.Production) != 2 || *fs.Production[0].RealisedAUC != auc || fs.Production[1].RealisedAUC != nil || !fs.Production[1].Alarm {
+		t.Fatalf("production = %+v", fs.Production)
+	}
+	md, _ := fs.Markdown()
+	html, _ := fs.HTML()
+	if !strings.Contains(md, "| 0.6543 | 0.6000 to 0.7000 | 1000 | 0.6120 |") || !strings.Contains(md, "0.5876 **alarm**") {
+		t.Errorf("the Markdown factsheet lacks the production table:\n%s", md)
+	}
+	if !strings.Contains(html, `src="data:image/png;base64,`) {
+		t.Error("the HTML factsheet has no plot of the performance in production")
 	}
 }

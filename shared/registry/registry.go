@@ -41,7 +41,13 @@ type Lineage struct {
 	ValidWindow features.Window `json:"valid_window"`
 	CodeVersion string          `json:"code_version"`
 	// Validation is the bucket key of the labelled out-of-time rows.
-	Validation  string `json:"validation_key"`
+	Validation string `json:"validation_key"`
+	// Reference is the bucket key of the version's reference rows: a
+	// fixed-size sample of its training data, stratified by policy year,
+	// stored with the version at registration. The drift check and the
+	// Evidently job compare traffic with it. Empty for versions registered
+	// before references were stored (their validation rows serve instead).
+	Reference   string `json:"reference_key,omitempty"`
 	MLflowRunID string `json:"mlflow_run_id,omitempty"`
 }
 
@@ -209,6 +215,9 @@ type Candidate struct {
 	Description string
 	Tags        map[string]string
 	Actor       string
+	// Reference, when set, is the Parquet of the run's reference sample:
+	// it is stored with the version (ReferenceKey) and named in its lineage.
+	Reference []byte
 }
 
 // Register adds the candidate as a new version, or returns the version
@@ -255,8 +264,16 @@ func (r *Registry) Register(ctx context.Context, c Candidate) (ver Version, crea
 			Model: r.name, Version: next, Created: time.Now().UTC(), CreatedBy: c.Actor, Kind: c.Kind,
 			Description: c.Description, Tags: c.Tags, Lineage: c.Lineage, Metrics: c.Metrics, ModelObject: c.ModelObject,
 		}
+		if len(c.Reference) > 0 {
+			ver.Lineage.Reference = r.ReferenceKey(next)
+		}
 		err := r.b.CreateJSON(ctx, r.versionKey(next), ver)
 		if err == nil {
+			// The number is ours now; the reference goes beside it. A failure
+			// here leaves the version without it until PutReference heals it.
+			if err := r.PutReference(ctx, ver, c.Reference); err != nil {
+				return Version{}, false, err
+			}
 			return ver, true, nil
 		}
 		if !errors.Is(err, blobstore.ErrExists) {
@@ -264,6 +281,28 @@ func (r *Registry) Register(ctx context.Context, c Candidate) (ver Version, crea
 		}
 		next++ // another writer took this number
 	}
+}
+
+// ReferenceKey is where version v's reference rows are stored.
+func (r *Registry) ReferenceKey(v int) string {
+	return r.key("versions", versionDir(v), "reference.parquet")
+}
+
+// PutReference stores a version's reference rows at the key its lineage
+// names, unless they are already there: a registration that stopped
+// between the version and its reference is completed by the next delivery.
+func (r *Registry) PutReference(ctx context.Context, v Version, data []byte) error {
+	if v.Lineage.Reference == "" || len(data) == 0 {
+		return nil
+	}
+	ok, err := r.b.Exists(ctx, v.Lineage.Reference)
+	if err != nil || ok {
+		return err
+	}
+	if err := r.b.Write(ctx, v.Lineage.Reference, data, "application/vnd.apache.parquet"); err != nil {
+		return fmt.Errorf("registry: reference of %s v%d: %w", r.name, v.Version, err)
+	}
+	return nil
 }
 
 func (r *Registry) ensureModel(ctx context.Context) error {

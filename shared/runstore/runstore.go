@@ -26,6 +26,7 @@ const (
 	MetricsObject     = "metrics.json"
 	FeaturesObject    = "features.json"
 	ValidationObject  = "validation.parquet"
+	ReferenceObject   = "reference.parquet"
 	CalibrationObject = "calibration.png"
 	ROCObject         = "roc.png"
 	LorenzObject      = "lorenz.png"
@@ -100,7 +101,10 @@ type Artifacts struct {
 	Metrics    Metrics
 	Features   FeatureInfo
 	Validation []predlog.ReferenceRow
-	Plots      map[string][]byte // by object name
+	// Reference is the sample of the training data that becomes the
+	// registered version's reference.
+	Reference []predlog.ReferenceRow
+	Plots     map[string][]byte // by object name
 }
 
 // Store reads and writes runs in a bucket.
@@ -130,6 +134,15 @@ func (s *Store) Save(ctx context.Context, r Run, a Artifacts) error {
 	}
 	if err := s.b.Write(ctx, Key(r.ID, ValidationObject), val, "application/vnd.apache.parquet"); err != nil {
 		return fmt.Errorf("runstore: save %s: %w", r.ID, err)
+	}
+	if len(a.Reference) > 0 {
+		ref, err := parquetio.Encode(a.Reference)
+		if err != nil {
+			return fmt.Errorf("runstore: save %s: %w", r.ID, err)
+		}
+		if err := s.b.Write(ctx, Key(r.ID, ReferenceObject), ref, "application/vnd.apache.parquet"); err != nil {
+			return fmt.Errorf("runstore: save %s: %w", r.ID, err)
+		}
 	}
 	for name, png := range a.Plots {
 		if err := s.b.Write(ctx, Key(r.ID, name), png, "image/png"); err != nil {

@@ -89,14 +89,19 @@ func Generate(cfg Config) (*dataset.Dataset, error) {
 	for year := cfg.FirstYear; year <= cfg.LastYear; year++ {
 		var next []*holder
 		for _, h := range active {
-			if g.r.Float64() < 0.12 { // lapse
+			if g.r.Float64() < lapseRate {
 				continue
 			}
 			next = append(next, h)
 		}
 		for len(next) < perYear {
 			start := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, g.r.IntN(365))
-			h := g.newHolder(start)
+			var h *holder
+			if year == cfg.FirstYear {
+				h = g.establishedHolder(start)
+			} else {
+				h = g.newHolder(start)
+			}
 			d.Customers = append(d.Customers, h.customer)
 			next = append(next, h)
 		}
@@ -159,7 +164,7 @@ func (g *generator) area() int {
 func (g *generator) newHolder(start time.Time) *holder {
 	age := 0.0
 	for age < 18 || age > 88 {
-		age = 44 + 16*g.r.NormFloat64()
+		age = 37 + 16*g.r.NormFloat64()
 	}
 	age += g.shift.AgeYears
 	licenceAge := math.Min(16+g.r.ExpFloat64()*2.5, age-0.05)
@@ -180,6 +185,52 @@ func (g *generator) newHolder(start time.Time) *holder {
 	h := &holder{customer: c, anniv: start}
 	h.policy = g.newCover(c, age)
 	return h
+}
+
+// lapseRate is the share of holders who do not renew each year.
+const lapseRate = 0.12
+
+// establishedHolder is a holder of the portfolio the first policy year
+// starts with: a customer since a number of years drawn from the stationary
+// tenure of the lapse rate (P(k years) = lapse * (1-lapse)^k), with the
+// age, vehicle and cover those years of renewals gave them. The first year
+// then looks like every later one (the same mix of tenures, ages and vehicle
+// ages), so the world does not drift from year to year by itself: traffic
+// of any year is unchanged against training data of earlier years.
+func (g *generator) establishedHolder(start time.Time) *holder {
+	var h *holder
+	var k int
+	var entry time.Time
+	for {
+		k = 0
+		for k < 60 && g.r.Float64() >= lapseRate {
+			k++
+		}
+		entry = start.AddDate(-k, 0, 0)
+		h = g.newHolder(entry)
+		// Drivers are 18 to 88 when they first insure; customers past 88 have left.
+		if schema.YearsBetween(h.customer.BirthDate.Time(), start) <= 88 {
+			break
+		}
+		g.customer--
+	}
+	for i := 1; i <= k; i++ {
+		h.policy = g.renewCover(h, entry.AddDate(i, 0, 0), h.policy)
+	}
+	return h
+}
+
+// renewCover is a holder's vehicle and cover at a renewal: a new vehicle
+// one time in ten, else the same one a year older with a little change in
+// mileage.
+func (g *generator) renewCover(h *holder, start time.Time, p schema.Policy) schema.Policy {
+	age := schema.YearsBetween(h.customer.BirthDate.Time(), start)
+	if g.r.Float64() < 0.1 {
+		return g.newCover(h.customer, age)
+	}
+	p.VehicleAge = min(40, p.VehicleAge+1)
+	p.AnnualMileage = math.Round(min(60000, max(1000, p.AnnualMileage*math.Exp(0.1*g.r.NormFloat64())))/100) * 100
+	return p
 }
 
 // newCover chooses a vehicle and cover for a customer aged age.
@@ -210,13 +261,7 @@ func (g *generator) newCover(c schema.Customer, age float64) schema.Policy {
 func (g *generator) policyFor(h *holder, start time.Time) schema.Policy {
 	p := h.policy
 	if !start.Equal(h.anniv) { // a renewal
-		age := schema.YearsBetween(h.customer.BirthDate.Time(), start)
-		if g.r.Float64() < 0.1 {
-			p = g.newCover(h.customer, age)
-		} else {
-			p.VehicleAge = min(40, p.VehicleAge+1)
-			p.AnnualMileage = math.Round(min(60000, max(1000, p.AnnualMileage*math.Exp(0.1*g.r.NormFloat64())))/100) * 100
-		}
+		p = g.renewCover(h, start, p)
 	}
 	g.policy++
 	p.PolicyID = fmt.Sprintf("P%08d", g.policy)

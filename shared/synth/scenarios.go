@@ -24,6 +24,7 @@ var Scenarios = []Scenario{
 	{"new-territory", "The insurer expands into high-accident districts: customers' districts are drawn with weights tilted by the cube of the district's crash rate. Input drift in home_area; claims rise where crashes are frequent.", Shift{AreaTilt: 3}},
 	{"accident-spike", "Accident rates rise by 60% in every district, so claims rise, but the policies look the same: concept drift that input drift alone hides. It shows in quality once outcomes arrive.", Shift{CrashFactor: 1.6}},
 	{"unit-bug", "An upstream system starts sending annual mileage in kilometres (miles times 1.609). Input drift in annual_mileage only; the true risk does not change.", Shift{MileageFactor: 1.609344}},
+	{"broker", "A broker brings a book of commuters from one district with standard cover, each declaring 11,000 to 13,000 miles. The risks become alike, so the model ranks them less well (its AUC falls by about a tenth), although every claim follows the true model: a covariate shift whose cost the performance estimate shows before any claim arrives.", Shift{Broker: true}},
 	{"gender-proxy", "A marketing campaign sells policies for sports cars to women: 90% of women now insure a sports car. The model never sees sex, but the vehicle carries it: women's mean predicted probability rises well above men's, and the fairness monitor raises an alert.", Shift{FemaleSportsShare: 0.9}},
 }
 
@@ -91,18 +92,41 @@ func Traffic(base Config, seed uint64, n int, sc Scenario) ([]Draw, error) {
 	if n > len(last) {
 		return nil, fmt.Errorf("synth: asked for %d policies of traffic; the world's last year holds %d (raise base policies)", n, len(last))
 	}
+	district := busiest(customers, last)
 	out := make([]Draw, n)
 	for i, p := range last[:n] {
 		rec := schema.RecordFor(customers[p.CustomerID], p)
 		start := p.StartDate.Time()
+		if sc.Shift.Broker {
+			rec.HomeArea, rec.Usage, rec.Coverage = district, "commute", "standard"
+			rec.AnnualMileage = float64(11000 + 100*r.IntN(21))
+		}
 		prob := w.TrueProbability(rec, start, sc.Shift)
+		claim := claimed[p.PolicyID]
+		if sc.Shift.Broker {
+			claim = r.Float64() < prob // the outcome of the changed inputs
+		}
 		reported := rec
 		reported.PolicyID = fmt.Sprintf("T%d-%s", seed, p.PolicyID)
 		reported.CustomerID = fmt.Sprintf("T%d-%s", seed, p.CustomerID)
 		if f := sc.Shift.MileageFactor; f != 0 {
 			reported.AnnualMileage = min(reported.AnnualMileage*f, 100000)
 		}
-		out[i] = Draw{Reported: reported, Start: start, Claim: claimed[p.PolicyID], Probability: prob, Sex: customers[p.CustomerID].Sex}
+		out[i] = Draw{Reported: reported, Start: start, Claim: claim, Probability: prob, Sex: customers[p.CustomerID].Sex}
 	}
 	return out, nil
+}
+
+// busiest is the district with the most policies (the lowest code of a tie).
+func busiest(customers map[string]schema.Customer, policies []schema.Policy) int {
+	count := map[int]int{}
+	best := 0
+	for _, p := range policies {
+		a := int(customers[p.CustomerID].HomeArea)
+		count[a]++
+		if count[a] > count[best] || count[a] == count[best] && a < best {
+			best = a
+		}
+	}
+	return best
 }

@@ -169,6 +169,11 @@ type Shift struct {
 	// this probability: a change of mix that a fair model prices but that
 	// moves the groups' mean predictions apart.
 	FemaleSportsShare float64
+	// Broker turns the traffic into a broker's book: commuters of the
+	// busiest district with standard cover, each declaring 11,000 to 13,000
+	// miles a year. Claims follow the true model for these inputs: a pure
+	// covariate shift, which makes the risks alike and the ranking harder.
+	Broker bool
 }
 
 func (s Shift) crashFactor() float64 {

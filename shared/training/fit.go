@@ -2,6 +2,7 @@ package training
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -32,6 +33,9 @@ type Input struct {
 	// is fitted again after the coefficients: the claim rate of now, the
 	// risk relativities of all the data.
 	Recalibrate []features.Example
+	// ReferenceRows is the size of the reference sample of the training
+	// data stored with each run (DefaultReferenceRows when 0).
+	ReferenceRows int
 }
 
 // RunID is the deterministic id of fitting kind on the input's data.
@@ -46,8 +50,11 @@ type Fitted struct {
 	Fit        *glm.Fit
 	Metrics    runstore.Metrics
 	Validation []predlog.ReferenceRow
-	Plots      map[string][]byte
-	Duration   time.Duration
+	// Reference is a stratified sample of the training data, the rows the
+	// model's drift checks compare traffic with once it is registered.
+	Reference []predlog.ReferenceRow
+	Plots     map[string][]byte
+	Duration  time.Duration
 }
 
 // Fit fits kind on the input's training examples and evaluates it out of
@@ -94,6 +101,11 @@ func Fit(in Input, kind string, l2 float64, pseudonymise func(string) string) (*
 		return nil, fmt.Errorf("training: %s: validation metrics: %w", kind, err)
 	}
 	f.Validation = ReferenceRows(m, in.Valid, pseudonymise)
+	size := in.ReferenceRows
+	if size == 0 {
+		size = DefaultReferenceRows
+	}
+	f.Reference = ReferenceRows(m, ReferenceSample(in.Train, size, referenceSeed(in.Fingerprint)), pseudonymise)
 	f.Metrics.Slices, f.Metrics.Fairness = governanceFigures(in.Valid, pv)
 	if f.Plots, err = renderPlots(kind, pv, yv, f.Metrics.Validation); err != nil {
 		return nil, err
@@ -155,6 +167,13 @@ func ReferenceRows(m *model.Model, exs []features.Example, pseudonymise func(str
 		}
 	}
 	return rows
+}
+
+// referenceSeed derives the sample's seed from the training data's
+// fingerprint, so a repeated training draws the same reference.
+func referenceSeed(fingerprint string) uint64 {
+	h := sha256.Sum256([]byte("reference|" + fingerprint))
+	return binary.BigEndian.Uint64(h[:8])
 }
 
 func indicator(b bool) int {

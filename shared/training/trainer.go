@@ -21,11 +21,14 @@ type Trainer struct {
 	Bucket *blobstore.Bucket
 	Runs   *runstore.Store
 	// Tracker logs runs to MLflow; nil when no server is configured.
-	Tracker      *Tracker
-	L2           float64
-	CodeVersion  string
-	Pseudonymise func(string) string
-	Log          *slog.Logger
+	Tracker     *Tracker
+	L2          float64
+	CodeVersion string
+	// ReferenceRows is the size of each run's reference sample
+	// (DefaultReferenceRows when 0).
+	ReferenceRows int
+	Pseudonymise  func(string) string
+	Log           *slog.Logger
 }
 
 // ErrNoData marks a training whose data does not exist (any more).
@@ -140,6 +143,9 @@ func (t *Trainer) trainKind(ctx context.Context, in Input, kind string) (runstor
 		return runstore.Run{}, err
 	}
 	log.Info("fitting", "train_rows", len(in.Train), "valid_rows", len(in.Valid))
+	if in.ReferenceRows == 0 {
+		in.ReferenceRows = t.ReferenceRows
+	}
 	f, err := Fit(in, kind, t.L2, t.Pseudonymise)
 	if err != nil {
 		return runstore.Run{}, err
@@ -171,6 +177,7 @@ func (t *Trainer) trainKind(ctx context.Context, in Input, kind string) (runstor
 		Metrics:    f.Metrics,
 		Features:   runstore.Describe(f.Model),
 		Validation: f.Validation,
+		Reference:  f.Reference,
 		Plots:      f.Plots,
 	})
 	if err != nil {

@@ -171,3 +171,21 @@ def test_bad_time_is_a_usage_error(bucket: Path) -> None:
 
 def test_dashboard_and_ui_need_an_existing_workspace(tmp_path: Path) -> None:
     assert_one_line_error(monitoring("ui", "--workspace", str(tmp_path / "none")), "does not exist")
+
+
+def test_quality_only_needs_a_workspace(bucket: Path) -> None:
+    result = report(bucket, "--from", START.isoformat(), "--to", END.isoformat(), "--quality-only")
+    assert_one_line_error(result, "--quality-only", "give --workspace")
+
+
+def test_performance_record_without_an_estimate_field(bucket: Path) -> None:
+    key = "drift/performance/20250210T000000.000Z.json"
+    (bucket / key).parent.mkdir(parents=True)
+    (bucket / key).write_text('{"estimate": {"roc_auc": 0.7}}')
+    result = report(bucket, "--from", START.isoformat(), "--to", END.isoformat(), "--performance", key)
+    assert_one_line_error(result, key, "the estimate lacks", "roc_auc_lower")
+
+
+def test_drift_share_must_be_a_share(bucket: Path) -> None:
+    result = report(bucket, "--from", START.isoformat(), "--to", END.isoformat(), "--drift-share", "1.5")
+    assert result.returncode != 0 and "not a share in (0, 1]" in result.stderr

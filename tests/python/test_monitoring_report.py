@@ -125,7 +125,7 @@ def test_drift_flags_exactly_the_changed_column(case: str, window: str, request:
     assert run.status == 0, run.stdout
     assert _drifted_features(run) == EXPECTED_DRIFT[window]
     assert run.summary["dataset_drift"]["drifted_columns"] == len(EXPECTED_DRIFT[window])
-    assert run.summary["dataset_drift"]["drifted"] is False  # one column of nine is below the 0.5 share
+    assert run.summary["dataset_drift"]["drifted"] is False  # one column of nine is below the 0.3 share
 
 
 def test_unchanged_window_raises_no_column_at_all(small: Case, large: Case) -> None:
@@ -222,6 +222,7 @@ def test_summary_format(small: Case) -> None:
         "format", "window_id", "window_from", "window_to", "bucket", "reference_key", "report_key",
         "evidently_version", "reference_rows", "current_rows", "labelled_rows", "model_versions",
         "mean_probability", "reference_mean_probability", "dataset_drift", "columns", "quality", "fairness",
+        "estimate",
     ]  # fmt: skip
     assert summary["format"] == "claimrisk.monitoring.summary/v1"
     assert summary["window_id"] == "20250310T000000Z-20250317T000000Z"
@@ -236,7 +237,7 @@ def test_summary_format(small: Case) -> None:
     )
     assert summary["dataset_drift"]["columns"] == list(contract.FEATURES)
     assert summary["dataset_drift"]["share"] == pytest.approx(1 / 9)
-    assert summary["dataset_drift"]["threshold"] == 0.5
+    assert summary["dataset_drift"]["threshold"] == contract.DATASET_DRIFT_SHARE == 0.3
     assert list(summary["fairness"]) == [
         "attribute", "groups", "protected_group", "reference_group", "disparate_impact", "lower", "upper", "flagged",
         "unknown_rows",
@@ -425,3 +426,32 @@ def test_a_group_without_rows_in_the_window_has_no_metric() -> None:
         f"fairness: F 70 rows mean {fairness.groups['F'].mean_probability:.4f}, M 0 rows, 30 unknown; "
         "no disparate impact F/M without rows of both groups"
     )
+
+
+def test_estimate_is_plotted_beside_the_realised_auc() -> None:
+    """The drift function's CBPE estimate goes into the drift run as the means of
+    derived columns (one value on every row) and into summary.json; a
+    quality-only run, for outcomes that arrived late, has the quality run alone."""
+    from monitoring import reports
+    from monitoring.contract import Window
+    from monitoring.payload import Current
+    from monitoring.reports import _Exported
+    from monitoring.summary import Estimate
+
+    rng = np.random.default_rng(43)
+    window = Window(START, START + WEEK)
+    reference = policies(rng, 300, START - 4 * WEEK, START, tag="ref")
+    reference["claim"] = outcomes(rng, reference)
+    rows = policies(rng, 120, window.start, window.end)
+    rows["claim"] = pd.array(list(outcomes(rng, rows)), dtype="Int32")
+    current = Current(rows, objects=1, feedback_objects=1)
+    estimate = Estimate(roc_auc=0.6231, roc_auc_lower=0.571, roc_auc_upper=0.675, expected_claim_rate=0.0912)
+    runs = reports.run(reference, current, window, {}, estimate=estimate)
+    drift = _Exported(runs.drift)
+    assert drift.value("MeanValue", column="estimated_roc_auc") == pytest.approx(0.6231)
+    assert drift.value("MeanValue", column="estimated_roc_auc_upper") == pytest.approx(0.675)
+    summary = reports.summarize(runs, reference, current, window, bucket="b", reference_key="r", report_key="k")
+    assert summary.estimate == estimate
+    assert [c.column for c in summary.columns][: len(contract.FEATURES)] == list(contract.FEATURES)
+    late = reports.run(reference, current, window, {}, quality_only=True)
+    assert late.drift is None and late.quality is not None and late.snapshots == [late.quality]

@@ -114,6 +114,7 @@ type section struct {
 var sections = []section{
 	{"gobench", "Go micro-benchmarks", goBench},
 	{"serving", "Online prediction", serving},
+	{"shadow", "Shadow scoring: a challenger beside the champion at c=32", shadowBench},
 	{"startup", "Start-up and footprint", startup},
 	{"training", "Training: GLM fit against scikit-learn", trainingBench},
 	{"drift", "Drift: the drift check against Evidently", driftBench},
@@ -253,9 +254,9 @@ func realMain(ctx context.Context, smoke bool, out, only string) error {
 	// The full run measures one section at a time. The smoke run only has
 	// to show that every section still works, so it runs the sections that
 	// share no fixture side by side.
-	groups := [][]string{{"gobench"}, {"serving", "startup", "scoring"}, {"training", "drift"}, {"demo"}}
+	groups := [][]string{{"gobench"}, {"serving", "shadow", "startup", "scoring"}, {"training", "drift"}, {"demo"}}
 	if !smoke {
-		groups = [][]string{{"gobench", "serving", "startup", "training", "drift", "scoring", "demo"}}
+		groups = [][]string{{"gobench", "serving", "shadow", "startup", "training", "drift", "scoring", "demo"}}
 	}
 	var wg sync.WaitGroup
 	for _, g := range groups {
