@@ -46,7 +46,9 @@ type Options struct {
 	Env []string
 	// Only, when set, limits the functions started to these names.
 	Only []string
-	Log  *slog.Logger
+	// Triggers are applied by the broker beside those of config/knative/base.
+	Triggers []Trigger
+	Log      *slog.Logger
 }
 
 // Component is a running part of the system.
@@ -102,9 +104,11 @@ func (s *System) URL(name string) string {
 // every function binary found in BinDir. On error it stops what it started.
 func Start(ctx context.Context, o Options) (sys *System, err error) {
 	sys = &System{home: o.Home}
+	// The error paths return a nil system: stop the one started so far.
+	started := sys
 	defer func() {
 		if err != nil {
-			sys.Stop()
+			started.Stop()
 		}
 	}()
 	logDir := filepath.Join(o.Home, "logs")
@@ -132,6 +136,12 @@ func Start(ctx context.Context, o Options) (sys *System, err error) {
 	triggers, err := LoadTriggers(knative.Base, "base")
 	if err != nil {
 		return nil, err
+	}
+	for _, t := range o.Triggers {
+		if slices.ContainsFunc(triggers, func(b Trigger) bool { return b.Name == t.Name }) {
+			return nil, fmt.Errorf("localrun: Trigger %s is already one of config/knative/base's; give the new one another name", t.Name)
+		}
+		triggers = append(triggers, t)
 	}
 	urls := map[string]string{}
 	var mu sync.Mutex
