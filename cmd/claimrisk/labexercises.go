@@ -334,7 +334,8 @@ func exercisesLab4(ctx context.Context, env *labEnv) []labResult {
 	} else if refused, err := env.refusals(ctx, url); err != nil {
 		out = append(out, todo("%s: cannot read %s/metrics: %v", by, url, err))
 	} else if refused <= refusalsBeforeExercises {
-		out = append(out, todo("%s: the API has refused %d request(s), those of %s: send one with a field added", by, refused, step(4, 3)))
+		out = append(out, todo("%s: the API has refused %d request(s); %s sends %d, and this exercise one more: send the quote with a field added",
+			by, refused, step(4, 3), refusalsBeforeExercises))
 	} else {
 		out = append(out, done("%s: the API refused %d requests with a 4xx status, %d more than %s sends", by, refused, refused-refusalsBeforeExercises, step(4, 3)))
 	}

@@ -18,6 +18,38 @@ import (
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
+// TestLabExercisesMatchTheLabPages keeps the exercises the checks name equal
+// to the exercise headings of docs/labs, and every exercise heading known to
+// the checks.
+func TestLabExercisesMatchTheLabPages(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	for n := 1; n < len(labTitles); n++ {
+		data, err := os.ReadFile(filepath.Join(root, "docs", "labs", fmt.Sprintf("lab-%d.md", n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := string(data)
+		count := 0
+		for k := 1; ; k++ {
+			title, ok := labExercises[[2]int{n, k}]
+			if !ok {
+				break
+			}
+			count++
+			heading := fmt.Sprintf("### Exercise %d.%d: %s\n", n, k, title)
+			if !strings.Contains(page, heading) {
+				t.Errorf("lab-%d.md has no heading %q, which lab check names", n, strings.TrimSpace(heading))
+			}
+		}
+		if got := strings.Count(page, "\n### Exercise "); got != count {
+			t.Errorf("lab-%d.md has %d exercise headings, lab check knows %d", n, got, count)
+		}
+		if count < 2 || count > 4 {
+			t.Errorf("lab %d has %d exercises; every lab has 2 to 4", n, count)
+		}
+	}
+}
+
 // exerciseFile writes a file the exercises would write.
 func writeExercise(t *testing.T, home, name, content string) {
 	t.Helper()
