@@ -29,7 +29,7 @@ build: ## build the CLI and the function binaries into bin/
 		CGO_ENABLED=0 $(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/$$f ./functions/$$f/cmd || exit 1; \
 	done
 
-venv: $(VENV)/.done ## create the Python environment (MLflow, Evidently, scikit-learn, pytest)
+venv: $(VENV)/.done ## create the Python environment (MLflow, Evidently, scikit-learn, statsmodels, JupyterLab, pytest)
 $(VENV)/.done: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed for MLflow and Evidently; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
@@ -124,8 +124,9 @@ cluster-down: ## remove the cluster and what it added to this machine
 # The workshop site (docs/, mkdocs.yml; its Python is .venv). The reference
 # pages in docs/reference are generated from the code; a Go test fails when
 # they are out of date.
-.PHONY: docs docs-check docs-reference screenshots
+.PHONY: docs docs-check docs-reference screenshots notebooks
 DOCS_ADDR ?= 127.0.0.1:8000
+NOTEBOOKS_PORT ?= 8888
 
 docs: venv ## serve the workshop site on http://127.0.0.1:8000 (DOCS_ADDR=host:port moves it)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr $(DOCS_ADDR)
@@ -140,6 +141,10 @@ docs-check: venv ## build the workshop site with mkdocs build --strict
 
 docs-reference: ## regenerate docs/reference (CLI, events, API, configuration) from the code
 	$(GO) run ./cmd/claimrisk docs generate --out docs/reference
+
+notebooks: venv ## open the lab notebooks in JupyterLab on http://127.0.0.1:8888 (NOTEBOOKS_PORT moves it)
+	$(VENV)/bin/jupyter lab --notebook-dir notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(NOTEBOOKS_PORT) \
+		--ServerApp.port_retries=0 --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 screenshots: build venv ## retake the screenshots in docs/images from a fresh system in headless Chromium
 	$(PY) tests/screenshots.py

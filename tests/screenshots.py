@@ -1,6 +1,7 @@
 """Retake the screenshots of the lab pages from a fresh, running system.
 
     make screenshots        (or: .venv/bin/python tests/screenshots.py)
+    .venv/bin/python tests/screenshots.py --site    (the site itself, offline)
 
 It starts `bin/claimrisk up` on free ports with a temporary CLAIMRISK_HOME,
 plays the labs far enough for each picture, photographs MLflow, the
@@ -14,6 +15,15 @@ and stops the system. The pictures go to docs/images/:
     lab3-mlflow-registry.png    the registered model claim-risk with the alias champion
     lab4-api-docs.png           the prediction API's /docs page
     lab5-evidently-dashboard.png the Evidently dashboard after ordinary traffic and the accident spike
+
+With --site it photographs the workshop's site instead, built with mkdocs
+and served from this machine, with every request that leaves 127.0.0.1
+refused, as a room without Wi-Fi would see it:
+
+    site-exercise-collapsed.png    lab 2's exercise 2.1 with its solution folded away
+    site-lab-overview-offline.png  the lab overview with its two Mermaid diagrams drawn offline
+    site-instructor-kit.png        the instructor kit's first page
+    site-slides.png                the first slides of the instructor kit
 
 Look at each picture after retaking it: the lab pages describe what it shows.
 """
@@ -186,8 +196,70 @@ def evidently_shot(page, ui: str, workspace: Path) -> None:  # noqa: ANN001
     page.screenshot(path=IMAGES / "lab5-evidently-dashboard.png", full_page=True)
 
 
+def site_shots() -> None:
+    """The site, built and served locally, photographed with the network off."""
+    import functools
+    import http.server
+    import threading
+    from urllib.parse import urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="claimrisk-site-") as tmp:
+        out = Path(tmp) / "site"
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+        subprocess.run([str(REPO / ".venv" / "bin" / "mkdocs"), "build", "--strict", "--quiet", "--site-dir", str(out)], cwd=REPO, env=env, check=True)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out)))
+        server.RequestHandlerClass.log_message = lambda *a: None
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        site = f"http://127.0.0.1:{server.server_address[1]}"
+
+        def local_only(route) -> None:  # noqa: ANN001
+            if urlparse(route.request.url).hostname == "127.0.0.1":
+                route.continue_()
+            else:
+                print("refused", route.request.url)
+                route.abort("internetdisconnected")
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch_persistent_context(
+                str(Path(tmp) / "chromium"), executable_path=CHROMIUM, headless=True,
+                args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+                viewport={"width": 1400, "height": 900},
+            )  # fmt: skip
+            browser.route("**/*", local_only)
+            page = browser.new_page()
+            page.goto(f"{site}/labs/lab-2/", wait_until="load")
+            heading = page.locator("h3", has_text="Exercise 2.1")
+            page.evaluate("h => window.scrollTo(0, h.getBoundingClientRect().top + window.scrollY - 80)", heading.element_handle())
+            page.wait_for_timeout(500)
+            page.screenshot(path=IMAGES / "site-exercise-collapsed.png")
+
+            page.goto(f"{site}/labs/", wait_until="load")
+            page.wait_for_function("document.querySelectorAll('div.mermaid').length === 2", timeout=60_000)
+            # Scroll down only: scrolling up shows Material's "Back to top" button.
+            page.evaluate("window.scrollTo(0, document.getElementById('the-system').getBoundingClientRect().top + window.scrollY - 70)")
+            page.wait_for_timeout(500)
+            page.screenshot(path=IMAGES / "site-lab-overview-offline.png")
+
+            page.goto(f"{site}/instructor/", wait_until="load")
+            page.wait_for_timeout(500)
+            page.screenshot(path=IMAGES / "site-instructor-kit.png")
+            page.goto(f"{site}/instructor/slides/", wait_until="load")
+            page.wait_for_timeout(500)
+            page.screenshot(path=IMAGES / "site-slides.png")
+            browser.close()
+        server.shutdown()
+    for name in sorted(IMAGES.glob("site-*.png")):
+        print("wrote", name.relative_to(REPO))
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
+
+    if "--site" in sys.argv[1:]:
+        site_shots()
+        return
 
     if not Path(CHROMIUM).exists():
         sys.exit(f"screenshots: {CHROMIUM} is missing (apt-get install chromium)")

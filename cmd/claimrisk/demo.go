@@ -61,9 +61,8 @@ prints a summary with the links, and stops what it started unless
 			if err := a.demoStory(cmd, sys); err != nil {
 				return err
 			}
-			a.demoSummary(sys, time.Since(start))
+			a.demoSummary(sys, time.Since(start), keep)
 			if keep {
-				fmt.Fprintln(a.stdout, "\nStill running; Ctrl-C stops everything.")
 				return sys.Wait(cmd.Context())
 			}
 			return nil
@@ -93,12 +92,12 @@ func (a *app) wipeLocalState() error {
 	if a.bucketURL != def {
 		return usagef("--fresh only empties the default bucket %s; this run uses %s", def, a.bucketURL)
 	}
-	for _, dir := range []string{def, filepath.Join(home, "mlflow"), filepath.Join(home, "data"), filepath.Join(home, "evidently")} {
+	for _, dir := range []string{def, filepath.Join(home, "mlflow"), filepath.Join(home, "data"), filepath.Join(home, "evidently"), filepath.Join(home, "exercises")} {
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("empty %s: %w", dir, err)
 		}
 	}
-	fmt.Fprintf(a.stdout, "emptied the bucket and MLflow store in %s\n", home)
+	fmt.Fprintf(a.stdout, "emptied the bucket, the MLflow store, the Evidently workspace and the exercises' outcomes in %s\n", home)
 	return nil
 }
 
@@ -261,7 +260,9 @@ func (a *app) waitEvidently(ctx context.Context, b *blobstore.Bucket, n int, lim
 	fmt.Fprintln(a.stderr, "   the Evidently job has not finished; the dashboard fills in as it does (see logs/evidently-job.log)")
 }
 
-func (a *app) demoSummary(sys *localrun.System, took time.Duration) {
+// demoSummary prints the links and what became of the servers behind them:
+// without --keep-running they stop as soon as the summary is printed.
+func (a *app) demoSummary(sys *localrun.System, took time.Duration, keep bool) {
 	fmt.Fprintf(a.stdout, "\n== summary (%.0f s)\n", took.Seconds())
 	if u := sys.URL("mlflow"); u != "" {
 		fmt.Fprintf(a.stdout, "  MLflow UI:          %s/#/experiments (runs) and %s/#/models/claim-risk (registry)\n", u, u)
@@ -285,4 +286,10 @@ func (a *app) demoSummary(sys *localrun.System, took time.Duration) {
 	}
 	fmt.Fprintf(a.stdout, "  logs:               %s\n", filepath.Join(config.Home(), "logs"))
 	fmt.Fprintln(a.stdout, "  inspect:            bin/claimrisk runs list | registry list | drift report")
+	if keep {
+		fmt.Fprintln(a.stdout, "\nThe servers above keep running; Ctrl-C stops everything.")
+		return
+	}
+	fmt.Fprintln(a.stdout, "\nThe servers above (MLflow, the API, Evidently) stop now, with the demo: the links work again once")
+	fmt.Fprintln(a.stdout, "'bin/claimrisk up' runs (the data stays in the bucket), or rerun with 'make demo DEMO_FLAGS=--keep-running'.")
 }

@@ -112,3 +112,18 @@ func TestAnchorsFollowTheTocExtension(t *testing.T) {
 		}
 	}
 }
+
+// TestEventExamplesLookLikeEvents keeps the catalogue's examples from
+// showing what no event carries: an empty metrics summary, a zero time
+// (year 1), a null list or an elided id.
+func TestEventExamplesLookLikeEvents(t *testing.T) {
+	page, err := eventsPage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{`"n": 0,`, `"auc": 0,`, "0001-01-01", ": null", `"fingerprint": ""`, `..."`} {
+		if strings.Contains(page, bad) {
+			t.Errorf("the event catalogue's examples show %q; an event of the real system does not", bad)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,7 +34,7 @@ import (
 
 // labTitles are the workshop's labs (docs/labs/lab-N.md).
 var labTitles = []string{
-	1: "Foundations and the use case",
+	1: "The use case and the running system",
 	2: "Data and a baseline model",
 	3: "Experiment tracking and the model registry",
 	4: "Serving and deployment",
@@ -50,6 +51,7 @@ var labSteps = map[[2]int]string{
 	{2, 4}: "Upload the data and watch the training",
 	{3, 6}: "Mirror the registry by hand",
 	{4, 2}: "Ask for predictions",
+	{4, 3}: "Break the contract on purpose",
 	{5, 1}: "Send ordinary traffic and check it",
 	{5, 3}: "Simulate an accident spike",
 	{5, 4}: "Open the Evidently dashboard",
@@ -71,15 +73,21 @@ func step(lab, n int) string {
 var labExecutable = os.Executable
 
 // labResult is the state of one item a lab leaves behind: what is there,
-// or what to do.
+// or what to do. A skipped item cannot be checked here (it needs a
+// cluster) and counts as neither.
 type labResult struct {
-	ok   bool
-	text string
+	ok, skip bool
+	text     string
 }
 
-func done(format string, args ...any) labResult { return labResult{true, fmt.Sprintf(format, args...)} }
+func done(format string, args ...any) labResult {
+	return labResult{ok: true, text: fmt.Sprintf(format, args...)}
+}
 func todo(format string, args ...any) labResult {
-	return labResult{false, fmt.Sprintf(format, args...)}
+	return labResult{text: fmt.Sprintf(format, args...)}
+}
+func skipped(format string, args ...any) labResult {
+	return labResult{skip: true, text: fmt.Sprintf(format, args...)}
 }
 
 // labEnv is what the checks look at: the bucket, a running `claimrisk up`
@@ -127,8 +135,11 @@ func (a *app) labCmd() *cobra.Command {
 		Long: `Check looks at what lab N leaves behind in this environment: the bucket,
 the running 'claimrisk up' (found through $CLAIMRISK_HOME/up.json) and the
 MLflow server it started (else MLFLOW_TRACKING_URI). It prints one line per
-item, "ok" or "todo" with the step to revisit, and exits with status 1 when
-something is missing.
+item, "ok" or "todo" with the step to revisit, then one line per exercise of
+the lab (the exercises write their outcomes to $CLAIMRISK_HOME/exercises,
+MLflow and the registry; "skip" when the outcome lives on a cluster this
+machine does not reach). It exits with status 1 when something is missing
+and names the first unfinished step or exercise.
 
 Labs:
 ` + labList(),
@@ -146,18 +157,34 @@ Labs:
 			}
 			defer env.bucket.Close()
 			fmt.Fprintf(a.stdout, "lab %d: %s\n", n, labTitles[n])
-			missing := 0
-			results := labChecks[n](ctx, env)
+			results := append(labChecks[n](ctx, env), exerciseChecks[n](ctx, env)...)
+			var firstStep, firstExercise string
+			missing, checked := 0, 0
 			for _, r := range results {
 				mark := "ok  "
-				if !r.ok {
+				switch {
+				case r.skip:
+					mark = "skip"
+				case !r.ok:
 					mark = "todo"
 					missing++
+					what, _, _ := strings.Cut(r.text, ":")
+					if strings.HasPrefix(what, "exercise ") {
+						firstExercise = cmp.Or(firstExercise, what)
+					} else {
+						firstStep = cmp.Or(firstStep, r.text)
+					}
+				}
+				if !r.skip {
+					checked++
 				}
 				fmt.Fprintf(a.stdout, "%s  %s\n", mark, r.text)
 			}
-			if missing > 0 {
-				return fmt.Errorf("lab %d is not done yet: %d of %d items to do (the todo lines say where)", n, missing, len(results))
+			switch {
+			case firstStep != "":
+				return fmt.Errorf("lab %d is not done yet: %d of %d items to do (the todo lines say where)", n, missing, checked)
+			case firstExercise != "":
+				return fmt.Errorf("lab %d's steps are done, but %s is unfinished (%d of %d items to do)", n, firstExercise, missing, checked)
 			}
 			fmt.Fprintf(a.stdout, "lab %d is done\n", n)
 			return nil

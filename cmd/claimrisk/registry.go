@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/localrun"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
@@ -32,9 +34,16 @@ func (a *app) registryCmd() *cobra.Command {
 		Short: "Inspect the model registry, promote by hand, and sync MLflow's mirror",
 		Long: `The registry lives in the bucket (registry/` + model.Name + `/): numbered versions,
 the aliases champion and challenger, and an audit log of every alias move.
-MLflow's model registry mirrors it when MLFLOW_TRACKING_URI (or --mlflow) is set.`,
+MLflow's model registry mirrors it: the server of --mlflow, else of
+MLFLOW_TRACKING_URI, else the MLflow of a running 'claimrisk up' (found
+through $CLAIMRISK_HOME/up.json). --mlflow "" turns the mirror off.`,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if a.mlflowURI == "" && !cmd.Flags().Changed("mlflow") {
+				a.mlflowURI = defaultURL("mlflow", "")
+			}
+		},
 	}
-	c.PersistentFlags().StringVar(&a.mlflowURI, "mlflow", os.Getenv("MLFLOW_TRACKING_URI"), "MLflow tracking server to mirror to (env MLFLOW_TRACKING_URI)")
+	c.PersistentFlags().StringVar(&a.mlflowURI, "mlflow", os.Getenv("MLFLOW_TRACKING_URI"), "MLflow tracking server to mirror to (env MLFLOW_TRACKING_URI, else the running claimrisk up's)")
 	c.AddCommand(a.registryListCmd(), a.registryShowCmd(), a.registryCardCmd(), a.registryPromoteCmd(), a.registrySyncCmd())
 	return c
 }
@@ -355,12 +364,13 @@ func (a *app) registrySyncCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:     "sync-mlflow",
 		Short:   "Bring MLflow's model registry in line with the bucket's (versions, tags, aliases)",
-		Example: "  MLFLOW_TRACKING_URI=http://127.0.0.1:5050 claimrisk registry sync-mlflow",
+		Example: "  claimrisk registry sync-mlflow\n  claimrisk registry sync-mlflow --mlflow http://127.0.0.1:5050",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if a.mlflowURI == "" {
-				return usagef("no MLflow server: set MLFLOW_TRACKING_URI or pass --mlflow URL")
+				return usagef("no MLflow server: claimrisk up is not running here (%s); start it, or pass --mlflow URL or set MLFLOW_TRACKING_URI",
+					localrun.StateFile(config.Home()))
 			}
 			reg, b, err := a.openRegistry(ctx)
 			if err != nil {

@@ -47,7 +47,9 @@ type Options struct {
 	Env []string
 	// Only, when set, limits the functions started to these names.
 	Only []string
-	Log  *slog.Logger
+	// Triggers are applied by the broker beside those of config/knative/base.
+	Triggers []Trigger
+	Log      *slog.Logger
 }
 
 // Component is a running part of the system.
@@ -163,6 +165,12 @@ func (sys *System) start(ctx context.Context, o Options) error {
 	triggers, err := LoadTriggers(knative.Base, "base")
 	if err != nil {
 		return err
+	}
+	for _, t := range o.Triggers {
+		if slices.ContainsFunc(triggers, func(b Trigger) bool { return b.Name == t.Name }) {
+			return fmt.Errorf("localrun: Trigger %s is already one of config/knative/base's; give the new one another name", t.Name)
+		}
+		triggers = append(triggers, t)
 	}
 	urls := map[string]string{}
 	var mu sync.Mutex

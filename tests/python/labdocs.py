@@ -9,6 +9,9 @@ HTML comment on the line above it, which the rendered page does not show:
                                   (for outcomes that arrive in the background)
     <!-- run: background -->      start it and leave it running, as in a second terminal;
                                   its output block is what to wait for
+    <!-- run: background, restart -->
+                                  stop the running `claimrisk up` first (Ctrl-C in its
+                                  terminal), then start this one in its place
     <!-- run: cluster -->         needs the cluster of `make cluster-up` (kind, or the
                                   source-built one): run by test_lab_cluster where
                                   CLAIMRISK_LAB_CLUSTER=1 (.ci/run's cluster step)
@@ -18,7 +21,9 @@ HTML comment on the line above it, which the rendered page does not show:
                                   CLAIMRISK_REQUIRE_TOOLS=1
     <!-- skip: REASON -->         shown but never run (it downloads, for instance)
 
-Options combine: ``<!-- run: fails, retry 30 -->``. A ``text`` block that
+Options combine: ``<!-- run: fails, retry 30 -->``. Exercises are ``### Exercise
+N.K: title`` sections under ``## Exercises``; their solutions sit in collapsed
+blocks (``??? success "Solution"``) whose marked blocks run like any other. A ``text`` block that
 follows a runnable block, with only blank lines between, is its expected
 output. It is compared tolerantly (see `matches`): an excerpt is fine, numbers
 and ids are masked (model versions like v2 are not), "..." stands for any
@@ -49,15 +54,17 @@ class Block:
     fails: bool = False
     retry: float = 0.0
     background: bool = False
+    restart: bool = False  # a background block that replaces the running `claimrisk up`
     cluster: bool = False
     containers: bool = False  # needs a container engine (podman or docker), not a cluster
     timeout: float = 0.0  # seconds it may take; 0: the runner's default
     expected: str | None = None
     heading: str = ""  # the step the block belongs to
+    exercise: str = ""  # the exercise ("### Exercise N.K: ...") of a solution, else ""
 
     @property
     def where(self) -> str:
-        return f"{self.page}:{self.line} ({self.heading})"
+        return f"{self.page}:{self.line} ({self.exercise or self.heading})"
 
 
 @dataclass
@@ -98,13 +105,15 @@ def parse(path: Path) -> list[Block]:
     """The marked blocks of a page, in order, with their expected outputs."""
     lines = path.read_text().splitlines()
     fences = _fences(lines)
-    headings = {}
-    current = ""
+    headings: dict[int, tuple[str, str]] = {}
+    current, exercise = "", ""
     in_fence = {n for _, f, end in fences for n in range(f.line - 1, end)}
     for n, text in enumerate(lines):
         if n not in in_fence and text.startswith("## "):
-            current = text[3:].strip()
-        headings[n] = current
+            current, exercise = text[3:].strip(), ""
+        elif n not in in_fence and text.startswith("### Exercise "):
+            exercise = text[4:].strip()
+        headings[n] = (current, exercise)
     blocks: list[Block] = []
     for k, (before, fence, after) in enumerate(fences):
         if before < 0:
@@ -112,8 +121,9 @@ def parse(path: Path) -> list[Block]:
         marker = MARKER.match(lines[before])
         if not marker:
             continue
+        heading, exercise = headings[fence.line - 1]
         block = Block(page=path.name, line=fence.line, lang=fence.lang, code="\n".join(fence.body) + "\n",
-                      heading=headings[fence.line - 1])  # fmt: skip
+                      heading=heading, exercise=exercise)  # fmt: skip
         opts = marker.group("opts") or ""
         if marker.group("kind") == "skip":
             block.skip_reason = opts or "not run by the tests"
@@ -123,6 +133,8 @@ def parse(path: Path) -> list[Block]:
                     block.fails = True
                 elif opt == "background":
                     block.background = True
+                elif opt == "restart":
+                    block.restart = True
                 elif opt == "cluster":
                     block.cluster = True
                 elif opt == "containers":
@@ -133,6 +145,8 @@ def parse(path: Path) -> list[Block]:
                     block.timeout = float(opt.split()[1])
                 else:
                     raise ValueError(f"{path.name}:{before + 1}: unknown run option {opt!r}")
+            if block.restart and not block.background:
+                raise ValueError(f"{path.name}:{before + 1}: restart is an option of a background block")
             if block.lang not in SHELLS | {"python"}:
                 raise ValueError(f"{path.name}:{fence.line}: a runnable block must be bash or python, not {block.lang!r}")
         if k + 1 < len(fences):

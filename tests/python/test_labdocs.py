@@ -48,6 +48,17 @@ RUN  KIND
     todo  no dataset ...
     ```
 
+## Exercises
+
+### Exercise 9.1: Restart
+
+??? success "Solution"
+
+    <!-- run: background, restart -->
+    ```bash
+    CLAIMRISK_MIN_GINI=0.45 bin/claimrisk up
+    ```
+
 <!-- skip: downloads 900,000 rows -->
 ```bash
 bin/claimrisk data fetch-crashes
@@ -67,13 +78,23 @@ def test_parse_finds_marked_blocks_with_options_and_outputs(tmp_path: Path) -> N
         ("bin/claimrisk up\n", "1. Start"),
         ("bin/claimrisk runs list\n", "2. Look"),
         ("bin/claimrisk lab check 2\n", "2. Look"),
-        ("bin/claimrisk data fetch-crashes\n", "2. Look"),
+        ("CLAIMRISK_MIN_GINI=0.45 bin/claimrisk up\n", "Exercises"),
+        ("bin/claimrisk data fetch-crashes\n", "Exercises"),
     ]
-    up, runs, check, fetch = blocks
+    up, runs, check, restart, fetch = blocks
+    assert restart.background and restart.restart and restart.exercise == "Exercise 9.1: Restart"
+    assert not check.exercise and check.where == "lab-9.md:32 (2. Look)"
     assert up.background and up.expected == "claimrisk is up; Ctrl-C stops everything:"
     assert runs.expected is None  # prose between: not an expected output
     assert check.fails and check.retry == 30 and check.expected == "lab 2: Data and a baseline model\ntodo  no dataset ..."
     assert fetch.skip_reason == "downloads 900,000 rows"
+
+
+def test_parse_refuses_restart_without_background(tmp_path: Path) -> None:
+    page = tmp_path / "lab-9.md"
+    page.write_text("<!-- run: restart -->\n```bash\nbin/claimrisk up\n```\n")
+    with pytest.raises(ValueError, match="restart is an option of a background block"):
+        parse(page)
 
 
 def test_parse_refuses_unknown_options(tmp_path: Path) -> None:
