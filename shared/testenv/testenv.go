@@ -15,8 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,7 +77,7 @@ func Binary(t testing.TB, name string) string {
 		return p
 	}
 	if buildDir == "" {
-		dir, err := os.MkdirTemp("", "claimrisk-bin-")
+		dir, err := binDir()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,4 +271,30 @@ func CLI(t testing.TB, env []string, args ...string) string {
 		t.Fatalf("claimrisk %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
+}
+
+// binDir makes this test process's directory for built commands, under
+// $TMPDIR/claimrisk-test-bin/<pid>, and removes those of processes that
+// have ended: a test process cannot remove its own on exit, and each holds
+// a quarter of a gigabyte of binaries (make test runs dozens).
+func binDir() (string, error) {
+	root := filepath.Join(os.TempDir(), "claimrisk-test-bin")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		_ = os.RemoveAll(filepath.Join(root, e.Name()))
+	}
+	dir := filepath.Join(root, strconv.Itoa(os.Getpid()))
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// processAlive reports whether a process with this pid runs (signal 0).
+func processAlive(pid int) bool {
+	return syscall.Kill(pid, 0) == nil
 }
