@@ -25,6 +25,8 @@
 #   TAGS               Go build tags: gcs and/or azure add those bucket drivers
 #                      (file://, mem:// and s3:// are always in), e.g. TAGS=gcs
 #   BASE_IMAGE         base of the Python images (default python:3.11-slim)
+#   NO_CACHE           build the Python images even when a build of the same
+#                      inputs is kept (as localhost/claimrisk-cache/NAME:DIGEST)
 #   OUT                where the build contexts and module lists go (default bin/images)
 #   BUILD_CA_BUNDLE    CA bundle pip trusts inside the Python builds, for a
 #                      TLS-inspecting proxy (default: $PIP_CERT when it is set);
@@ -100,8 +102,29 @@ build_function() {
 	engine_build containers/function/Containerfile "$ctx" "$IMAGE_REPO/$name:$IMAGE_TAG" "${flags[@]}"
 }
 
+# python_key NAME: a digest of everything a Python image is built from (its
+# directory, the monitoring job for evidently, the base image's ID), so a
+# build whose inputs were built before is skipped.
+python_key() {
+	local inputs=(containers/"$1"/*)
+	[[ $1 == evidently ]] && inputs+=(monitoring/*.py)
+	{
+		cat "${inputs[@]}"
+		"$ENGINE" image inspect --format '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || echo "$BASE_IMAGE"
+	} | sha256sum | cut -c1-16
+}
+
 build_python() {
 	local name=$1 ctx=$OUT/$1
+	# The Python images take minutes and change rarely: each build is kept
+	# under a name made of its inputs' digest (NO_CACHE=1 builds anyway), and
+	# the container tests, make images-python and make deploy share it.
+	local cached=localhost/claimrisk-cache/$name:$(python_key "$name")
+	if [[ -z ${NO_CACHE:-} ]] && "$ENGINE" image inspect "$cached" >/dev/null 2>&1; then
+		"$ENGINE" tag "$cached" "$IMAGE_REPO/$name:$IMAGE_TAG"
+		echo "$IMAGE_REPO/$name:$IMAGE_TAG: the build of these inputs is kept as $cached"
+		return
+	fi
 	rm -rf "$ctx" && mkdir -p "$ctx"
 	cp "containers/$name/requirements.txt" "$ctx/"
 	cp "containers/$name/requirements.txt" "$OUT/$name.requirements.txt"
@@ -113,6 +136,7 @@ build_python() {
 	local ca=${BUILD_CA_BUNDLE:-${PIP_CERT:-}}
 	[[ -n $ca ]] && flags+=(--secret "id=pipcert,src=$ca")
 	engine_build "containers/$name/Containerfile" "$ctx" "$IMAGE_REPO/$name:$IMAGE_TAG" "${flags[@]}"
+	"$ENGINE" tag "$IMAGE_REPO/$name:$IMAGE_TAG" "$cached"
 }
 
 mkdir -p "$OUT"

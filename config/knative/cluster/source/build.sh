@@ -198,6 +198,8 @@ if [[ ! -s $IMAGE_ARCHIVE ]]; then
 	podman save --quiet --multi-image-archive -o "$IMAGE_ARCHIVE.tmp" "${names[@]}"
 	mv "$IMAGE_ARCHIVE.tmp" "$IMAGE_ARCHIVE"
 	printf '%s\n' "${names[@]}" >"$CACHE_DIR/images.txt"
+	# The archive is what containerd imports; podman need not keep a copy.
+	podman rmi --force "${names[@]}" >/dev/null
 fi
 
 touch "$CACHE_DIR/.built"
