@@ -60,6 +60,11 @@ type coldStart struct {
 	answer, idleToZero time.Duration
 	podCreated         time.Duration // request to the pod object's creation (1 s resolution)
 	processToReady     time.Duration // predict's own log: started to champion loaded
+	// From containerd's log (the source-built cluster): the request to the
+	// sandbox asked for (the activator, autoscaler, scheduler and kubelet),
+	// the sandbox (network namespace, CNI), and the sandbox to predict's
+	// container started (two containers made and started).
+	toSandbox, sandbox, toContainers time.Duration
 }
 
 // TestCluster is `make smoke`: the whole story through Knative on the
@@ -541,6 +546,11 @@ func (s *story) coldStarts() {
 		if ps, err := functionPods(ctx, "predict"); err == nil && len(ps) > 0 {
 			cs.podCreated = ps[0].Metadata.CreationTimestamp.Sub(t0.Truncate(time.Second))
 			cs.processToReady = s.processToReady(ctx, ps[0].Metadata.Name)
+			if ph, ok := containerdPhases(ps[0].Metadata.Name); ok && !ph.Started["predict"].IsZero() {
+				cs.toSandbox = ph.SandboxAsked.Sub(t0)
+				cs.sandbox = ph.SandboxReady.Sub(ph.SandboxAsked)
+				cs.toContainers = ph.Started["predict"].Sub(ph.SandboxReady)
+			}
 		}
 		s.colds = append(s.colds, cs)
 		fmt.Printf("== cold start %d: answered by v%d in %v (idle to zero %v, predict started to ready %v)\n",
@@ -600,17 +610,23 @@ func (s *story) report() {
 	}
 	tw.Flush()
 	if len(s.colds) > 0 {
-		var answers, zeros, created, ready []time.Duration
+		var answers, zeros, created, ready, toSandbox, sandbox, toContainers []time.Duration
 		for _, c := range s.colds {
 			answers = append(answers, c.answer)
 			zeros = append(zeros, c.idleToZero)
 			created = append(created, c.podCreated)
 			ready = append(ready, c.processToReady)
+			toSandbox, sandbox, toContainers = append(toSandbox, c.toSandbox), append(sandbox, c.sandbox), append(toContainers, c.toContainers)
 		}
 		fmt.Fprintf(&b, "\ncold starts of predict through the ingress and the activator: %d\n", len(s.colds))
 		fmt.Fprintf(&b, "  request to answer:           p50 %v  p95 %v  max %v\n", percentile(answers, .5).Round(time.Millisecond), percentile(answers, .95).Round(time.Millisecond), slices.Max(answers).Round(time.Millisecond))
 		fmt.Fprintf(&b, "  predict process to ready:    p50 %v  p95 %v (its own log: start to champion loaded)\n", percentile(ready, .5).Round(time.Millisecond), percentile(ready, .95).Round(time.Millisecond))
 		fmt.Fprintf(&b, "  request to pod created:      p50 %v (1 s resolution)\n", percentile(created, .5))
+		if percentile(sandbox, .5) > 0 {
+			fmt.Fprintf(&b, "  from containerd's log, p50:  request to sandbox asked for %v (activator, autoscaler, scheduler, kubelet); "+
+				"sandbox with its network %v; sandbox to predict's container started %v; then predict to ready, above; the rest is readiness probing and the activator's forwarding\n",
+				percentile(toSandbox, .5).Round(time.Millisecond), percentile(sandbox, .5).Round(time.Millisecond), percentile(toContainers, .5).Round(time.Millisecond))
+		}
 		fmt.Fprintf(&b, "  idle to zero pods:           p50 %v  p95 %v\n", percentile(zeros, .5).Round(time.Second), percentile(zeros, .95).Round(time.Second))
 	}
 	fmt.Printf("\n== smoke summary\n%s", b.String())

@@ -176,3 +176,62 @@ func envOr(name, def string) string {
 	}
 	return def
 }
+
+// containerdLog is the source-built cluster's containerd log, whose lines
+// carry nanosecond times: where it exists, a cold start is broken down by
+// what containerd did for the pod.
+const containerdLog = "/var/lib/claimrisk-cluster/logs/containerd.log"
+
+var (
+	logTime      = regexp.MustCompile(`^time="([^"]+)"`)
+	sandboxStart = regexp.MustCompile(`msg="RunPodSandbox for &PodSandboxMetadata\{Name:([^,]+),`)
+	sandboxDone  = regexp.MustCompile(`msg="RunPodSandbox for &PodSandboxMetadata\{Name:([^,]+),.*returns sandbox id \\"([0-9a-f]+)\\"`)
+	created      = regexp.MustCompile(`msg="CreateContainer within sandbox \\"([0-9a-f]+)\\" for &ContainerMetadata\{Name:([^,]+),.*returns container id \\"([0-9a-f]+)\\"`)
+	started      = regexp.MustCompile(`msg="StartContainer for \\"([0-9a-f]+)\\" returns successfully"`)
+)
+
+// podPhases are the times containerd logged for a pod: its sandbox asked
+// for and ready (network included), and each container started.
+type podPhases struct {
+	SandboxAsked, SandboxReady time.Time
+	Started                    map[string]time.Time // by container name
+}
+
+func containerdPhases(podName string) (podPhases, bool) {
+	data, err := os.ReadFile(containerdLog)
+	if err != nil {
+		return podPhases{}, false
+	}
+	p := podPhases{Started: map[string]time.Time{}}
+	var sandbox string
+	names := map[string]string{} // container id -> name
+	for _, line := range strings.Split(string(data), "\n") {
+		m := logTime.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil {
+			continue
+		}
+		switch {
+		case sandboxDone.MatchString(line):
+			if s := sandboxDone.FindStringSubmatch(line); s[1] == podName {
+				p.SandboxReady, sandbox = at, s[2]
+			}
+		case sandboxStart.MatchString(line):
+			if s := sandboxStart.FindStringSubmatch(line); s[1] == podName {
+				p.SandboxAsked = at
+			}
+		case created.MatchString(line):
+			if c := created.FindStringSubmatch(line); sandbox != "" && c[1] == sandbox {
+				names[c[3]] = c[2]
+			}
+		case started.MatchString(line):
+			if c := started.FindStringSubmatch(line); names[c[1]] != "" {
+				p.Started[names[c[1]]] = at
+			}
+		}
+	}
+	return p, !p.SandboxAsked.IsZero()
+}

@@ -119,14 +119,6 @@ engine() {
 	fi
 }
 
-# python_tag NAME: the Python images change only with their inputs, so
-# their tag is a digest of those and a second deploy reuses them.
-python_tag() {
-	local inputs=(containers/"$1"/*)
-	[[ $1 == evidently ]] && inputs+=(monitoring/*.py)
-	echo "py-$( (cat "${inputs[@]}" && echo "$BASE_IMAGE") | sha256sum | cut -c1-12)"
-}
-
 load_images() {
 	local refs=("$@") archive
 	case $FLAVOUR in
@@ -137,10 +129,21 @@ load_images() {
 		rm -f "$archive"
 		;;
 	source)
+		# What containerd already holds, by podman's image ID, is not saved
+		# and imported again (the Python images are a gigabyte each).
+		local seen=/var/lib/claimrisk-cluster/imported.txt todo=() ref id
+		for ref in "${refs[@]}"; do
+			id=$(podman image inspect --format '{{.Id}}' "$ref")
+			grep -qxF "$ref $id" "$seen" 2>/dev/null || todo+=("$ref")
+		done
+		((${#todo[@]})) || { step "all ${#refs[@]} images are in the cluster already"; return 0; }
 		archive=$(mktemp)
-		podman save --quiet --multi-image-archive -o "$archive" "${refs[@]}"
+		podman save --quiet --multi-image-archive -o "$archive" "${todo[@]}"
 		"$CLUSTER_DIR/source/node.sh" import "$archive"
 		rm -f "$archive"
+		for ref in "${todo[@]}"; do
+			echo "$ref $(podman image inspect --format '{{.Id}}' "$ref")" >>"$seen"
+		done
 		;;
 	esac
 }
@@ -148,7 +151,7 @@ load_images() {
 deploy() {
 	need_flavour
 	use_context
-	local t0=$SECONDS refs=() name tag
+	local t0=$SECONDS refs=() name
 	# The Python images' base: python:3.11-slim from Docker Hub with kind; a
 	# Debian made with debootstrap where no registry is reachable.
 	if [[ -z ${BASE_IMAGE:-} ]]; then
@@ -160,20 +163,9 @@ deploy() {
 		fi
 	fi
 	export BASE_IMAGE
-	step "building the function images ($IMAGE_REPO/*:$IMAGE_TAG)"
-	IMAGE_REPO=$IMAGE_REPO IMAGE_TAG=$IMAGE_TAG containers/images.sh "${FUNCTION_IMAGES[@]}"
-	for name in "${FUNCTION_IMAGES[@]}"; do refs+=("$IMAGE_REPO/$name:$IMAGE_TAG"); done
-	for name in "${PYTHON_IMAGES[@]}"; do
-		tag=$(python_tag "$name")
-		if "$(engine)" image exists "$IMAGE_REPO/$name:$tag" 2>/dev/null ||
-			"$(engine)" image inspect "$IMAGE_REPO/$name:$tag" >/dev/null 2>&1; then
-			step "$IMAGE_REPO/$name:$tag exists"
-		else
-			step "building $IMAGE_REPO/$name:$tag (a few minutes the first time)"
-			IMAGE_REPO=$IMAGE_REPO IMAGE_TAG=$tag containers/images.sh "$name"
-		fi
-		refs+=("$IMAGE_REPO/$name:$tag")
-	done
+	step "building the images ($IMAGE_REPO/*:$IMAGE_TAG; the Python ones take minutes the first time, then are kept)"
+	IMAGE_REPO=$IMAGE_REPO IMAGE_TAG=$IMAGE_TAG containers/images.sh "${FUNCTION_IMAGES[@]}" "${PYTHON_IMAGES[@]}"
+	for name in "${FUNCTION_IMAGES[@]}" "${PYTHON_IMAGES[@]}"; do refs+=("$IMAGE_REPO/$name:$IMAGE_TAG"); done
 	step "loading ${#refs[@]} images into the $FLAVOUR cluster"
 	load_images "${refs[@]}"
 
@@ -184,11 +176,8 @@ deploy() {
 		echo "resources:"
 		echo "- ../../config/knative/overlays/local"
 		echo "images:"
-		for name in "${FUNCTION_IMAGES[@]}"; do
+		for name in "${FUNCTION_IMAGES[@]}" "${PYTHON_IMAGES[@]}"; do
 			printf -- '- name: kind.local/claimrisk/%s\n  newName: %s/%s\n  newTag: "%s"\n' "$name" "$IMAGE_REPO" "$name" "$IMAGE_TAG"
-		done
-		for name in "${PYTHON_IMAGES[@]}"; do
-			printf -- '- name: kind.local/claimrisk/%s\n  newName: %s/%s\n  newTag: "%s"\n' "$name" "$IMAGE_REPO" "$name" "$(python_tag "$name")"
 		done
 	} >bin/deploy/kustomization.yaml
 	local i
@@ -227,7 +216,9 @@ down() {
 	source) "$CLUSTER_DIR/source/node.sh" down ;;
 	none) die "neither docker nor root on Linux: there is no cluster of this machine to remove" ;;
 	esac
-	rm -rf bin/deploy
+	# The cluster's data goes with it: the next cluster-up starts empty.
+	rm -rf bin/deploy "$BUCKET_DIR" "$VOLUMES_DIR"
+	step "removed the cluster's bucket $BUCKET_DIR and volumes $VOLUMES_DIR"
 }
 
 status() {
