@@ -324,9 +324,18 @@ stop() {
 
 down() {
 	say "stopping the pods' containers"
+	local netns=()
 	if [[ -S $CONTAINERD_SOCK ]]; then
 		stop kubelet
 		local c
+		# The pods' network namespaces, which the CNI plugin made and no one
+		# will now tear down: theirs only, not podman's.
+		for c in $(ctr --address "$CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
+			while read -r ns; do
+				[[ -n $ns ]] && netns+=("$ns")
+			done < <(ctr --address "$CONTAINERD_SOCK" -n k8s.io containers info "$c" 2>/dev/null |
+				perl -0777 -ne 'while (/"type":\s*"network",\s*"path":\s*"([^"]+)"/g) { print "$1\n" }' | sort -u)
+		done
 		for c in $(ctr --address "$CONTAINERD_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
 			ctr --address "$CONTAINERD_SOCK" -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
 		done
@@ -366,11 +375,20 @@ down() {
 	if [[ -s $STATE_DIR/ip_forward.before ]]; then
 		cat "$STATE_DIR/ip_forward.before" >/proc/sys/net/ipv4/ip_forward
 	fi
-	local m
-	for m in $(findmnt -rn -o TARGET | grep -E "^($STATE_DIR|$RUN_STATE|/run/netns/cni-)" | sort -r); do
-		umount -l "$m" 2>/dev/null || true
+	local m i
+	for ((i = 0; i < 5; i++)); do # a path may be mounted more than once
+		for m in $(findmnt -rn -o TARGET | grep -E "^($STATE_DIR|$RUN_STATE)" | sort -r) $(printf '%s\n' "${netns[@]}" | sed 's|^/var/run/|/run/|' | sort -u); do
+			umount -l "$m" 2>/dev/null || true
+		done
 	done
-	rm -f /run/netns/cni-* 2>/dev/null || true
+	local left=0
+	for m in "${netns[@]}"; do
+		rm -f "$m" 2>/dev/null || true
+		[[ -e $m ]] && left=$((left + 1))
+	done
+	# Some sandboxes (gVisor) keep an unmounted namespace file busy; it is
+	# empty and named at random, so it cannot disturb the next cluster.
+	((left == 0)) || echo "   $left pod network namespace file(s) in /run/netns are still busy and stay"
 	rm -rf "$STATE_DIR" "$RUN_STATE"
 	if kubectl config get-contexts "$CONTEXT" >/dev/null 2>&1; then
 		kubectl config delete-context "$CONTEXT" >/dev/null
