@@ -436,9 +436,10 @@ type lab5Answer struct {
 	FourFifths      float64 `json:"four_fifths_ratio"`
 }
 
-// stepColumns are the columns lab 5's steps make drift (the unit bug and
-// the gender proxy); exercise 5.1's scenario drifts another.
-var stepColumns = []string{"annual_mileage", "vehicle_type"}
+// stepColumns are the columns lab 5's steps make drift (the unit bug, the
+// broker's book of step 6 and the gender proxy); exercise 5.1's scenario
+// drifts another.
+var stepColumns = []string{"annual_mileage", "vehicle_type", "home_area", "usage", "coverage"}
 
 func exercisesLab5(ctx context.Context, env *labEnv) []labResult {
 	var out []labResult
@@ -454,7 +455,7 @@ func exercisesLab5(ctx context.Context, env *labEnv) []labResult {
 	}
 	if len(own) == 0 {
 		out = append(out, todo("%s: no drift report has found drift in a column other than %s, which the lab's steps move: send your scenario's traffic and run a drift check",
-			by, strings.Join(stepColumns, " and ")))
+			by, strings.Join(stepColumns[:len(stepColumns)-1], ", ")+" or "+stepColumns[len(stepColumns)-1]))
 	} else {
 		out = append(out, done("%s: a drift check found your scenario's drift in %s", by, strings.Join(own, ", ")))
 	}

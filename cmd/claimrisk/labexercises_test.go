@@ -182,6 +182,37 @@ func TestExerciseFiveChecksTheFairnessAnswer(t *testing.T) {
 	}
 }
 
+// The lab's own steps drift annual_mileage and vehicle_type (steps 5 and 7)
+// and, with the broker's book of step 6, home_area, usage and coverage: a
+// bucket with only those reports has not seen exercise 5.1 done.
+func TestExerciseFiveOneIsNotTheStepsOwnDrift(t *testing.T) {
+	home, bucket := labEnvironment(t, t.TempDir())
+	b, err := blobstore.Open(context.Background(), bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cols := range [][]string{{"annual_mileage"}, {"home_area", "usage", "annual_mileage", "coverage"}, {"vehicle_type"}} {
+		rep := driftcheck.Report{ID: fmt.Sprintf("20261129T2051%02d.000Z", i), Rows: 2000, DriftDetected: true}
+		for _, c := range cols {
+			rep.DriftedColumns = append(rep.DriftedColumns, driftcheck.Column{Column: c, Test: "wasserstein", Score: 0.4, Threshold: 0.1, Drifted: true})
+		}
+		if err := b.WriteJSON(context.Background(), driftcheck.Key(rep.ID, "report.json"), rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.Close()
+	_ = home
+	got := checkExercises(t, 5)
+	for _, line := range got["ok"] {
+		if strings.HasPrefix(line, "exercise 5.1") {
+			t.Errorf("exercise 5.1 counted as done from the steps' own drift: %q", line)
+		}
+	}
+	if len(got["todo"]) == 0 || !strings.HasPrefix(got["todo"][0], "exercise 5.1 (A drift scenario of your own): no drift report has found drift in a column other than") {
+		t.Errorf("todo %q; want exercise 5.1 to be asked for", got["todo"])
+	}
+}
+
 func TestTightenedGateIsFoundInTheReason(t *testing.T) {
 	defaults := gateDefaults()
 	for _, tc := range []struct {
