@@ -121,6 +121,14 @@ def _say(config: pytest.Config, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+def _user_caches() -> dict[str, str]:
+    """The Go caches and the cluster build's cache of whoever runs the tests."""
+    caches = {k: subprocess.run(["go", "env", k], capture_output=True, text=True, check=True).stdout.strip()
+              for k in ("GOCACHE", "GOMODCACHE")}  # fmt: skip
+    caches["CLAIMRISK_CLUSTER_CACHE"] = os.environ.get("CLAIMRISK_CLUSTER_CACHE") or str(Path.home() / ".cache" / "claimrisk-cluster")
+    return caches
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Workspace]:
     require_tool("bin/claimrisk", (BIN / "claimrisk").exists() and all((BIN / f).exists() for f in ("train", "register", "predict", "drift")),
@@ -140,6 +148,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
            if not (k.startswith("CLAIMRISK_") or k.startswith("MLFLOW_") or k in {"K_SINK", "VIRTUAL_ENV", "PYTHONPATH"})}  # fmt: skip
     claimrisk_home = root / "claimrisk-home"
     env.update(HOME=str(home), CLAIMRISK_HOME=str(claimrisk_home), PYTHONUNBUFFERED="1", DO_NOT_TRACK="1")
+    # A participant's builds use their own caches: the stand-in HOME must not
+    # make the Go builds, or make cluster-up's build from source, start cold.
+    env.update(_user_caches())
     base = _free_run(6)
     ports = {name: base + i for i, name in enumerate(["broker", "train", "register", "predict", "drift", "notify"])}
     ports["mlflow"], ports["evidently"] = _free_run(1), _free_run(1)
@@ -353,3 +364,11 @@ def test_lab_cluster(workspace: Workspace, request: pytest.FixtureRequest) -> No
                                                            "solutions": round(solutions, 1), "solution_blocks": solution_blocks, "exercises": exercises}  # fmt: skip
             ran += count + solution_blocks
     assert ran, "no lab has a cluster step"
+
+
+def test_workspace_keeps_the_users_build_caches(workspace: Workspace) -> None:
+    """The stand-in HOME must not start the labs' builds cold: lab 4's make
+    cluster-up would otherwise rebuild the whole cluster from source (half an hour)."""
+    for key, value in _user_caches().items():
+        assert workspace.env[key] == value, f"the lab workspace's {key} is {workspace.env.get(key)!r}, not the user's {value!r}"
+        assert not value.startswith(str(workspace.root)), f"{key} lies inside the lab workspace"
