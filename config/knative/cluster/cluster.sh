@@ -184,7 +184,14 @@ deploy() {
 	for ((i = 0; ; i++)); do
 		if kubectl apply -k bin/deploy >/dev/null 2>bin/deploy/apply.err; then break; fi
 		# A webhook may refuse for a moment after it (re)starts.
-		((i < 30)) || { cat bin/deploy/apply.err >&2; die "kubectl apply -k bin/deploy failed"; }
+		if ((i >= 30)); then
+			cat bin/deploy/apply.err >&2
+			# Why a webhook refuses: its pod restarting, evicted, or not scheduled.
+			kubectl get pods -n knative-serving -o wide >&2 || true
+			kubectl get pods -n knative-eventing -o wide >&2 || true
+			kubectl get events -A --field-selector type=Warning >&2 || true
+			die "kubectl apply -k bin/deploy failed"
+		fi
 		sleep 2
 	done
 	step "waiting for the Services, the Broker, the Triggers and the PingSources"

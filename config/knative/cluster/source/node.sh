@@ -10,12 +10,14 @@
 #                    the host: iptables chains, the bridge, the node address,
 #                    mounts, its state directory and its kubectl context
 #   node.sh status   which of its processes run
+#   node.sh check-disk  whether the build and the node have room (up checks)
 #
 # Addresses: the node is 10.200.0.1 (on lo), pods 10.244.0.0/24 on the
 # bridge claimrisk0, Services 10.96.0.0/16 (DNS 10.96.0.10); NodePorts answer
 # on 127.0.0.1 too.
 set -euo pipefail
 . "$(dirname "$0")/versions.sh"
+. "$(dirname "$0")/disk.sh"
 
 STATE_DIR=${CLAIMRISK_CLUSTER_STATE:-/var/lib/claimrisk-cluster}
 RUN_STATE=/run/claimrisk-cluster
@@ -223,8 +225,24 @@ serializeImagePulls: false
 EOF
 }
 
+# check_disk: room for what up is about to write. Measured: a first build
+# fills 11 GB of Go modules and build cache and 2.6 GB of outputs; the node
+# holds 5.8 GB of images, containers and volumes after make deploy (7.2 GB
+# after lab 4 and the smoke test too).
+check_disk() {
+	if [[ ! -e $CACHE_DIR/.built ]]; then
+		if [[ -d $CACHE_ROOT/go/build ]]; then
+			need_disk "$CACHE_ROOT" 4 "the cluster build"
+		else
+			need_disk "$CACHE_ROOT" 15 "the first cluster build"
+		fi
+	fi
+	running containerd || need_disk "$STATE_DIR" 10 "the node (its images, containers and volumes)"
+}
+
 up() {
 	preflight
+	check_disk
 	"$HERE/build.sh"
 	local bin=$BIN_DIR
 	host_network
@@ -409,10 +427,11 @@ case ${1:-} in
 up) up ;;
 down) down ;;
 status) status ;;
+check-disk) check_disk ;;
 import) import_images "$2" ;;
 -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
 *)
-	echo "usage: $0 up|down|status" >&2
+	echo "usage: $0 up|down|status|check-disk (--help)" >&2
 	exit 2
 	;;
 esac
