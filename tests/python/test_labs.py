@@ -372,3 +372,13 @@ def test_workspace_keeps_the_users_build_caches(workspace: Workspace) -> None:
     for key, value in _user_caches().items():
         assert workspace.env[key] == value, f"the lab workspace's {key} is {workspace.env.get(key)!r}, not the user's {value!r}"
         assert not value.startswith(str(workspace.root)), f"{key} lies inside the lab workspace"
+
+
+def test_make_keeps_the_commit_it_is_given(workspace: Workspace) -> None:
+    """.ci/run passes COMMIT into lab 4's make deploy, whose workspace has no
+    .git, so that it deploys the images already in the cluster. The Makefile
+    once replaced it with "dev", which rolled every Service out again."""
+    out = subprocess.run(["make", "-n", "build"], cwd=workspace.root, env=workspace.env | {"COMMIT": "0123456789ab"},
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "version.Commit=0123456789ab" in out, out
+    assert "version.Commit=dev" not in out, out
