@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -41,20 +43,57 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
 }
 
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
+// retries are the pauses before the second and third attempt of a call
+// that is safe to send again (retryable).
+var retries = []time.Duration{250 * time.Millisecond, time.Second}
+
+// retryable is an error that says nothing was decided by the API: the
+// connection failed or its answer was cut short (a pod that Knative scales
+// down, or a proxy in front of it), or a proxy answered 502 Bad Gateway.
+type retryable struct{ err error }
+
+func (e *retryable) Error() string { return e.err.Error() }
+func (e *retryable) Unwrap() error { return e.err }
+
+// do sends one call. Calls that are safe to repeat (again: a prediction,
+// which changes nothing but the payload log, or a flush) are sent up to
+// three times while the failure is retryable; the payload log may then hold
+// a batch twice when only its answer was lost.
+func (c *Client) do(ctx context.Context, method, path string, in, out any, again bool) error {
+	var payload []byte
 	if in != nil {
-		data, err := json.Marshal(in)
-		if err != nil {
+		var err error
+		if payload, err = json.Marshal(in); err != nil {
 			return err
 		}
-		body = bytes.NewReader(data)
+	}
+	for attempt := 0; ; attempt++ {
+		err := c.once(ctx, method, path, payload, in != nil, out)
+		var r *retryable
+		if !again || !errors.As(err, &r) || attempt == len(retries) || ctx.Err() != nil {
+			if r != nil {
+				return r.err
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(retries[attempt]):
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, method, path string, payload []byte, hasBody bool, out any) error {
+	var body io.Reader
+	if hasBody {
+		body = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
 	if err != nil {
 		return err
 	}
-	if in != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Token != "" {
@@ -69,19 +108,27 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	req.Header.Set("Idempotency-Key", idempotencyKey())
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return err
+		var nerr net.Error
+		if errors.As(err, &nerr) && nerr.Timeout() {
+			return err // a slow API is not helped by more load
+		}
+		return &retryable{err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return err
+		return &retryable{fmt.Errorf("%s %s: the answer was cut short: %w", method, path, err)}
 	}
 	if resp.StatusCode/100 != 2 {
 		var e ErrorResponse
 		if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
 			return &APIError{Status: resp.StatusCode, Message: e.Error.Message}
 		}
-		return &APIError{Status: resp.StatusCode, Message: strings.TrimSpace(string(data))}
+		apiErr := &APIError{Status: resp.StatusCode, Message: strings.TrimSpace(string(data))}
+		if resp.StatusCode == http.StatusBadGateway {
+			return &retryable{apiErr}
+		}
+		return apiErr
 	}
 	if out != nil {
 		return json.Unmarshal(data, out)
@@ -92,26 +139,26 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 // Predict asks for the claim probabilities of records.
 func (c *Client) Predict(ctx context.Context, records []schema.PolicyRecord) (PredictResponse, error) {
 	var out PredictResponse
-	err := c.do(ctx, http.MethodPost, "/v1/predict", PredictRequest{Records: records}, &out)
+	err := c.do(ctx, http.MethodPost, "/v1/predict", PredictRequest{Records: records}, &out, true)
 	return out, err
 }
 
 // Feedback sends observed outcomes.
 func (c *Client) Feedback(ctx context.Context, outcomes []Outcome) (FeedbackResponse, error) {
 	var out FeedbackResponse
-	err := c.do(ctx, http.MethodPost, "/v1/feedback", FeedbackRequest{Outcomes: outcomes}, &out)
+	err := c.do(ctx, http.MethodPost, "/v1/feedback", FeedbackRequest{Outcomes: outcomes}, &out, false)
 	return out, err
 }
 
 // Flush asks the API to write its buffered payload-log rows now.
 func (c *Client) Flush(ctx context.Context) error {
-	return c.do(ctx, http.MethodPost, "/v1/admin/flush", map[string]string{}, nil)
+	return c.do(ctx, http.MethodPost, "/v1/admin/flush", map[string]string{}, nil, true)
 }
 
 // Model describes the model that answers.
 func (c *Client) Model(ctx context.Context) (ModelInfo, error) {
 	var out ModelInfo
-	err := c.do(ctx, http.MethodGet, "/v1/model", nil, &out)
+	err := c.do(ctx, http.MethodGet, "/v1/model", nil, &out, true)
 	return out, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -39,5 +40,46 @@ func TestClientSurvivesAClosedKeptAliveConnection(t *testing.T) {
 	}
 	if got := calls.Load(); got != 3 {
 		t.Errorf("the server saw %d requests, want 3 (the second sent again)", got)
+	}
+}
+
+// TestClientSendsAPredictionAgainWhenItsAnswerIsCut: on the cluster the
+// answer of a prediction was once cut after its headers ("unexpected EOF"
+// while reading the body) as predict's pod scaled down, and `claimrisk
+// simulate` failed after 2,600 policies. A prediction is sent again; a
+// feedback, which records labels, is not.
+func TestClientSendsAPredictionAgainWhenItsAnswerIsCut(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"request_id\":")
+			_ = buf.Flush()
+			conn.Close()
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"request_id":"r","model":{"name":"claim-risk","version":1},"predictions":[],"accepted":1}`))
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, "")
+	if _, err := c.Predict(context.Background(), ExampleRecords[:1]); err != nil {
+		t.Fatalf("a prediction whose first answer was cut: %v", err)
+	}
+	if got := calls.Load(); got != 2 {
+		t.Errorf("the server saw %d requests, want 2", got)
+	}
+
+	calls.Store(0)
+	_, err := c.Feedback(context.Background(), []Outcome{{PolicyID: "Q-1001"}})
+	if err == nil || !strings.Contains(err.Error(), "cut short") {
+		t.Errorf("a feedback whose answer was cut: want the error, got %v", err)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Errorf("a feedback was sent %d times, want once", got)
 	}
 }
