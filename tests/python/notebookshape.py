@@ -45,13 +45,24 @@ def _output_shape(output: dict) -> tuple:
 
 
 def _coalesced(outputs: list) -> list[dict]:
-    """Consecutive writes to one stream as one output: how a kernel splits them is timing."""
+    """Each run of stream writes as one output per stream, stderr then stdout:
+    how a kernel splits a stream into writes, and how stdout and stderr
+    interleave, is timing (MLflow logs to stderr while the cell prints)."""
     out: list[dict] = []
+    run: dict[str, dict] = {}
+
+    def end_run() -> None:
+        out.extend(run[name] for name in sorted(run))
+        run.clear()
+
     for o in outputs:
-        if o.get("output_type") == "stream" and out and out[-1].get("output_type") == "stream" and out[-1].get("name") == o.get("name"):
-            out[-1] = {**out[-1], "text": out[-1].get("text", "") + o.get("text", "")}
+        if o.get("output_type") == "stream":
+            name = o.get("name", "")
+            run[name] = {**run[name], "text": run[name].get("text", "") + o.get("text", "")} if name in run else dict(o)
         else:
+            end_run()
             out.append(dict(o))
+    end_run()
     return out
 
 

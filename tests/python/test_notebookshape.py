@@ -55,3 +55,21 @@ def test_a_stream_split_in_two_writes_is_the_same_shape(tmp_path: Path) -> None:
                            nbformat.v4.new_output("stream", name="stdout", text="created version 2\n"), *rest]
     nbformat.write(nb, tmp_path / "split.ipynb")
     assert differences(stored, tmp_path / "split.ipynb") == []
+
+
+def test_stdout_and_stderr_in_either_order_are_the_same_shape(tmp_path: Path) -> None:
+    """A CI run stored MLflow's stderr lines before the cell's print and got
+    them after it: the two streams race, their order is no part of the shape."""
+    stored = notebook(tmp_path / "stored.ipynb", "candidate is version 1\n", 2)
+    nb = nbformat.read(stored, as_version=4)
+    first, *rest = nb.cells[1].outputs
+    log = nbformat.v4.new_output("stream", name="stderr", text="Created version '1'.\n")
+    nb.cells[1].outputs = [log, first, *rest]
+    nbformat.write(nb, tmp_path / "before.ipynb")
+    nb.cells[1].outputs = [first, log, *rest]
+    nbformat.write(nb, tmp_path / "after.ipynb")
+    assert differences(tmp_path / "before.ipynb", tmp_path / "after.ipynb") == []
+    # Words still count, on either stream.
+    nb.cells[1].outputs = [first, nbformat.v4.new_output("stream", name="stderr", text="Failed to register.\n"), *rest]
+    nbformat.write(nb, tmp_path / "other.ipynb")
+    assert len(differences(tmp_path / "before.ipynb", tmp_path / "other.ipynb")) == 1
