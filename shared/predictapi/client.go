@@ -68,7 +68,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, again
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		err := c.once(ctx, method, path, payload, in != nil, out)
+		err := c.once(ctx, method, path, payload, out)
 		var r *retryable
 		if !again || !errors.As(err, &r) || attempt == len(retries) || ctx.Err() != nil {
 			if r != nil {
@@ -84,16 +84,17 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, again
 	}
 }
 
-func (c *Client) once(ctx context.Context, method, path string, payload []byte, hasBody bool, out any) error {
+// once sends one attempt; a nil payload is a call without a body.
+func (c *Client) once(ctx context.Context, method, path string, payload []byte, out any) error {
 	var body io.Reader
-	if hasBody {
+	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
 	if err != nil {
 		return err
 	}
-	if hasBody {
+	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.Token != "" {
