@@ -199,7 +199,14 @@ func driftBench(ctx context.Context, cfg *config) (*result, error) {
 	evArgv := []string{cfg.py, "-m", "monitoring", "report", "--bucket", bucketURL, "--reference", champ.Lineage.Validation,
 		"--from", driftFrom.Format(time.RFC3339), "--to", end.Format(time.RFC3339)}
 	var goProc, goCheck, goPeak, ev, evPeak []float64
+	// The checker starts a window where the last report ended, so a second
+	// check of the same window would read nothing: each Go run starts
+	// from a bucket without reports, and must read every logged row.
+	reports := filepath.Join(dir, "bucket", "drift", "reports")
 	for range cfg.driftReps {
+		if err := os.RemoveAll(reports); err != nil {
+			return res, err
+		}
 		out, wall, peak, err := run(ctx, cfg.work, goArgv, nil)
 		if err != nil {
 			return res, err
@@ -207,6 +214,9 @@ func driftBench(ctx context.Context, cfg *config) (*result, error) {
 		var g driftGoOutput
 		if err := json.Unmarshal(out, &g); err != nil {
 			return res, fmt.Errorf("drift-go printed %q: %w", out, err)
+		}
+		if g.Rows != cfg.driftCurrent {
+			return res, fmt.Errorf("the Go check read %d logged predictions of the window, not the %d written", g.Rows, cfg.driftCurrent)
 		}
 		goProc, goCheck, goPeak = append(goProc, wall.Seconds()), append(goCheck, g.Seconds), append(goPeak, mb(peak))
 		data.Go, data.Rows, data.ReferenceRows = g.Columns, g.Rows, g.ReferenceRows
@@ -235,8 +245,16 @@ func driftBench(ctx context.Context, cfg *config) (*result, error) {
 	data.Evidently, data.EvidentlyMB = figure("s", ev...), figure("MB", evPeak...)
 	fmt.Fprintf(os.Stderr, "   Go %s (check %s), Evidently %s\n", data.GoProcess, data.GoCheck, data.Evidently)
 	prof := filepath.Join(cfg.out, "profiles")
-	if _, _, _, err := run(ctx, cfg.work, append(goArgv, "-cpuprofile", filepath.Join(prof, "drift-cpu.pprof"), "-memprofile", filepath.Join(prof, "drift-mem.pprof")), nil); err != nil {
+	if err := os.RemoveAll(reports); err != nil {
 		return res, err
+	}
+	out, _, _, err := run(ctx, cfg.work, append(goArgv, "-cpuprofile", filepath.Join(prof, "drift-cpu.pprof"), "-memprofile", filepath.Join(prof, "drift-mem.pprof")), nil)
+	if err != nil {
+		return res, err
+	}
+	var g driftGoOutput
+	if err := json.Unmarshal(out, &g); err != nil || g.Rows != cfg.driftCurrent {
+		return res, fmt.Errorf("the profiled Go check printed %.200s: not the %d rows written", out, cfg.driftCurrent)
 	}
 	driftReport(data, res)
 	return res, nil
