@@ -294,3 +294,44 @@ func TestZeroTimeReadsBackAsZero(t *testing.T) {
 		t.Fatalf("decoded %+v; want predicted_at zero", got)
 	}
 }
+
+// TestDecodeAppendFillsTheRoomItIsGiven decodes three files into one slice
+// sized from their row counts: the rows are the files' in order, and the
+// slice is never moved, as ReadWindow relies on for a window's rows.
+func TestDecodeAppendFillsTheRoomItIsGiven(t *testing.T) {
+	t.Parallel()
+	parts := [][]predlog.Row{logRows(700, 1), logRows(1, 2), logRows(2500, 3)}
+	var files [][]byte
+	var total int64
+	var want []predlog.Row
+	for _, p := range parts {
+		data := smallPages(t, p)
+		n, err := parquetio.Rows[predlog.Row](data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != int64(len(p)) {
+			t.Fatalf("Rows says %d, the file holds %d", n, len(p))
+		}
+		files, total, want = append(files, data), total+n, append(want, p...)
+	}
+	got := make([]predlog.Row, 0, total)
+	first := &got[:1][0]
+	for _, data := range files {
+		var err error
+		if got, err = parquetio.DecodeAppend(got, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if &got[0] != first {
+		t.Error("DecodeAppend moved the rows though they had room")
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("rows differ (-want +got):\n%s", cmp.Diff(want, got))
+	}
+	// A damaged file leaves what was there before.
+	before := len(got)
+	if got, err := parquetio.DecodeAppend(got, files[0][:len(files[0])/2]); err == nil || len(got) != before {
+		t.Errorf("a cut file: %d rows, error %v; want the %d rows before and an error", len(got), err, before)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -193,19 +194,36 @@ func (r *Reader[T]) Close() error {
 
 // Decode reads every row of a Parquet file held in memory.
 func Decode[T any](data []byte) ([]T, error) {
-	r, err := Open[T](bytes.NewReader(data), int64(len(data)))
+	rows, err := DecodeAppend[T](nil, data)
 	if err != nil {
 		return nil, err
+	}
+	if rows == nil {
+		rows = []T{} // a file of no rows reads as no rows, not as nothing
+	}
+	return rows, nil
+}
+
+// DecodeAppend reads every row of a Parquet file held in memory and
+// appends them to dst, growing it at most once when it is too small for
+// the file's row count.
+func DecodeAppend[T any](dst []T, data []byte) ([]T, error) {
+	r, err := Open[T](bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return dst, err
 	}
 	defer r.Close()
 	// The rows are allocated once, from the file's row count, unless that
 	// count is implausible for the file's size; then they grow as read.
 	total := r.NumRows()
-	rows := make([]T, min(total, int64(len(data))+1024))
-	n := 0
-	for int64(n) < total {
+	base := len(dst)
+	rows := slices.Grow(dst, int(min(total, int64(len(data))+1024)))
+	rows = rows[:cap(rows)]
+	n := base
+	for int64(n-base) < total {
 		if n == len(rows) {
-			rows = append(rows, make([]T, min(int64(len(rows)), total-int64(n)))...)
+			rows = append(rows, make([]T, min(int64(len(rows)-base)+1, total-int64(n-base)))...)
+			rows = rows[:cap(rows)]
 		}
 		k, err := r.Read(rows[n:])
 		n += k
@@ -213,10 +231,23 @@ func Decode[T any](data []byte) ([]T, error) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			clear(rows[base:n])
+			return rows[:base], err
 		}
 	}
 	return rows[:n], nil
+}
+
+// Rows is the row count a Parquet file held in memory states, checked as
+// Open checks the file, and bounded as DecodeAppend bounds it by the
+// file's size: what DecodeAppend will add at most without growing again.
+func Rows[T any](data []byte) (int64, error) {
+	r, err := Open[T](bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	return min(r.NumRows(), int64(len(data))+1024), nil
 }
 
 // cursor reads one column, a page at a time, into a field of the rows.
