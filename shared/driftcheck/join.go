@@ -20,12 +20,34 @@ import (
 func Join(preds []predlog.Row, fb []predlog.Feedback) []predlog.ReferenceRow {
 	fb = append([]predlog.Feedback(nil), fb...)
 	sort.SliceStable(fb, func(i, j int) bool { return fb[i].Time.Before(fb[j].Time) })
-	byReqPolicy := map[string]int{}
+	// Only the predictions an outcome names are indexed: a window has far
+	// more predictions than outcomes, often none.
+	type pair struct{ request, policy string }
+	wantPair, wantReq, wantPolicy := map[pair]bool{}, map[string]bool{}, map[string]bool{}
+	for _, f := range fb {
+		switch {
+		case f.RequestID != "" && f.PolicyID != "":
+			wantPair[pair{f.RequestID, f.PolicyID}] = true
+		case f.RequestID != "":
+			wantReq[f.RequestID] = true
+		case f.PolicyID != "":
+			wantPolicy[f.PolicyID] = true
+		}
+	}
+	byReqPolicy := map[pair]int{}
 	byReq, byPolicy := map[string][]int{}, map[string][]int{}
-	for i, p := range preds {
-		byReqPolicy[p.RequestID+"|"+p.PolicyID] = i
-		byReq[p.RequestID] = append(byReq[p.RequestID], i)
-		byPolicy[p.PolicyID] = append(byPolicy[p.PolicyID], i)
+	if len(fb) > 0 {
+		for i, p := range preds {
+			if k := (pair{p.RequestID, p.PolicyID}); wantPair[k] {
+				byReqPolicy[k] = i
+			}
+			if wantReq[p.RequestID] {
+				byReq[p.RequestID] = append(byReq[p.RequestID], i)
+			}
+			if wantPolicy[p.PolicyID] {
+				byPolicy[p.PolicyID] = append(byPolicy[p.PolicyID], i)
+			}
+		}
 	}
 	for _, idx := range byPolicy {
 		sort.SliceStable(idx, func(a, b int) bool { return preds[idx[a]].Time.Before(preds[idx[b]].Time) })
@@ -34,7 +56,7 @@ func Join(preds []predlog.Row, fb []predlog.Feedback) []predlog.ReferenceRow {
 	for _, f := range fb {
 		switch {
 		case f.RequestID != "" && f.PolicyID != "":
-			if i, ok := byReqPolicy[f.RequestID+"|"+f.PolicyID]; ok {
+			if i, ok := byReqPolicy[pair{f.RequestID, f.PolicyID}]; ok {
 				label[i] = f.Claim
 			}
 		case f.RequestID != "":

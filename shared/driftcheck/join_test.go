@@ -48,3 +48,30 @@ func TestJoinByPolicyAndPredictionTime(t *testing.T) {
 		t.Errorf("the January prediction of A took the renewal's outcome: %+v", rows)
 	}
 }
+
+// TestJoinByRequestAndPolicy labels the one prediction a request and a
+// policy name, even when the ids hold the separator an older key used.
+func TestJoinByRequestAndPolicy(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	preds := []predlog.Row{
+		{Time: t0, RequestID: "x", PolicyRecord: schema.PolicyRecord{PolicyID: "y|z"}},
+		{Time: t0, RequestID: "x|y", PolicyRecord: schema.PolicyRecord{PolicyID: "z"}},
+		{Time: t0, RequestID: "r9", PolicyRecord: schema.PolicyRecord{PolicyID: "E"}},
+		{Time: t0, RequestID: "r9", PolicyRecord: schema.PolicyRecord{PolicyID: "F"}},
+	}
+	fb := []predlog.Feedback{
+		{Time: t0.Add(time.Hour), RequestID: "x", PolicyID: "y|z", Claim: 1},
+		{Time: t0.Add(time.Hour), RequestID: "r9", PolicyID: "F", Claim: 1},
+	}
+	var got []string
+	for _, r := range driftcheck.Join(preds, fb) {
+		got = append(got, r.RequestID+" "+r.PolicyID)
+	}
+	if want := "[r9 F x y|z]"; fmt.Sprint(got) != want {
+		t.Errorf("labelled %v, want %s", got, want)
+	}
+	if rows := driftcheck.Join(preds, nil); len(rows) != 0 {
+		t.Errorf("no outcomes labelled %d rows", len(rows))
+	}
+}
