@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/claimrisk/claimrisk/shared/metrics"
@@ -163,11 +164,25 @@ func (e *Estimator) Estimate(p []float64) (Estimate, error) {
 // expected false positives the sum of 1-c. Rows with equal scores form one
 // step of the curve. It is NaN when every c is 0 or every c is 1.
 func ExpectedAUC(p, c []float64) float64 {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
+	// By probability, highest first; ties in the order given, so that the
+	// sums below add in the same order every time.
+	type scored struct {
+		p, c float64
+		i    int
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	rows := make([]scored, len(p))
+	for i := range rows {
+		rows[i] = scored{p[i], c[i], i}
+	}
+	slices.SortFunc(rows, func(a, b scored) int {
+		if a.p != b.p {
+			if a.p > b.p {
+				return -1
+			}
+			return 1
+		}
+		return a.i - b.i
+	})
 	totalPos, totalNeg := 0.0, 0.0
 	for _, v := range c {
 		totalPos += v
@@ -177,12 +192,12 @@ func ExpectedAUC(p, c []float64) float64 {
 		return math.NaN()
 	}
 	area, tp, fp := 0.0, 0.0, 0.0
-	for i := 0; i < len(idx); {
+	for i := 0; i < len(rows); {
 		j := i
 		dtp, dfp := 0.0, 0.0
-		for ; j < len(idx) && p[idx[j]] == p[idx[i]]; j++ {
-			dtp += c[idx[j]]
-			dfp += 1 - c[idx[j]]
+		for ; j < len(rows) && rows[j].p == rows[i].p; j++ {
+			dtp += rows[j].c
+			dfp += 1 - rows[j].c
 		}
 		// Trapezoid from (fp, tp) to (fp+dfp, tp+dtp), in rates.
 		area += (dfp / totalNeg) * (tp + dtp/2) / totalPos
