@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/localrun"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
+	"github.com/claimrisk/claimrisk/shared/schema"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
@@ -72,4 +74,46 @@ func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// BenchmarkHandle calls the started function's handler with one record per
+// request, without a socket: what predict adds on top of the HTTP server
+// (decoding, scoring, the payload log, the answer), with its allocations.
+func BenchmarkHandle(b *testing.B) {
+	bucket := "file://" + filepath.Join(b.TempDir(), "bucket")
+	testenv.Train(b, bucket, 42, 8000)
+	b.Setenv("CLAIMRISK_BUCKET", bucket)
+	b.Setenv("LOG_LEVEL", "error")
+	b.Setenv("CLAIMRISK_POLL_INTERVAL", "1h")
+	fn := New()
+	ctx := context.Background()
+	if err := fn.Start(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	defer fn.Stop(ctx)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if ok, _ := fn.Ready(ctx); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("no champion loaded")
+		}
+	}
+	recs := records(200)
+	bodies := make([][]byte, len(recs))
+	for i, r := range recs {
+		bodies[i], _ = json.Marshal(predictapi.PredictRequest{Records: []schema.PolicyRecord{r}})
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/v1/predict", bytes.NewReader(bodies[i%len(bodies)]))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		fn.Handle(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("answered %d: %s", w.Code, w.Body)
+		}
+		i++
+	}
 }

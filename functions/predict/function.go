@@ -259,3 +259,14 @@ func randomID(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// requestID names one request: "req-" and 16 random hex digits, in one
+// allocation.
+func requestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	var out [4 + 16]byte
+	copy(out[:], "req-")
+	hex.Encode(out[4:], b[:])
+	return string(out[:])
+}

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/events"
@@ -112,6 +113,42 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// buffers holds request bodies and answers between requests; one grown
+// past maxPooled (a large batch) is left to the collector.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooled = 1 << 20
+
+func putBuffer(b *[]byte) {
+	if cap(*b) <= maxPooled {
+		*b = (*b)[:0]
+		buffers.Put(b)
+	}
+}
+
+// jsonType is the Content-Type of every JSON answer; net/http copies the
+// header when it is written, so the slice is never changed.
+var jsonType = []string{"application/json"}
+
+// writePrediction writes a prediction answer from a pooled buffer, in one
+// write: the answer of every request to /v1/predict.
+func writePrediction(w http.ResponseWriter, resp predictapi.PredictResponse) {
+	buf := buffers.Get().(*[]byte)
+	defer putBuffer(buf)
+	if cap(*buf) == 0 {
+		*buf = make([]byte, 0, 2048)
+	}
+	b, err := resp.AppendJSON((*buf)[:0])
+	*buf = b
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal error: the answer cannot be written as JSON: "+err.Error())
+		return
+	}
+	w.Header()["Content-Type"] = jsonType
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -125,9 +162,11 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // readJSON checks the content type and encoding and reads the body
 // within the limit, which holds for a gzip body both before and after
 // decompression.
-func (f *Function) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// The body is read into buf, which the caller gets from buffers and puts
+// back once it no longer needs the body.
+func (f *Function) readJSON(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]byte, bool) {
 	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+	if ct != "application/json" && !isJSONType(ct) {
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/json", ct))
 		return nil, false
 	}
@@ -152,10 +191,10 @@ func (f *Function) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, boo
 		writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Encoding %q is not supported: send the body as is, or gzip-compressed with Content-Encoding: gzip", encoding))
 		return nil, false
 	}
-	data, err := io.ReadAll(io.LimitReader(body, limit+1))
-	var tooBig *http.MaxBytesError
+	data, err := readAll((*buf)[:0], io.LimitReader(body, limit+1))
+	*buf = data
 	switch {
-	case errors.As(err, &tooBig):
+	case err != nil && errors.As(err, new(*http.MaxBytesError)):
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes; send smaller batches", limit))
 		return nil, false
 	case err != nil && encoding != "" && encoding != "identity":
@@ -171,6 +210,31 @@ func (f *Function) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, boo
 	return data, true
 }
 
+func isJSONType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
+// readAll is io.ReadAll into b's storage.
+func readAll(b []byte, r io.Reader) ([]byte, error) {
+	if cap(b) == 0 {
+		b = make([]byte, 0, 2048)
+	}
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append choose the growth
+		}
+	}
+}
+
 func writeAPIError(w http.ResponseWriter, err error) {
 	var ae *predictapi.Error
 	if errors.As(err, &ae) {
@@ -183,7 +247,9 @@ func writeAPIError(w http.ResponseWriter, err error) {
 // records reads a body of policy records and the champion to score them
 // with; ok is false when it has answered the request itself.
 func (f *Function) records(w http.ResponseWriter, r *http.Request) (records []schema.PolicyRecord, cur *loaded, ok bool) {
-	body, ok := f.readJSON(w, r)
+	buf := buffers.Get().(*[]byte)
+	defer putBuffer(buf) // the records hold copies of the body's strings
+	body, ok := f.readJSON(w, r, buf)
 	if !ok {
 		return nil, nil, false
 	}
@@ -206,7 +272,7 @@ func (f *Function) predict(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond) // the log's precision, so predicted_at matches it
 	resp := predictapi.PredictResponse{
-		RequestID:   "req-" + randomID(8),
+		RequestID:   requestID(),
 		PredictedAt: now,
 		Model:       predictapi.ModelRef{Name: model.Name, Version: cur.version.Version},
 		Predictions: make([]predictapi.Prediction, len(records)),
@@ -230,11 +296,13 @@ func (f *Function) predict(w http.ResponseWriter, r *http.Request) {
 	}
 	f.scoreShadow(rows, records, cur)
 	f.metrics.predictions(cur.version.Version, len(records))
-	writeJSON(w, http.StatusOK, resp)
+	writePrediction(w, resp)
 }
 
 func (f *Function) postFeedback(w http.ResponseWriter, r *http.Request) {
-	body, ok := f.readJSON(w, r)
+	buf := buffers.Get().(*[]byte)
+	defer putBuffer(buf)
+	body, ok := f.readJSON(w, r, buf)
 	if !ok {
 		return
 	}
@@ -295,7 +363,7 @@ func (f *Function) explain(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := predictapi.ExplainResponse{
-		RequestID: "req-" + randomID(8),
+		RequestID: requestID(),
 		Model:     predictapi.ModelRef{Name: model.Name, Version: cur.version.Version},
 		Reference: "the average policy of the training data: every feature at its training mean; its logit is the intercept",
 	}

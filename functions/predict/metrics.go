@@ -3,6 +3,7 @@ package function
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,22 @@ type metricSet struct {
 	flushes  *prometheus.CounterVec
 	shadow   prometheus.Histogram
 	dropped  prometheus.Counter
+	// byRoute holds each route and status's series once used, so that a
+	// request does not hash its labels again (routeStatus -> routeSeries).
+	byRoute sync.Map
+	// byVersion holds the answered-predictions counter of each model
+	// version served (int -> prometheus.Counter).
+	byVersion sync.Map
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+type routeSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 func newMetrics() *metricSet {
@@ -62,12 +79,25 @@ func newMetrics() *metricSet {
 func (m *metricSet) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
 
 func (m *metricSet) request(route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(d.Seconds())
+	key := routeStatus{route, status}
+	s, ok := m.byRoute.Load(key)
+	if !ok {
+		s, _ = m.byRoute.LoadOrStore(key, routeSeries{
+			count:   m.requests.WithLabelValues(route, strconv.Itoa(status)),
+			latency: m.latency.WithLabelValues(route),
+		})
+	}
+	rs := s.(routeSeries)
+	rs.count.Inc()
+	rs.latency.Observe(d.Seconds())
 }
 
 func (m *metricSet) predictions(version, n int) {
-	m.answered.WithLabelValues(strconv.Itoa(version)).Add(float64(n))
+	c, ok := m.byVersion.Load(version)
+	if !ok {
+		c, _ = m.byVersion.LoadOrStore(version, m.answered.WithLabelValues(strconv.Itoa(version)))
+	}
+	c.(prometheus.Counter).Add(float64(n))
 }
 
 func (m *metricSet) probability(p float64) { m.probs.Observe(p) }

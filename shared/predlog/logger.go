@@ -93,6 +93,9 @@ func NewLogger[T any](b *blobstore.Bucket, o Options) *Logger[T] {
 
 // Add buffers rows. It never waits for the bucket; it returns ErrFull when
 // too many rows are waiting for it.
+// maxPrealloc bounds the rows a new batch's buffer is sized for up front.
+const maxPrealloc = 16_384
+
 func (l *Logger[T]) Add(rows ...T) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -104,6 +107,10 @@ func (l *Logger[T]) Add(rows ...T) error {
 	}
 	if len(l.buf) == 0 {
 		l.oldest = time.Now()
+		if l.buf == nil {
+			// A batch's rows in one allocation, not a chain of doublings.
+			l.buf = make([]T, 0, max(min(l.opts.BatchRows, maxPrealloc), len(rows)))
+		}
 	}
 	l.buf = append(l.buf, rows...)
 	l.pending += len(rows)

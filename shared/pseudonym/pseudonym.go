@@ -36,18 +36,28 @@ func New(key string) (*Pseudonymiser, error) {
 
 // Of is the pseudonym of id: "p_" and 24 hex digits of its keyed hash.
 func (p *Pseudonymiser) Of(id string) string {
-	m, _ := p.macs.Get().(hash.Hash)
+	m, _ := p.macs.Get().(*mac)
 	if m == nil {
-		m = hmac.New(sha256.New, p.key)
+		m = &mac{h: hmac.New(sha256.New, p.key)}
 	} else {
-		m.Reset()
+		m.h.Reset()
 	}
-	m.Write([]byte(id))
-	var sum [sha256.Size]byte
-	m.Sum(sum[:0])
-	p.macs.Put(m)
+	m.in = append(m.in[:0], id...)
+	m.h.Write(m.in)
+	sum := m.h.Sum(m.sum[:0])
 	var out [2 + 24]byte
 	out[0], out[1] = 'p', '_'
 	hex.Encode(out[2:], sum[:12])
+	if cap(m.in) <= 1024 {
+		p.macs.Put(m)
+	}
 	return string(out[:])
+}
+
+// mac is a keyed HMAC with room for its input and sum, so that hashing an
+// id allocates nothing but the pseudonym.
+type mac struct {
+	h   hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
 }
