@@ -98,19 +98,20 @@ func round2(v float64) float64 {
 // Validate checks every field of r against Request and returns the first
 // problem, naming the field.
 func (r PolicyRecord) Validate() error {
-	c := requestColumns()
+	rc := requestColumns()
+	c := &rc.cols
 	for _, err := range [...]error{
 		c[0].CheckString(r.PolicyID),
 		c[1].CheckString(r.CustomerID),
 		c[2].CheckNumber(r.Age),
 		c[3].CheckNumber(r.YearsLicensed),
-		c[4].CheckCode(r.HomeArea),
+		rc.checkCode(4, r.HomeArea),
 		c[5].CheckString(r.VehicleType),
 		c[6].CheckNumber(float64(r.VehicleAge)),
 		c[7].CheckString(r.Usage),
 		c[8].CheckNumber(r.AnnualMileage),
 		c[9].CheckString(r.Coverage),
-		c[10].CheckCode(r.Deductible),
+		rc.checkCode(10, r.Deductible),
 	} {
 		if err != nil {
 			return err
@@ -123,20 +124,42 @@ func (r PolicyRecord) Validate() error {
 }
 
 // requestColumns are Request's columns in PolicyRecord's field order,
-// looked up by name once: Validate runs for every record the API answers
-// and every record the batch scorer reads.
-var requestColumns = sync.OnceValue(func() *[11]Column {
-	var cols [11]Column
+// looked up by name once, with the allowed codes of the coded columns as
+// sets: Validate runs for every record the API answers and every record
+// the batch scorer reads.
+var requestColumns = sync.OnceValue(func() *recordColumns {
+	rc := &recordColumns{}
 	for i, name := range [...]string{"policy_id", "customer_id", "age", "years_licensed", "home_area", "vehicle_type",
 		"vehicle_age", "usage", "annual_mileage", "coverage", "deductible"} {
 		c, ok := Request.Column(name)
 		if !ok {
 			panic("schema: Request has no column " + name)
 		}
-		cols[i] = c
+		rc.cols[i] = c
+		for _, v := range c.Values {
+			if n, err := strconv.Atoi(v); err == nil && strconv.Itoa(n) == v {
+				if rc.codes[i] == nil {
+					rc.codes[i] = map[int]bool{}
+				}
+				rc.codes[i][n] = true
+			}
+		}
 	}
-	return &cols
+	return rc
 })
+
+type recordColumns struct {
+	cols  [11]Column
+	codes [11]map[int]bool // the integer codes among each column's values
+}
+
+// checkCode is cols[i].CheckCode(v), looking the code up in a set.
+func (rc *recordColumns) checkCode(i, v int) error {
+	if rc.codes[i][v] {
+		return nil
+	}
+	return rc.cols[i].CheckCode(v)
+}
 
 // CheckCode reports whether the integer code v is one of the column's values.
 func (c Column) CheckCode(v int) error {
