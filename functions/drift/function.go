@@ -72,7 +72,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	c := &driftcheck.Checker{Bucket: b, Policy: policy, LabelHorizon: cfg.LabelHorizon, Registry: registry.Open(b, model.Name), Thresholds: driftcheck.Thresholds{
 		MinRows: cfg.MinRows, MinLabels: cfg.MinLabels, DriftShare: cfg.DriftShare,
 		MaxAUCDrop: cfg.MaxAUCDrop, MaxCalibrationGap: cfg.MaxCalibrationGap,
-	}, Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"},
+	}, Fairness: governance.PolicyWithin(cfg.FairnessLower, cfg.FairnessUpper),
 		LogWait: cfg.LogMaxAge + cfg.LogSlack}
 	f.checker, f.window, f.bucket, f.log = c, cfg.Window, b, log
 	f.Started("drift", b, events.NewSigner(cfg.EventKey), log)

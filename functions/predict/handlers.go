@@ -24,18 +24,40 @@ import (
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
+// endpoint is one route of the API: the one list the mux, the 405
+// answers and the request metrics' route label are made from.
+type endpoint struct {
+	method, path string
+	handler      func(*Function) http.Handler
+}
+
+var endpoints = []endpoint{
+	{"POST", "/v1/predict", func(f *Function) http.Handler { return http.HandlerFunc(f.predict) }},
+	{"POST", "/v1/feedback", func(f *Function) http.Handler { return http.HandlerFunc(f.postFeedback) }},
+	{"GET", "/v1/model", func(f *Function) http.Handler { return http.HandlerFunc(f.modelInfo) }},
+	{"GET", "/v1/model/card", func(f *Function) http.Handler { return http.HandlerFunc(f.card) }},
+	{"POST", "/v1/explain", func(f *Function) http.Handler { return http.HandlerFunc(f.explain) }},
+	{"POST", "/v1/events", func(f *Function) http.Handler { return http.HandlerFunc(f.event) }},
+	{"POST", "/v1/admin/flush", func(f *Function) http.Handler { return http.HandlerFunc(f.flush) }},
+	{"GET", "/openapi.json", func(f *Function) http.Handler { return http.HandlerFunc(f.openapi) }},
+	{"GET", "/docs", func(f *Function) http.Handler { return http.HandlerFunc(f.docs) }},
+	{"GET", "/metrics", func(f *Function) http.Handler { return f.metrics.handler() }},
+}
+
+// methods are the routes' allowed methods by path, for 405 answers.
+var methods = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range endpoints {
+		m[r.path] = r.method
+	}
+	return m
+}()
+
 func (f *Function) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/predict", f.predict)
-	mux.HandleFunc("POST /v1/feedback", f.postFeedback)
-	mux.HandleFunc("GET /v1/model", f.modelInfo)
-	mux.HandleFunc("GET /v1/model/card", f.card)
-	mux.HandleFunc("POST /v1/explain", f.explain)
-	mux.HandleFunc("POST /v1/events", f.event)
-	mux.HandleFunc("POST /v1/admin/flush", f.flush)
-	mux.HandleFunc("GET /openapi.json", f.openapi)
-	mux.HandleFunc("GET /docs", f.docs)
-	mux.Handle("GET /metrics", f.metrics.handler())
+	for _, r := range endpoints {
+		mux.Handle(r.method+" "+r.path, r.handler(f))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.Header.Get("Ce-Type") != "" {
 			f.event(w, r) // a broker delivering to the Service's root
@@ -88,12 +110,6 @@ func (f *Function) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
-}
-
-// methods are the routes' allowed methods, for 405 answers.
-var methods = map[string]string{
-	"/v1/predict": "POST", "/v1/feedback": "POST", "/v1/events": "POST", "/v1/admin/flush": "POST",
-	"/v1/model": "GET", "/v1/model/card": "GET", "/v1/explain": "POST", "/openapi.json": "GET", "/docs": "GET", "/metrics": "GET",
 }
 
 func route(r *http.Request) string {

@@ -63,7 +63,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		Policy: promotion.Policy{Margin: cfg.Margin, LogLossMargin: cfg.LogLossMargin, GiniTolerance: cfg.GiniTolerance,
 			MinAUC: cfg.MinAUC, MinGini: cfg.MinGini, MaxCalibrationError: cfg.MaxCalibrationError,
 			Slices:   governance.SliceCheck{MinRows: cfg.MinSliceRows, MinGini: cfg.MinSliceGini, LargeRows: cfg.LargeSliceRows},
-			Fairness: governance.Policy{Lower: cfg.FairnessLower, Upper: cfg.FairnessUpper, Threshold: governance.DefaultThreshold, Protected: "F", Reference: "M"}},
+			Fairness: governance.PolicyWithin(cfg.FairnessLower, cfg.FairnessUpper)},
 	}
 	if cfg.MLflowURI != "" {
 		c, err := mlflow.New(cfg.MLflowURI, mlflow.WithBasicAuth(cfg.MLflowUser, cfg.MLflowPassword))

@@ -54,8 +54,12 @@ type Policy struct {
 }
 
 // DefaultPolicy compares women's mean prediction with men's.
-func DefaultPolicy() Policy {
-	return Policy{Lower: DefaultLower, Upper: DefaultUpper, Threshold: DefaultThreshold, Protected: "F", Reference: "M"}
+func DefaultPolicy() Policy { return PolicyWithin(DefaultLower, DefaultUpper) }
+
+// PolicyWithin is DefaultPolicy with the allowed disparate impact set to
+// [lower, upper]: the register and drift functions' configured rule.
+func PolicyWithin(lower, upper float64) Policy {
+	return Policy{Lower: lower, Upper: upper, Threshold: DefaultThreshold, Protected: "F", Reference: "M"}
 }
 
 // Measure computes the groups' figures. labelled says whether Claim holds
