@@ -67,7 +67,7 @@ Every command reads and writes the same bucket: --bucket, else
 CLAIMRISK_BUCKET, else ~/.claimrisk/bucket.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version.Commit,
+		Version:       version.String(),
 	}
 	def := os.Getenv("CLAIMRISK_BUCKET")
 	if def == "" {

@@ -70,7 +70,7 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	}
 	codeVersion := cfg.CodeVersion
 	if codeVersion == "" {
-		codeVersion = version.Commit
+		codeVersion = version.String()
 	}
 	t := &training.Trainer{
 		Bucket: b, Runs: runstore.New(b), L2: cfg.L2, CodeVersion: codeVersion, ReferenceRows: cfg.ReferenceRows,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/pseudonym"
 )
 
@@ -43,7 +44,7 @@ type Common struct {
 	PseudonymKey   string `envconfig:"CLAIMRISK_PSEUDONYM_KEY" desc:"key of the keyed hash that pseudonymises customer and policy ids (at least 16 characters); a development key when empty"`
 	EventKey       string `envconfig:"CLAIMRISK_EVENT_KEY" desc:"shared key that signs and verifies events between claimrisk's producers and functions; empty turns event authentication off"`
 	CodeVersion    string `envconfig:"CLAIMRISK_CODE_VERSION" desc:"code version recorded with runs; defaults to the version built into the binary"`
-	LogLevel       string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogLevel       string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error (any case), optionally with an offset such as warn+2; anything else fails the function's start"`
 }
 
 // Train configures functions/train.
@@ -68,6 +69,9 @@ func Load(spec any) error {
 		}
 		if cm.LogLevel == "" {
 			cm.LogLevel = "info"
+		}
+		if _, err := logging.ParseLevel(cm.LogLevel); err != nil {
+			return fmt.Errorf("config: LOG_LEVEL: %w", err)
 		}
 	}
 	return nil

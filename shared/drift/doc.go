@@ -19,6 +19,11 @@
 // also a function of its own, on sorted samples or on counts, and Quantile7
 // is numpy's default quantile, which gonum's stat.Quantile does not offer.
 //
+// Everything the package knows about a test (its name, display name, rule,
+// threshold, the column kinds it takes and the function that scores it) is
+// one entry of the table in drift.go; adding a test takes a constant, that
+// entry, its statistic and their tests.
+//
 // # Rules, and where they come from
 //
 // Cleaning (data_drift.get_one_column_drift): ±Inf become NaN and NaN rows

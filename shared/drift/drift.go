@@ -59,48 +59,146 @@ const (
 	PSI           Test = "psi"
 )
 
-// Threshold is the test's default threshold in Evidently.
+// testSpec is everything the package knows about one test. Adding a test
+// takes a constant, an entry in specs, the statistic and its tests.
+type testSpec struct {
+	display   string  // Evidently's StatTest.display_name
+	rule      Rule    // the comparison its stattest returns
+	threshold float64 // Evidently's default_threshold
+	kinds     []Kind  // the column kinds it runs on
+	// score computes the test's score (a p-value, distance or index) on a
+	// cleaned column.
+	score func(column) (float64, error)
+}
+
+// specs holds every Test, keyed by its name in Evidently's stattest
+// registry. Thresholds, comparisons and display names are from evidently
+// 0.7.23 legacy/calculations/stattests/*.py.
+var specs = map[Test]testSpec{
+	KS: {
+		display: "K-S p_value", rule: AtOrBelow, threshold: 0.05,
+		kinds: []Kind{Numeric},
+		score: func(c column) (float64, error) {
+			_, p := ksPValueOf(c.ref, c.cur)
+			return p, nil
+		},
+	},
+	ChiSquare: {
+		display: "chi-square p_value", rule: Below, threshold: 0.05,
+		kinds: []Kind{Numeric, Categorical},
+		score: func(c column) (float64, error) {
+			_, p := ChiSquareTest(c.counts())
+			return p, nil
+		},
+	},
+	Z: {
+		display: "Z-test p_value", rule: Below, threshold: 0.05,
+		kinds: []Kind{Numeric, Categorical},
+		score: func(c column) (float64, error) {
+			_, p := ZTest(c.counts())
+			return p, nil
+		},
+	},
+	Wasserstein: {
+		display: "Wasserstein distance (normed)", rule: AtOrAbove, threshold: 0.1,
+		kinds: []Kind{Numeric},
+		score: func(c column) (float64, error) {
+			return normedWasserstein(c.ref, c.cur), nil
+		},
+	},
+	JensenShannon: {
+		display: "Jensen-Shannon distance", rule: AtOrAbove, threshold: 0.1,
+		kinds: []Kind{Numeric, Categorical},
+		score: func(c column) (float64, error) {
+			rs, cs, err := c.shares()
+			if err != nil {
+				return 0, err
+			}
+			return JensenShannonDistance(rs, cs), nil
+		},
+	},
+	PSI: {
+		display: "PSI", rule: AtOrAbove, threshold: 0.1,
+		kinds: []Kind{Numeric, Categorical},
+		score: func(c column) (float64, error) {
+			rs, cs, err := c.shares()
+			if err != nil {
+				return 0, err
+			}
+			return PopulationStabilityIndex(rs, cs), nil
+		},
+	},
+}
+
+// Threshold is the test's default threshold in Evidently, or NaN for a
+// Test that is not one of the package's constants.
 func (t Test) Threshold() float64 {
-	switch t {
-	case KS, ChiSquare, Z:
-		return 0.05
-	case Wasserstein, JensenShannon, PSI:
-		return 0.1
+	if s, ok := specs[t]; ok {
+		return s.threshold
 	}
 	return math.NaN()
 }
 
-// Rule is how the test's score is compared with its threshold.
+// Rule is how the test's score is compared with its threshold, or 0 for a
+// Test that is not one of the package's constants.
 func (t Test) Rule() Rule {
-	switch t {
-	case KS:
-		return AtOrBelow
-	case ChiSquare, Z:
-		return Below
-	case Wasserstein, JensenShannon, PSI:
-		return AtOrAbove
-	}
-	return 0
+	return specs[t].rule
 }
 
 // DisplayName is the name Evidently 0.7 reports for the test, for example
 // as the resolved method of a ValueDrift metric.
 func (t Test) DisplayName() string {
-	switch t {
-	case KS:
-		return "K-S p_value"
-	case ChiSquare:
-		return "chi-square p_value"
-	case Z:
-		return "Z-test p_value"
-	case Wasserstein:
-		return "Wasserstein distance (normed)"
-	case JensenShannon:
-		return "Jensen-Shannon distance"
-	case PSI:
-		return "PSI"
+	if s, ok := specs[t]; ok {
+		return s.display
 	}
 	return string(t)
+}
+
+// run computes t on a cleaned column. It returns ErrUnknownTest for a Test
+// without an entry in specs and ErrTestKind for a column kind the test does
+// not take.
+func (t Test) run(c column) (Result, error) {
+	s, ok := specs[t]
+	if !ok {
+		return Result{}, fmt.Errorf("drift: %v column: test %q: %w", c.kind, t, ErrUnknownTest)
+	}
+	if !slices.Contains(s.kinds, c.kind) {
+		return Result{}, fmt.Errorf("drift: %v column: test %q: %w", c.kind, t, ErrTestKind)
+	}
+	score, err := s.score(c)
+	if err != nil {
+		return Result{}, err
+	}
+	return newResult(t, score), nil
+}
+
+// column is one cleaned pair of samples in the forms the statistics read.
+type column struct {
+	kind Kind
+	// Numeric: the sorted, finite, non-empty samples.
+	ref, cur []float64
+	// Categorical: counts of each value over the union of values in byte
+	// order, and the sample sizes.
+	refCounts, curCounts []int
+	nRef, nCur           int
+}
+
+// counts is the number of times each value occurs in each sample, over the
+// union of values in ascending order.
+func (c column) counts() (rc, cc []int) {
+	if c.kind == Numeric {
+		return numericCounts(c.ref, c.cur)
+	}
+	return c.refCounts, c.curCounts
+}
+
+// shares is Evidently's get_binned_data without the zero replacement (see
+// binnedNumeric for numeric columns).
+func (c column) shares() (rs, cs []float64, err error) {
+	if c.kind == Numeric {
+		return binnedNumeric(c.ref, c.cur)
+	}
+	return shares(c.refCounts, c.nRef), shares(c.curCounts, c.nCur), nil
 }
 
 // Rule says which side of the threshold means drift.
@@ -239,7 +337,7 @@ func NumericColumn(ref, cur []float64) (Result, error) {
 		return Result{}, err
 	}
 	t := ChooseTest(len(r), Numeric, countDistinctUnion(r, c))
-	return numericTest(t, r, c)
+	return t.run(column{kind: Numeric, ref: r, cur: c})
 }
 
 // NumericColumnWith runs test t, rather than the default, on a numeric
@@ -249,14 +347,14 @@ func NumericColumn(ref, cur []float64) (Result, error) {
 // by a Sturges histogram over both samples when the reference has more than
 // 20 distinct values (with numpy's float rules: see SturgesEdges).
 func NumericColumnWith(t Test, ref, cur []float64) (Result, error) {
-	if t.Rule() == 0 {
+	if _, ok := specs[t]; !ok {
 		return Result{}, fmt.Errorf("drift: numeric column: test %q: %w", t, ErrUnknownTest)
 	}
 	r, c, err := numericSamples(ref, cur)
 	if err != nil {
 		return Result{}, err
 	}
-	return numericTest(t, r, c)
+	return t.run(column{kind: Numeric, ref: r, cur: c})
 }
 
 // numericSamples returns sorted copies of ref and cur without NaN and ±Inf.
@@ -271,46 +369,8 @@ func numericSamples(ref, cur []float64) (r, c []float64, err error) {
 	return r, c, nil
 }
 
-// numericTest runs t on sorted, finite, non-empty r and c.
-func numericTest(t Test, r, c []float64) (Result, error) {
-	switch t {
-	case KS:
-		_, p := ksPValueOf(r, c)
-		return newResult(t, p), nil
-	case Wasserstein:
-		return newResult(t, normedWasserstein(r, c)), nil
-	case ChiSquare, Z:
-		rc, cc := numericCounts(r, c)
-		return countsTest(t, rc, cc), nil
-	case JensenShannon, PSI:
-		rs, cs, err := binnedNumeric(r, c)
-		if err != nil {
-			return Result{}, err
-		}
-		return sharesTest(t, rs, cs), nil
-	}
-	return Result{}, fmt.Errorf("drift: numeric column: test %q: %w", t, ErrTestKind)
-}
-
 func ksPValueOf(r, c []float64) (d, p float64) {
 	return ksPValue(len(r), len(c), ksStatistic(r, c))
-}
-
-func countsTest(t Test, rc, cc []int) Result {
-	var p float64
-	if t == ChiSquare {
-		_, p = ChiSquareTest(rc, cc)
-	} else {
-		_, p = ZTest(rc, cc)
-	}
-	return newResult(t, p)
-}
-
-func sharesTest(t Test, rs, cs []float64) Result {
-	if t == JensenShannon {
-		return newResult(t, JensenShannonDistance(rs, cs))
-	}
-	return newResult(t, PopulationStabilityIndex(rs, cs))
 }
 
 // CategoricalColumn runs Evidently's default drift test on a categorical
@@ -324,7 +384,7 @@ func CategoricalColumn(ref, cur []string) (Result, error) {
 	}
 	rc, cc := categoricalCounts(ref, cur)
 	t := ChooseTest(len(ref), Categorical, len(rc))
-	return categoricalTest(t, rc, cc, len(ref), len(cur))
+	return t.run(column{kind: Categorical, refCounts: rc, curCounts: cc, nRef: len(ref), nCur: len(cur)})
 }
 
 // CategoricalColumnWith runs test t, rather than the default, on a
@@ -332,14 +392,14 @@ func CategoricalColumn(ref, cur []string) (Result, error) {
 // for more than two values that can differ from Python's order of the
 // original (say integer) values.
 func CategoricalColumnWith(t Test, ref, cur []string) (Result, error) {
-	if t.Rule() == 0 {
+	if _, ok := specs[t]; !ok {
 		return Result{}, fmt.Errorf("drift: categorical column: test %q: %w", t, ErrUnknownTest)
 	}
 	if err := checkCategorical(ref, cur); err != nil {
 		return Result{}, err
 	}
 	rc, cc := categoricalCounts(ref, cur)
-	return categoricalTest(t, rc, cc, len(ref), len(cur))
+	return t.run(column{kind: Categorical, refCounts: rc, curCounts: cc, nRef: len(ref), nCur: len(cur)})
 }
 
 func checkCategorical(ref, cur []string) error {
@@ -350,16 +410,6 @@ func checkCategorical(ref, cur []string) error {
 		return fmt.Errorf("drift: current sample is empty: %w", ErrEmptyColumn)
 	}
 	return nil
-}
-
-func categoricalTest(t Test, rc, cc []int, nRef, nCur int) (Result, error) {
-	switch t {
-	case ChiSquare, Z:
-		return countsTest(t, rc, cc), nil
-	case JensenShannon, PSI:
-		return sharesTest(t, shares(rc, nRef), shares(cc, nCur)), nil
-	}
-	return Result{}, fmt.Errorf("drift: categorical column: test %q: %w", t, ErrTestKind)
 }
 
 // categoricalCounts counts each value of ref and cur over the union of their

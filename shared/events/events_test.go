@@ -48,6 +48,26 @@ func TestSendRetriesServerErrorsButNotRefusals(t *testing.T) {
 	}
 }
 
+func TestSendGivesUpAfterItsRetries(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	e, _ := New("1", "asked", "/test", "", map[string]int{"n": 1})
+	for _, retries := range []int{0, 2} {
+		calls.Store(0)
+		s := &Sender{Client: srv.Client(), Retries: retries, Backoff: time.Millisecond}
+		_, err := s.Send(context.Background(), srv.URL, e)
+		var de *DeliveryError
+		if !errors.As(err, &de) || de.Status != 503 || de.Attempts != retries+1 || calls.Load() != int32(retries+1) {
+			t.Errorf("Retries %d: Send = %v after %d calls; want the 503 after %d", retries, err, calls.Load(), retries+1)
+		}
+	}
+}
+
 func TestDecodeRejectsOtherContent(t *testing.T) {
 	t.Parallel()
 	e := cloudevents.NewEvent()

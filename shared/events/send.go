@@ -13,6 +13,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
+	"github.com/claimrisk/claimrisk/shared/retry"
 )
 
 // Sender delivers events over HTTP in binary mode. The SDK encodes and
@@ -41,23 +43,27 @@ func Retriable(status int) bool {
 // answered with one. A non-2xx answer is a *DeliveryError with the status
 // and the receiver's message.
 func (s *Sender) Send(ctx context.Context, target string, e event.Event) (*event.Event, error) {
-	wait := s.Backoff
-	for attempt := 0; ; attempt++ {
-		reply, err := s.sendOnce(ctx, target, e)
+	policy := retry.Policy{Attempts: max(s.Retries, 0) + 1, Initial: max(s.Backoff, 0), Multiplier: 2}
+	var reply *event.Event
+	attempts := 0
+	err := retry.Do(ctx, policy, func(ctx context.Context) error {
+		attempts++
+		var err error
+		reply, err = s.sendOnce(ctx, target, e)
 		var de *DeliveryError
-		if errors.As(err, &de) {
-			de.Attempts = attempt + 1
+		if !errors.As(err, &de) {
+			return retry.Permanent(err) // nil, or not a delivery: sending again cannot help
 		}
-		if err == nil || attempt >= s.Retries || de == nil || (de.Status != 0 && !Retriable(de.Status)) {
-			return reply, err
+		de.Attempts = attempts
+		if de.Status != 0 && !Retriable(de.Status) {
+			return retry.Permanent(err)
 		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(wait):
-		}
-		wait *= 2
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return reply, nil
 }
 
 func (s *Sender) sendOnce(ctx context.Context, target string, e event.Event) (*event.Event, error) {

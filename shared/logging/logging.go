@@ -2,27 +2,45 @@
 package logging
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
 	"strings"
 )
 
-// New returns a JSON logger at the named level (debug, info, warn, error;
-// info when unknown) that tags every line with the component.
-func New(w io.Writer, level, component string) *slog.Logger {
+// levels names the levels ParseLevel accepts.
+const levels = "debug, info, warn or error, optionally with an offset such as warn+2"
+
+// ParseLevel reads a level as slog.Level.UnmarshalText does: debug, info,
+// warn or error in any case, optionally with an offset ("warn+2",
+// "info-4"). It also takes "warning" for warn, which LOG_LEVEL has always
+// accepted.
+func ParseLevel(s string) (slog.Level, error) {
+	if strings.EqualFold(s, "warning") {
+		s = "warn"
+	}
 	var l slog.Level
-	switch strings.ToLower(level) {
-	case "debug":
-		l = slog.LevelDebug
-	case "warn", "warning":
-		l = slog.LevelWarn
-	case "error":
-		l = slog.LevelError
-	default:
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("logging: unknown level %q: want %s", s, levels)
+	}
+	return l, nil
+}
+
+// New returns a JSON logger at the named level (see ParseLevel) that tags
+// every line with the component. The functions' configuration has refused
+// an unknown level before New sees it (config.Load); should one get here
+// anyway, the logger runs at info and says so in its first line.
+func New(w io.Writer, level, component string) *slog.Logger {
+	l, err := ParseLevel(level)
+	if err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})).With("component", component)
+	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})).With("component", component)
+	if err != nil {
+		log.Warn("logging at info", "error", err.Error())
+	}
+	return log
 }
 
 // Redact hides the credentials in a URL (user:password@host) before it is

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/retry"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
@@ -43,9 +44,9 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
 }
 
-// retries are the pauses before the second and third attempt of a call
-// that is safe to send again (retryable).
-var retries = []time.Duration{250 * time.Millisecond, time.Second}
+// retries is how a call that is safe to send again (retryable) is sent
+// again: three attempts in all, 250 ms and then 1 s apart.
+var retries = retry.Policy{Attempts: 3, Initial: 250 * time.Millisecond, Multiplier: 4, Max: time.Second}
 
 // retryable is an error that says nothing was decided by the API: the
 // connection failed or its answer was cut short (a pod that Knative scales
@@ -67,21 +68,17 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, again
 			return err
 		}
 	}
-	for attempt := 0; ; attempt++ {
+	if !again {
+		return c.once(ctx, method, path, payload, out)
+	}
+	return retry.Do(ctx, retries, func(ctx context.Context) error {
 		err := c.once(ctx, method, path, payload, out)
 		var r *retryable
-		if !again || !errors.As(err, &r) || attempt == len(retries) || ctx.Err() != nil {
-			if r != nil {
-				return r.err
-			}
-			return err
+		if errors.As(err, &r) {
+			return r.err
 		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(retries[attempt]):
-		}
-	}
+		return retry.Permanent(err)
+	})
 }
 
 // once sends one attempt; a nil payload is a call without a body.

@@ -2,11 +2,13 @@ package predictapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestClientSurvivesAClosedKeptAliveConnection: a proxy, or a pod that
@@ -81,5 +83,35 @@ func TestClientSendsAPredictionAgainWhenItsAnswerIsCut(t *testing.T) {
 	}
 	if got := calls.Load(); got != 1 {
 		t.Errorf("a feedback was sent %d times, want once", got)
+	}
+}
+
+// TestClientGivesUpAfterThreeAttempts: a call that is safe to repeat is
+// sent three times in all, 250 ms and then 1 s apart, and the last answer
+// comes back; an answer that decided something (here 503) is not sent again.
+func TestClientGivesUpAfterThreeAttempts(t *testing.T) {
+	t.Parallel()
+	var calls, status atomic.Int32
+	status.Store(http.StatusBadGateway)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "upstream gone", int(status.Load()))
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, "")
+	start := time.Now()
+	_, err := c.Predict(context.Background(), ExampleRecords[:1])
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadGateway || calls.Load() != 3 {
+		t.Fatalf("Predict = %v after %d calls; want the 502 after 3", err, calls.Load())
+	}
+	if took := time.Since(start); took < 1250*time.Millisecond {
+		t.Errorf("three attempts took %v, want at least the 1.25 s of pauses", took)
+	}
+
+	calls.Store(0)
+	status.Store(http.StatusServiceUnavailable)
+	if _, err := c.Predict(context.Background(), ExampleRecords[:1]); !errors.As(err, &apiErr) || apiErr.Status != http.StatusServiceUnavailable || calls.Load() != 1 {
+		t.Errorf("Predict = %v after %d calls; want the 503 after 1", err, calls.Load())
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/flatparquet"
+	"github.com/claimrisk/claimrisk/shared/retry"
 )
 
 // Prefixes of the two logs in the bucket.
@@ -205,24 +206,22 @@ func (l *Logger[T]) writeSealed(ctx context.Context) error {
 	}
 }
 
+// Flush and Close write the sealed batches again until they succeed or
+// their context ends.
+var (
+	flushRetries = retry.Policy{Initial: 50 * time.Millisecond, Multiplier: 2, Max: time.Second}
+	closeRetries = retry.Policy{Initial: 100 * time.Millisecond, Multiplier: 2, Max: 2 * time.Second}
+)
+
 // Flush writes every buffered row now, retrying until ctx ends.
 func (l *Logger[T]) Flush(ctx context.Context) error {
 	l.mu.Lock()
 	l.sealLocked()
 	l.mu.Unlock()
-	backoff := 50 * time.Millisecond
-	for {
-		err := l.writeSealed(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("predlog: flush: %d rows not written: %w", l.Pending(), err)
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, time.Second)
+	if err := retry.Do(ctx, flushRetries, l.writeSealed); err != nil {
+		return fmt.Errorf("predlog: flush: %d rows not written: %w", l.Pending(), err)
 	}
+	return nil
 }
 
 // Close stops accepting rows and writes everything buffered, retrying
@@ -239,17 +238,8 @@ func (l *Logger[T]) Close(ctx context.Context) error {
 	l.mu.Unlock()
 	close(l.stop)
 	<-l.done
-	backoff := 100 * time.Millisecond
-	for {
-		err := l.writeSealed(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("predlog: %d rows could not be written before shutdown: %w", l.Pending(), err)
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 2*time.Second)
+	if err := retry.Do(ctx, closeRetries, l.writeSealed); err != nil {
+		return fmt.Errorf("predlog: %d rows could not be written before shutdown: %w", l.Pending(), err)
 	}
+	return nil
 }
