@@ -33,10 +33,6 @@ import (
 // Functions are the Knative Services built from functions/.
 var Functions = []string{"train", "register", "predict", "drift"}
 
-// consumerPattern reads a consumer of the events catalogue: a Service
-// name, and optionally the one extension attribute its Trigger filters on.
-var consumerPattern = regexp.MustCompile(`^([a-z0-9-]+)(?: \(([a-z0-9]+)=([^)]+)\))?$`)
-
 // wantTimeouts are the Services' request timeouts: the functions' own
 // RequestTimeout where they have one (their servers' timeouts match it).
 var wantTimeouts = map[string]time.Duration{
@@ -291,17 +287,17 @@ func checkRoutes(t *testing.T, objs []object) {
 	for _, e := range events.Catalogue {
 		catalogued[e.Type] = true
 		var want []string
-		for _, c := range e.Consumers {
-			m := consumerPattern.FindStringSubmatch(c)
-			if m == nil {
-				t.Errorf("catalogue: %s: cannot read the consumer %q (want NAME or NAME (ATTR=VALUE))", e.Type, c)
+		for _, s := range e.Consumers {
+			c, err := events.ParseConsumer(s)
+			if err != nil {
+				t.Errorf("catalogue: %s: %v", e.Type, err)
 				continue
 			}
 			attrs := map[string]string{"type": e.Type}
-			if m[2] != "" {
-				attrs[m[2]] = m[3]
+			if c.Attr != "" {
+				attrs[c.Attr] = c.Value
 			}
-			want = append(want, m[1]+" "+fmtFilter(attrs))
+			want = append(want, c.Service+" "+fmtFilter(attrs))
 		}
 		var got []string
 		for _, tr := range triggers {
