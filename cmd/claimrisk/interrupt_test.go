@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimrisk/claimrisk/shared/localrun"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
@@ -77,7 +77,7 @@ func TestInterruptStopsEverything(t *testing.T) {
 	if _, err := os.Stat(mlflow); err != nil {
 		testenv.Require(t, "no mlflow command at %s: run make venv", mlflow)
 	}
-	for _, f := range localrun.Functions {
+	for _, f := range fnspec.Names() {
 		testenv.Binary(t, f) // next to the CLI, where up finds them
 	}
 	bin := testenv.Binary(t, "claimrisk")
