@@ -104,7 +104,7 @@ func TestInterruptStopsEverything(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			base := testenv.FreeBasePort(t, 5)
+			base := testenv.FreeBasePort(t, fnspec.PortSpan())
 			mlPort, evPort := testenv.FreeBasePort(t, 1), testenv.FreeBasePort(t, 1)
 			args := tc.args
 			if args[0] != "simulate" {

@@ -75,6 +75,16 @@ func Lookup(name string) (Function, bool) {
 	return table[i], true
 }
 
+// PortSpan is how many consecutive ports from --base-port a local system
+// may use: the broker's and every function's.
+func PortSpan() int {
+	n := 1
+	for _, f := range table {
+		n = max(n, f.PortOffset+1)
+	}
+	return n
+}
+
 // Image is the function's image without a tag, as config/knative/base
 // names it.
 func (f Function) Image() string { return ImageRepo + "/" + f.Name }
