@@ -17,7 +17,10 @@ BIN := bin
 # TAGS=gcs,azure for the functions (and images); the CLI has them all.
 TAGS ?=
 CLI_TAGS ?= gcs,azure
-FUNCTIONS := train register predict drift
+# The functions: every functions/NAME that has a cmd/main.go. Taken from the
+# directory listing, since make build runs before there is a binary to ask;
+# a test in shared/fnspec checks that the listing matches its table.
+FUNCTIONS := $(sort $(patsubst functions/%/cmd/main.go,%,$(wildcard functions/*/cmd/main.go)))
 
 .PHONY: all build venv venv-bench test test-race test-go test-python lint demo bench bench-smoke clean help fuzz soak audit
 
@@ -107,8 +110,8 @@ clean: ## remove build outputs and the Python environment
 # (config/knative/cluster/source); config/knative/cluster/cluster.sh runs both.
 .PHONY: images images-python cluster-up deploy smoke cluster-down
 
-images: ## build the four function images (FROM scratch; podman, else docker)
-	@containers/images.sh train register predict drift
+images: ## build the function images (FROM scratch; podman, else docker)
+	@containers/images.sh $(FUNCTIONS)
 
 images-python: ## build the MLflow and Evidently images (BASE_IMAGE=python:3.11-slim)
 	@containers/images.sh mlflow evidently

@@ -2,9 +2,12 @@
 # Builds claimrisk's container images with podman, else docker.
 #
 #   containers/images.sh [NAME...]
+#   containers/images.sh --list
 #
-# NAMEs: train register predict drift (the default: the four functions),
-# mlflow, evidently. `make images` and `make images-python` call this.
+# NAMEs: a function, one of functions/NAME/cmd/main.go (the default: every
+# function), mlflow, evidently. `make images` and `make images-python` call
+# this. --list prints the functions' names on one line, for the scripts that
+# load or push their images.
 #
 # A function image is FROM scratch: the static binary is built here on the
 # host (no registry needed) and copied in with the CA roots and its module
@@ -38,7 +41,19 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 fi
 cd "$(dirname "$0")/.."
 
-FUNCTIONS=(train register predict drift)
+# The functions, from the directory listing; a test in shared/fnspec checks
+# that it matches the table the Go code reads.
+FUNCTIONS=()
+for main in functions/*/cmd/main.go; do
+	[[ -e $main ]] || continue
+	main=${main#functions/}
+	FUNCTIONS+=("${main%%/*}")
+done
+if [[ ${1:-} == --list ]]; then
+	echo "${FUNCTIONS[*]}"
+	exit 0
+fi
+
 OUT=${OUT:-bin/images}
 GO=${GO:-go}
 IMAGE_REPO=${IMAGE_REPO:-kind.local/claimrisk}
@@ -141,17 +156,25 @@ build_python() {
 
 mkdir -p "$OUT"
 cacerts=""
+is_function() {
+	local f
+	for f in "${FUNCTIONS[@]}"; do
+		[[ $f == "$1" ]] && return 0
+	done
+	return 1
+}
+
 for name in "${names[@]}"; do
-	case $name in
-	train | register | predict | drift)
+	if is_function "$name"; then
 		if [[ -z $cacerts ]]; then
 			$GO run ./containers/cacerts -o "$OUT/ca-certificates.crt"
 			cacerts=done
 		fi
 		build_function "$name"
-		;;
-	mlflow | evidently) build_python "$name" ;;
-	*) die "unknown image $name: choose from ${FUNCTIONS[*]} mlflow evidently" ;;
-	esac
+	elif [[ $name == mlflow || $name == evidently ]]; then
+		build_python "$name"
+	else
+		die "unknown image $name: choose from ${FUNCTIONS[*]} mlflow evidently"
+	fi
 	echo "$IMAGE_REPO/$name:$IMAGE_TAG ($ENGINE)"
 done

@@ -17,6 +17,7 @@ import (
 	"github.com/claimrisk/claimrisk/config/knative"
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/localrun"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
 )
@@ -578,17 +579,6 @@ func constraints(s map[string]any) string {
 	return strings.Join(parts, "; ")
 }
 
-// functionConfigs are the functions' configuration structs.
-var functionConfigs = []struct {
-	name string
-	spec any
-}{
-	{"train", &config.Train{}},
-	{"register", &config.Register{}},
-	{"predict", &config.Predict{}},
-	{"drift", &config.Drift{}},
-}
-
 func configRows(spec any) ([][3]string, error) {
 	var buf bytes.Buffer
 	format := "{{range .}}{{usage_key .}}\x1f{{usage_default .}}\x1f{{usage_description .}}\x1e{{end}}"
@@ -626,12 +616,12 @@ func configPage() (string, error) {
 		writeConfigRow(&b, r)
 	}
 	b.WriteString("\n")
-	for _, f := range functionConfigs {
-		rows, err := configRows(f.spec)
+	for _, f := range fnspec.All() {
+		rows, err := configRows(f.Config())
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&b, "## %s\n\n", f.name)
+		fmt.Fprintf(&b, "## %s\n\n", f.Name)
 		var own [][3]string
 		for _, r := range rows {
 			if !isCommon[r[0]] {

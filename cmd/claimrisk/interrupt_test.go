@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimrisk/claimrisk/shared/localrun"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
@@ -77,7 +77,7 @@ func TestInterruptStopsEverything(t *testing.T) {
 	if _, err := os.Stat(mlflow); err != nil {
 		testenv.Require(t, "no mlflow command at %s: run make venv", mlflow)
 	}
-	for _, f := range localrun.Functions {
+	for _, f := range fnspec.Names() {
 		testenv.Binary(t, f) // next to the CLI, where up finds them
 	}
 	bin := testenv.Binary(t, "claimrisk")
@@ -104,7 +104,7 @@ func TestInterruptStopsEverything(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			base := testenv.FreeBasePort(t, 5)
+			base := testenv.FreeBasePort(t, fnspec.PortSpan())
 			mlPort, evPort := testenv.FreeBasePort(t, 1), testenv.FreeBasePort(t, 1)
 			args := tc.args
 			if args[0] != "simulate" {

@@ -22,6 +22,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/localrun"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -244,7 +245,7 @@ var labChecks = []func(context.Context, *labEnv) []labResult{
 func checkLab1(ctx context.Context, env *labEnv) []labResult {
 	var out []labResult
 	var missing []string
-	for _, f := range localrun.Functions {
+	for _, f := range fnspec.Names() {
 		if _, err := os.Stat(filepath.Join(env.binDir, f)); err != nil {
 			missing = append(missing, f)
 		}
@@ -265,11 +266,11 @@ func checkLab1(ctx context.Context, env *labEnv) []labResult {
 		return append(out, todo("claimrisk up is not running (no %s): start it in a second terminal (%s)", localrun.StateFile(env.home), step(1, 3)))
 	}
 	out = append(out, done("claimrisk up is running (%s)", localrun.StateFile(env.home)))
-	health := map[string]string{
-		"train": "/health/readiness", "register": "/health/readiness", "drift": "/health/readiness",
-		"predict": "/health/liveness", "mlflow": "/health", "evidently": "/api/version",
+	health := map[string]string{"mlflow": "/health", "evidently": "/api/version"}
+	for _, f := range fnspec.All() {
+		health[f.Name] = f.Ready
 	}
-	for _, name := range []string{"broker", "train", "register", "predict", "drift", "mlflow", "evidently"} {
+	for _, name := range systemComponents() {
 		url := env.component(name)
 		if url == "" {
 			out = append(out, todo("%s is not part of the running system: restart claimrisk up without --no-%s (%s)", name, name, step(1, 3)))
@@ -287,6 +288,12 @@ func checkLab1(ctx context.Context, env *labEnv) []labResult {
 		}
 	}
 	return out
+}
+
+// systemComponents are the parts of the system `claimrisk up` runs, in the
+// order lab 1 checks them: the broker, the functions, MLflow and Evidently.
+func systemComponents() []string {
+	return slices.Concat([]string{"broker"}, fnspec.Names(), []string{"mlflow", "evidently"})
 }
 
 // datasets lists the dataset ids in the bucket.

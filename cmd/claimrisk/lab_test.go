@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
@@ -102,7 +103,7 @@ func TestLabChecksOnAFreshMachine(t *testing.T) {
 	labEnvironment(t, t.TempDir())
 	// What each lab says first when nothing has been done.
 	first := map[int]string{
-		1: "no binary of train, register, predict, drift in ",
+		1: "no binary of " + strings.Join(fnspec.Names(), ", ") + " in ",
 		2: "no dataset in the bucket ",
 		3: "no MLflow server: claimrisk up starts one",
 		4: "no prediction API: claimrisk up is not running (lab 1, step 3: Start the system)",
@@ -160,10 +161,10 @@ func TestLabTwoAfterTraining(t *testing.T) {
 // after its outcome exists.
 func TestLabChecksFollowTheLabs(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts MLflow and the four functions; skipped with -short")
+		t.Skip("starts MLflow and every function; skipped with -short")
 	}
 	mlflowURI := testenv.MLflow(t)
-	sys, bucket := testenv.System(t, mlflowURI, "train", "register", "predict", "drift")
+	sys, bucket := testenv.System(t, mlflowURI, fnspec.Names()...)
 	home := filepath.Dir(strings.TrimPrefix(bucket, "file://"))
 	t.Setenv("CLAIMRISK_HOME", home)
 	t.Setenv("CLAIMRISK_BUCKET", bucket)

@@ -120,7 +120,7 @@ func exercisesLab1(ctx context.Context, env *labEnv) []labResult {
 	} else {
 		lines := strings.Split(string(data), "\n")
 		var missing []string
-		for _, name := range []string{"broker", "train", "register", "predict", "drift", "mlflow", "evidently"} {
+		for _, name := range systemComponents() {
 			url := env.component(name)
 			if url == "" {
 				continue

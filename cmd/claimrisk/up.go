@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claimrisk/claimrisk/shared/config"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/localrun"
 )
 
@@ -54,9 +55,9 @@ func (o upOptions) extraTriggers() ([]localrun.Trigger, error) {
 	}
 	for _, t := range ts {
 		switch {
-		case t.Subscriber != "" && !slices.Contains(localrun.Functions, t.Subscriber):
+		case t.Subscriber != "" && !slices.Contains(fnspec.Names(), t.Subscriber):
 			return nil, usagef("--triggers %s: Trigger %s subscribes %s, which is not one of the functions (%s); use subscriber.uri for anything else",
-				o.triggers, t.Name, t.Subscriber, strings.Join(localrun.Functions, ", "))
+				o.triggers, t.Name, t.Subscriber, strings.Join(fnspec.Names(), ", "))
 		case t.Subscriber == "" && !strings.HasPrefix(t.SubscriberURI, "http://") && !strings.HasPrefix(t.SubscriberURI, "https://"):
 			return nil, usagef("--triggers %s: Trigger %s: subscriber.uri %q is not an http:// or https:// URL", o.triggers, t.Name, t.SubscriberURI)
 		}

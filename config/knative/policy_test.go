@@ -5,7 +5,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -26,24 +28,58 @@ import (
 	driftfn "github.com/claimrisk/claimrisk/functions/drift"
 	trainfn "github.com/claimrisk/claimrisk/functions/train"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/localrun"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
-// Functions are the Knative Services built from functions/.
-var Functions = []string{"train", "register", "predict", "drift"}
+// ownTimeouts are the request timeouts of the functions that have a
+// RequestTimeout of their own (their servers' timeouts match it); every
+// other function's Service gives a request defaultTimeout.
+var ownTimeouts = map[string]time.Duration{
+	"train": trainfn.RequestTimeout,
+	"drift": driftfn.RequestTimeout,
+}
 
-// consumerPattern reads a consumer of the events catalogue: a Service
-// name, and optionally the one extension attribute its Trigger filters on.
-var consumerPattern = regexp.MustCompile(`^([a-z0-9-]+)(?: \(([a-z0-9]+)=([^)]+)\))?$`)
+const defaultTimeout = 30 * time.Second
 
-// wantTimeouts are the Services' request timeouts: the functions' own
-// RequestTimeout where they have one (their servers' timeouts match it).
-var wantTimeouts = map[string]time.Duration{
-	"train":    trainfn.RequestTimeout,
-	"drift":    driftfn.RequestTimeout,
-	"register": 30 * time.Second,
-	"predict":  30 * time.Second,
+// wantTimeout is the request timeout of the Service of function name.
+func wantTimeout(name string) time.Duration {
+	if d, ok := ownTimeouts[name]; ok {
+		return d
+	}
+	return defaultTimeout
+}
+
+// TestEveryFunctionHasAService: the base has one Knative Service per
+// function of shared/fnspec, in base/NAME.yaml, labelled as a function and
+// running the image containers/images.sh builds for it; and every Knative
+// Service it renders is such a function.
+func TestEveryFunctionHasAService(t *testing.T) {
+	services := knativeServices(render(t, "base"))
+	for _, f := range fnspec.All() {
+		if _, err := fs.Stat(knative.Base, path.Join("base", f.Name+".yaml")); err != nil {
+			t.Errorf("function %s: no Service manifest config/knative/base/%s.yaml", f.Name, f.Name)
+		}
+		svc := services[f.Name]
+		if svc == nil {
+			t.Errorf("function %s: the base renders no Knative Service %s; list %s.yaml in config/knative/base/kustomization.yaml", f.Name, f.Name, f.Name)
+			continue
+		}
+		if got := svc.Labels["app.kubernetes.io/component"]; got != "function" {
+			t.Errorf("Service %s: label app.kubernetes.io/component = %q, want function (the overlays patch functions by it)", f.Name, got)
+		}
+		for _, c := range svc.Spec.Template.Spec.Containers {
+			if ref, _, _ := strings.Cut(c.Image, "@"); !strings.HasPrefix(ref, f.Image()+":") {
+				t.Errorf("Service %s: image %s, want %s:TAG, the name containers/images.sh builds", f.Name, c.Image, f.Image())
+			}
+		}
+	}
+	for name := range services {
+		if _, ok := fnspec.Lookup(name); !ok {
+			t.Errorf("the base renders the Knative Service %s, which is not a function of shared/fnspec", name)
+		}
+	}
 }
 
 // TestPolicy holds the rules every overlay must keep: hardened containers,
@@ -147,7 +183,7 @@ func knativeServices(objs []object) map[string]*servingv1.Service {
 
 func checkFunctions(t *testing.T, overlay string, objs []object) {
 	services := knativeServices(objs)
-	for _, name := range Functions {
+	for _, name := range fnspec.Names() {
 		svc := services[name]
 		if svc == nil {
 			t.Errorf("no Knative Service %s", name)
@@ -160,7 +196,7 @@ func checkFunctions(t *testing.T, overlay string, objs []object) {
 		tpl := svc.Spec.Template
 		if tpl.Spec.TimeoutSeconds == nil {
 			t.Errorf("Service %s: no timeoutSeconds", name)
-		} else if got, want := time.Duration(*tpl.Spec.TimeoutSeconds)*time.Second, wantTimeouts[name]; got != want {
+		} else if got, want := time.Duration(*tpl.Spec.TimeoutSeconds)*time.Second, wantTimeout(name); got != want {
 			t.Errorf("Service %s: timeoutSeconds = %v, want %v", name, got, want)
 		}
 		if tpl.Spec.ContainerConcurrency == nil {
@@ -291,17 +327,17 @@ func checkRoutes(t *testing.T, objs []object) {
 	for _, e := range events.Catalogue {
 		catalogued[e.Type] = true
 		var want []string
-		for _, c := range e.Consumers {
-			m := consumerPattern.FindStringSubmatch(c)
-			if m == nil {
-				t.Errorf("catalogue: %s: cannot read the consumer %q (want NAME or NAME (ATTR=VALUE))", e.Type, c)
+		for _, s := range e.Consumers {
+			c, err := events.ParseConsumer(s)
+			if err != nil {
+				t.Errorf("catalogue: %s: %v", e.Type, err)
 				continue
 			}
 			attrs := map[string]string{"type": e.Type}
-			if m[2] != "" {
-				attrs[m[2]] = m[3]
+			if c.Attr != "" {
+				attrs[c.Attr] = c.Value
 			}
-			want = append(want, m[1]+" "+fmtFilter(attrs))
+			want = append(want, c.Service+" "+fmtFilter(attrs))
 		}
 		var got []string
 		for _, tr := range triggers {
@@ -471,7 +507,8 @@ func TestFuncYAML(t *testing.T) {
 	objs := render(t, "base")
 	services := knativeServices(objs)
 	triggers := names[eventingv1.Trigger](objs)
-	for _, name := range Functions {
+	for _, fn := range fnspec.All() {
+		name := fn.Name
 		t.Run(name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "functions", name, "func.yaml"))
 			if err != nil {
@@ -495,12 +532,8 @@ func TestFuncYAML(t *testing.T) {
 			if f.Name != name {
 				t.Errorf("name = %q, want %q", f.Name, name)
 			}
-			wantInvoke := "cloudevent"
-			if name == "predict" {
-				wantInvoke = "http"
-			}
-			if f.Invoke != wantInvoke {
-				t.Errorf("invoke = %q, want %q", f.Invoke, wantInvoke)
+			if f.Invoke != fn.Invoke {
+				t.Errorf("invoke = %q, want %q (shared/fnspec)", f.Invoke, fn.Invoke)
 			}
 			if f.Deploy.HealthEndpoints.Liveness != "/health/liveness" || f.Deploy.HealthEndpoints.Readiness != "/health/readiness" {
 				t.Errorf("healthEndpoints = %+v, want the func-go runtime's /health/liveness and /health/readiness", f.Deploy.HealthEndpoints)

@@ -1,21 +1,68 @@
 package events
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/metrics"
 )
 
 // Entry describes one event type: who sends it, who receives it, and an
-// example of its data. The docs' event catalogue and the deployment tests
-// read this list; a new event type is added here.
+// example of its data. The docs' event catalogue, the deployment tests and
+// the table of functions (shared/fnspec) read this list; a new event type,
+// or a function that starts sending or receiving one, is added here.
 type Entry struct {
-	Type        string
-	Source      string
-	Producer    string
+	Type   string
+	Source string
+	// Producer is the function that sends the type, by name, or a
+	// description of whatever else sends it.
+	Producer string
+	// Consumers are the Knative Services the Triggers deliver the type to,
+	// each written NAME or NAME (ATTR=VALUE) when its Trigger also filters
+	// on an extension attribute; ParseConsumer reads one.
 	Consumers   []string
 	Description string
 	Example     any
+}
+
+// Consumer is one of an Entry's Consumers, read.
+type Consumer struct {
+	// Service is the Knative Service, a function's name.
+	Service string
+	// Attr and Value are the extension attribute the Trigger filters on
+	// besides the type, or both empty.
+	Attr, Value string
+}
+
+// ParseConsumer reads one of an Entry's Consumers: "train" or
+// "drift (check=drift)".
+func ParseConsumer(s string) (Consumer, error) {
+	name, filter, filtered := strings.Cut(s, " (")
+	c := Consumer{Service: name}
+	if filtered {
+		inner, ok := strings.CutSuffix(filter, ")")
+		attr, value, hasEq := strings.Cut(inner, "=")
+		if !ok || !hasEq || !lowerAlnum(attr, false) || value == "" || strings.ContainsAny(value, "()") {
+			return Consumer{}, fmt.Errorf("events: consumer %q: want NAME or NAME (ATTR=VALUE)", s)
+		}
+		c.Attr, c.Value = attr, value
+	}
+	if !lowerAlnum(name, true) {
+		return Consumer{}, fmt.Errorf("events: consumer %q: the Service name must be lowercase letters, digits and dashes", s)
+	}
+	return c, nil
+}
+
+// lowerAlnum reports whether s is a non-empty run of lowercase letters and
+// digits, and dashes when dash is set.
+func lowerAlnum(s string, dash bool) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && (!dash || r != '-') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Catalogue lists every event type claimrisk sends or receives.

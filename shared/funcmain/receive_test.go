@@ -16,6 +16,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
@@ -79,17 +80,21 @@ func malformed(typ string) []request {
 }
 
 // Every malformed event gets a 4xx with a one-line reason from the
-// function itself, on each of the event functions, and none stops it.
+// function itself, on each of the event functions (func.yaml's invoke
+// cloudevent), and none stops it. Each is sent the first type it accepts.
 func TestMalformedEventsGetA4xxWithAReason(t *testing.T) {
-	for _, fn := range []struct{ name, typ string }{
-		{"train", events.DatasetUploaded},
-		{"register", events.ModelTrained},
-		{"drift", events.Ping},
-	} {
-		t.Run(fn.name, func(t *testing.T) {
+	for _, fn := range fnspec.All() {
+		if fn.Invoke != fnspec.InvokeCloudEvent {
+			continue
+		}
+		t.Run(fn.Name, func(t *testing.T) {
 			t.Parallel()
-			f := testenv.StartFunction(t, fn.name, "CLAIMRISK_BUCKET=file://"+t.TempDir(), "LOG_LEVEL=error")
-			for _, req := range malformed(fn.typ) {
+			accepts := fn.Accepts()
+			if len(accepts) == 0 {
+				t.Fatalf("%s takes CloudEvents, but the events catalogue delivers it none", fn.Name)
+			}
+			f := testenv.StartFunction(t, fn.Name, "CLAIMRISK_BUCKET=file://"+t.TempDir(), "LOG_LEVEL=error")
+			for _, req := range malformed(accepts[0]) {
 				method := req.method
 				if method == "" {
 					method = http.MethodPost
@@ -106,8 +111,8 @@ func TestMalformedEventsGetA4xxWithAReason(t *testing.T) {
 				resp.Body.Close()
 				msg := strings.TrimSpace(string(body))
 				t.Logf("%-36s %d %s", req.name, resp.StatusCode, msg)
-				if resp.StatusCode/100 != 4 || !strings.HasPrefix(msg, fn.name+": ") || strings.Contains(msg, "\n") {
-					t.Errorf("%s: %d %q; want a 4xx with one line starting %q", req.name, resp.StatusCode, msg, fn.name+": ")
+				if resp.StatusCode/100 != 4 || !strings.HasPrefix(msg, fn.Name+": ") || strings.Contains(msg, "\n") {
+					t.Errorf("%s: %d %q; want a 4xx with one line starting %q", req.name, resp.StatusCode, msg, fn.Name+": ")
 				}
 			}
 			resp, err := http.Get(f.URL + "/health/readiness")

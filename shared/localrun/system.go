@@ -20,10 +20,8 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/deadletter"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 )
-
-// Functions are the function binaries, in start order.
-var Functions = []string{"train", "register", "predict", "drift"}
 
 // Options configure a local system.
 type Options struct {
@@ -33,7 +31,8 @@ type Options struct {
 	Bucket string
 	// Home holds logs, MLflow's data and the state file.
 	Home string
-	// BasePort is the broker's port; the functions take the next four.
+	// BasePort is the broker's port; each function takes BasePort plus
+	// its PortOffset in shared/fnspec.
 	BasePort int
 	// MLflow is the mlflow command, or "" to run without a tracking server.
 	MLflow     string
@@ -205,7 +204,11 @@ func (sys *System) start(ctx context.Context, o Options) error {
 	go func() { _ = sys.server.Serve(l) }()
 	sys.Components = append(sys.Components, Component{"broker", "http://" + addr(0)})
 
-	for i, name := range Functions {
+	// The functions in the table's order, each on its port; start-up waits
+	// for each one's Ready path (predict's liveness: it is ready only once
+	// a champion exists, which may be minutes away).
+	for _, f := range fnspec.All() {
+		name := f.Name
 		if len(o.Only) > 0 && !slices.Contains(o.Only, name) {
 			continue
 		}
@@ -214,15 +217,9 @@ func (sys *System) start(ctx context.Context, o Options) error {
 			o.Log.Warn("no binary; running without it", "function", name, "path", path)
 			continue
 		}
-		// predict is ready only once a champion exists; start-up waits for
-		// it to be alive, since the first champion may be minutes away.
-		ready := "/health/readiness"
-		if name == "predict" {
-			ready = "/health/liveness"
-		}
 		p, err := StartProcess(ctx, Spec{
-			Name: name, Path: path, Addr: addr(i + 1), Ready: ready,
-			Env: append([]string{"LISTEN_ADDRESS=" + addr(i+1)}, env...), Timeout: 60 * time.Second,
+			Name: name, Path: path, Addr: addr(f.PortOffset), Ready: f.Ready,
+			Env: append([]string{"LISTEN_ADDRESS=" + addr(f.PortOffset)}, env...), Timeout: 60 * time.Second,
 		}, logDir)
 		if err != nil {
 			return err

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/localrun"
 )
 
@@ -239,7 +240,7 @@ func SystemAt(t testing.TB, home string, env []string, functions ...string) (*lo
 	}
 	bucket := "file://" + filepath.Join(home, "bucket")
 	sys, err := localrun.Start(context.Background(), localrun.Options{
-		BinDir: binDir, Bucket: bucket, Home: home, BasePort: FreeBasePort(t, 5), Env: append(RaceEnv(), env...),
+		BinDir: binDir, Bucket: bucket, Home: home, BasePort: FreeBasePort(t, fnspec.PortSpan()), Env: append(RaceEnv(), env...),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Only: functions,
 	})
 	if err != nil {

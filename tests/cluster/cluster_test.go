@@ -24,6 +24,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/deadletter"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
@@ -474,15 +475,13 @@ func (s *story) predictNeedsToken() {
 	}
 }
 
-// functions are the four Knative Services that scale to zero.
-var functions = []string{"train", "register", "predict", "drift"}
-
 func (s *story) scaleToZero() {
 	ctx := context.Background()
 	zeroAt := map[string]time.Time{}
 	err := eventually(6*time.Minute, time.Second, func() error {
 		var busy []string
-		for _, fn := range functions {
+		// Every function scales to zero here (min-scale 0 outside production).
+		for _, fn := range fnspec.Names() {
 			if _, done := zeroAt[fn]; done {
 				continue
 			}
@@ -506,7 +505,7 @@ func (s *story) scaleToZero() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	for _, fn := range functions {
+	for _, fn := range fnspec.Names() {
 		took := zeroAt[fn].Sub(s.lastUse[fn]).Round(time.Second)
 		s.timings = append(s.timings, [2]string{"idle to zero pods: " + fn, took.String()})
 		fmt.Printf("== %s: zero pods %v after its last work\n", fn, took)

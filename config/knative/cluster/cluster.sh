@@ -28,7 +28,8 @@ VOLUMES_DIR=/var/tmp/claimrisk-volumes
 IMAGE_REPO=${IMAGE_REPO:-kind.local/claimrisk}
 COMMIT=${COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo dev)}
 IMAGE_TAG=${IMAGE_TAG:-$COMMIT}
-FUNCTION_IMAGES=(train register predict drift)
+# Every function's image (functions/*/cmd/main.go, as make images builds them).
+read -r -a FUNCTION_IMAGES <<<"$(containers/images.sh --list)"
 PYTHON_IMAGES=(mlflow evidently)
 NS=claimrisk
 

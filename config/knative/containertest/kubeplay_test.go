@@ -18,6 +18,7 @@ import (
 	servingv1 "knative.dev/serving/pkg/apis/serving/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
 
@@ -91,7 +92,7 @@ func TestPodTemplatesKubePlay(t *testing.T) {
 	}
 	ports := map[string]string{}
 	suffix := strconv.Itoa(os.Getpid())
-	for _, fn := range Functions {
+	for _, fn := range fnspec.Names() {
 		svc, ok := services[fn]
 		if !ok {
 			t.Fatalf("the local overlay renders no Knative Service %s", fn)
@@ -115,7 +116,7 @@ func TestPodTemplatesKubePlay(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, fn := range Functions {
+			for _, fn := range fnspec.Names() {
 				logs, _ := exec.Command("podman", "logs", fn+"-kubeplay-"+suffix+"-"+fn).CombinedOutput()
 				t.Logf("log of %s:\n%s", fn, logs)
 			}
@@ -124,18 +125,15 @@ func TestPodTemplatesKubePlay(t *testing.T) {
 			t.Errorf("podman kube down: %v\n%s", err, out)
 		}
 	})
-	for _, fn := range Functions {
-		ready := "/health/readiness"
-		if fn == "predict" { // ready only once a champion exists
-			ready = "/health/liveness"
-		}
-		waitOK(t, "http://"+ports[fn]+ready, 30*time.Second)
-		waitOK(t, "http://"+ports[fn]+"/health/liveness", 5*time.Second)
+	for _, f := range fnspec.All() {
+		// f.Ready: predict is ready only once a champion exists.
+		waitOK(t, "http://"+ports[f.Name]+f.Ready, 30*time.Second)
+		waitOK(t, "http://"+ports[f.Name]+fnspec.Liveness, 5*time.Second)
 	}
-	t.Logf("the four pods answered their health endpoints %.1f s after podman kube play", time.Since(start).Seconds())
+	t.Logf("the %d pods answered their health endpoints %.1f s after podman kube play", len(ports), time.Since(start).Seconds())
 
 	// The pod's limits and user reach the container.
-	for _, fn := range Functions {
+	for _, fn := range fnspec.Names() {
 		name := fn + "-kubeplay-" + suffix + "-" + fn
 		want := services[fn].Spec.Template.Spec.Containers[0].Resources.Limits.Memory().Value()
 		if got := podman(t, "inspect", "--format", "{{.HostConfig.Memory}}", name); got != strconv.FormatInt(want, 10) {

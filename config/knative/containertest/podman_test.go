@@ -15,16 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/testenv"
 )
-
-// Functions are the function images.
-var Functions = []string{"train", "register", "predict", "drift"}
 
 // imageRepo and imageTag name the images this test process builds; the tag
 // is its own, so the test never touches images a developer built.
 var (
-	imageRepo = "kind.local/claimrisk"
+	imageRepo = fnspec.ImageRepo
 	imageTag  = fmt.Sprintf("test-%d", os.Getpid())
 )
 
@@ -43,7 +41,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if built {
 		refs := []string{}
-		for _, f := range Functions {
+		for _, f := range fnspec.Names() {
 			refs = append(refs, image(f))
 		}
 		extraMu.Lock()
@@ -90,7 +88,7 @@ func pinBuild() {
 	}
 }
 
-// buildImages builds the four function images once per test process with
+// buildImages builds the function images once per test process with
 // containers/images.sh, the script behind `make images`.
 func buildImages(t *testing.T) {
 	t.Helper()
@@ -98,7 +96,7 @@ func buildImages(t *testing.T) {
 	buildOnce.Do(func() {
 		pinBuild()
 		start := time.Now()
-		cmd := exec.Command(filepath.Join(testenv.RepoRoot(t), "containers", "images.sh"), Functions...)
+		cmd := exec.Command(filepath.Join(testenv.RepoRoot(t), "containers", "images.sh"), fnspec.Names()...)
 		out, err := os.MkdirTemp("", "claimrisk-images-")
 		if err != nil {
 			buildErr = err
@@ -112,7 +110,7 @@ func buildImages(t *testing.T) {
 			buildErr = fmt.Errorf("containers/images.sh: %v\n%s", err, log)
 			return
 		}
-		t.Logf("built the four function images in %.1f s", time.Since(start).Seconds())
+		t.Logf("built the %d function images in %.1f s", len(fnspec.Names()), time.Since(start).Seconds())
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -215,7 +213,7 @@ func bucketDir(t *testing.T) string {
 func TestFunctionImages(t *testing.T) {
 	buildImages(t)
 	bucket := bucketDir(t)
-	for _, fn := range Functions {
+	for _, fn := range fnspec.Names() {
 		t.Run(fn, func(t *testing.T) {
 			t.Parallel()
 			img := image(fn)
