@@ -10,7 +10,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
-	"github.com/claimrisk/claimrisk/shared/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 )
 
 func (a *app) dashboardCmd() *cobra.Command {

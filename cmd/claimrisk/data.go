@@ -15,13 +15,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/claimrisk/claimrisk/shared/config"
-	"github.com/claimrisk/claimrisk/shared/crashes"
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/events"
-	"github.com/claimrisk/claimrisk/shared/localrun"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/schema"
-	"github.com/claimrisk/claimrisk/shared/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/crashes"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/synth"
 )
 
 func (a *app) dataCmd() *cobra.Command {

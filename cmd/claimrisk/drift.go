@@ -12,7 +12,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
 	"github.com/claimrisk/claimrisk/shared/events"
-	"github.com/claimrisk/claimrisk/shared/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 )
 
 func (a *app) driftCmd() *cobra.Command {

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/fnspec"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // syncBuffer is a bytes.Buffer the command writes while the test reads.

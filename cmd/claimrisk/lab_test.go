@@ -13,7 +13,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // labEnvironment points the lab checks at an empty home and bucket, with

@@ -14,8 +14,8 @@ import (
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/schema"
-	"github.com/claimrisk/claimrisk/shared/synth"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // policyRecords are n records of a generated portfolio.

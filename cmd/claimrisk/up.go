@@ -15,7 +15,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/fnspec"
-	"github.com/claimrisk/claimrisk/shared/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 )
 
 // upOptions are the flags of `up` (and of `demo`, which runs it).

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimrisk/claimrisk/shared/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 )
 
 // freePorts returns the first of n consecutive free loopback ports.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // needDisk runs disk.sh's need_disk in bash, as node.sh does.

@@ -29,8 +29,8 @@ import (
 	trainfn "github.com/claimrisk/claimrisk/functions/train"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/fnspec"
-	"github.com/claimrisk/claimrisk/shared/localrun"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // ownTimeouts are the request timeouts of the functions that have a

@@ -13,7 +13,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 func TestBadEventsGetAClearNon2xx(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/claimrisk/claimrisk/shared/events"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // FuzzHandle sends arbitrary event payloads of every type to the function on

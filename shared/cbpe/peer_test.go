@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/claimrisk/claimrisk/shared/cbpe"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // Stated tolerances of the peer test. NannyML rounds the cumulative

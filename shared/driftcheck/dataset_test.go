@@ -14,7 +14,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/drift"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // writeColumns writes the columns as a CSV file with a header c0, c1, ...

@@ -8,7 +8,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/glm"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/schema"
-	"github.com/claimrisk/claimrisk/shared/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/synth"
 )
 
 // fuzzRecords are valid policy records, one per district, to score with

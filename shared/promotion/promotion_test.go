@@ -18,7 +18,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/runstore"
-	"github.com/claimrisk/claimrisk/shared/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/synth"
 	"github.com/claimrisk/claimrisk/shared/training"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/claimrisk/claimrisk/shared/glm"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
-	"github.com/claimrisk/claimrisk/shared/synth"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 	"github.com/claimrisk/claimrisk/shared/training"
 )
 

@@ -31,7 +31,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/runstore"
 	"github.com/claimrisk/claimrisk/shared/schema"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 	"github.com/claimrisk/claimrisk/shared/training"
 )
 

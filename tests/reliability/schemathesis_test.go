@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // ExamplesEnv sets schemathesis's examples per operation (make fuzz: 500).

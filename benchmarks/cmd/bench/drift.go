@@ -19,7 +19,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/predlog"
 	"github.com/claimrisk/claimrisk/shared/pseudonym"
 	"github.com/claimrisk/claimrisk/shared/registry"
-	"github.com/claimrisk/claimrisk/shared/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/synth"
 )
 
 // The drift benchmark's window: a fixed hour, so that a cached fixture

@@ -14,7 +14,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/predlog"
 	"github.com/claimrisk/claimrisk/shared/schema"
-	"github.com/claimrisk/claimrisk/shared/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/synth"
 )
 
 func main() {

@@ -14,14 +14,14 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/config/knative"
-	"github.com/claimrisk/claimrisk/shared/localrun"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // TestPipeline runs the upload -> train -> register -> predict path through
 // the containers: the CLI on the host generates and uploads a dataset into
 // a bucket directory bind-mounted into every container, and sends
-// "dataset uploaded" to the local broker of shared/localrun, running in
+// "dataset uploaded" to the local broker of shared/tooling/localrun, running in
 // this process with the Triggers of config/knative/base. The broker
 // delivers to the containers over their published loopback ports and
 // publishes their replies; the first prediction then comes from the

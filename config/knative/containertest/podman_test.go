@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/fnspec"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // imageRepo and imageTag name the images this test process builds; the tag

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // debianBase is the local base image .ci/run makes with debootstrap; the

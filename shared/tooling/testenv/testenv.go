@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/fnspec"
-	"github.com/claimrisk/claimrisk/shared/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 )
 
 // RequireEnv names the variable that turns tool skips into failures.

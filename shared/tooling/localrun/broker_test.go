@@ -20,8 +20,8 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/deadletter"
 	"github.com/claimrisk/claimrisk/shared/events"
-	"github.com/claimrisk/claimrisk/shared/localrun"
-	"github.com/claimrisk/claimrisk/shared/testenv"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 // publish posts an event to the broker in binary mode.

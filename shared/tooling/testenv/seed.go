@@ -14,7 +14,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/pseudonym"
 	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/runstore"
-	"github.com/claimrisk/claimrisk/shared/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/synth"
 	"github.com/claimrisk/claimrisk/shared/training"
 )
 

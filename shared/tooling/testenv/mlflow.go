@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/claimrisk/claimrisk/shared/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 )
 
 // MLflow backend stores the integration tests run on.
