@@ -1,7 +1,8 @@
 // Package tooling holds, in its subfolders, the packages that only the
 // CLI, the tests and the benchmarks use: localrun (a local system of
 // processes and broker), synth (seeded data), crashes (Chicago's crash
-// data) and testenv (test helpers). No function imports them;
+// data), testenv (test helpers) and refdocs (the docs site's reference
+// pages). No function imports them;
 // shared/fnspec's TestFunctionsImportNoTooling checks it. Everything a
 // function runs is in the other folders of shared/.
 package tooling
