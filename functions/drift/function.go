@@ -60,10 +60,9 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err := config.Load(&cfg); err != nil {
 		return err
 	}
-	log := logging.New(os.Stderr, cfg.LogLevel, "drift")
-	b, err := blobstore.Open(ctx, cfg.Bucket)
+	log, b, err := funcmain.Open(ctx, "drift", cfg.Common)
 	if err != nil {
-		return fmt.Errorf("drift: start: %w", err)
+		return err
 	}
 	policy, err := driftcheck.ParsePolicy(cfg.WeightFloor, cfg.FeatureRules, cfg.FeatureWeights)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/funcmain"
 	"github.com/claimrisk/claimrisk/shared/logging"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
@@ -91,11 +92,11 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 		cfg.Instance = randomID(4)
 	}
 	f.cfg = cfg
-	f.log = logging.New(os.Stderr, cfg.LogLevel, "predict")
-	b, err := blobstore.Open(ctx, cfg.Bucket)
+	log, b, err := funcmain.Open(ctx, "predict", cfg.Common)
 	if err != nil {
-		return fmt.Errorf("predict: start: %w", err)
+		return err
 	}
+	f.log = log
 	if f.pseudo, err = pseudonym.New(cfg.PseudonymKey); err != nil {
 		return fmt.Errorf("predict: start: %w", err)
 	}

@@ -51,10 +51,9 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err := config.Load(&cfg); err != nil {
 		return err
 	}
-	log := logging.New(os.Stderr, cfg.LogLevel, "register")
-	b, err := blobstore.Open(ctx, cfg.Bucket)
+	log, b, err := funcmain.Open(ctx, "register", cfg.Common)
 	if err != nil {
-		return fmt.Errorf("register: start: %w", err)
+		return err
 	}
 	runs := runstore.New(b)
 	reg := registry.Open(b, model.Name)

@@ -59,10 +59,9 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if cfg.ReferenceRows < 100 {
 		return fmt.Errorf("train: start: CLAIMRISK_REFERENCE_ROWS is %d; a reference needs at least 100 rows (default 5000)", cfg.ReferenceRows)
 	}
-	log := logging.New(os.Stderr, cfg.LogLevel, "train")
-	b, err := blobstore.Open(ctx, cfg.Bucket)
+	log, b, err := funcmain.Open(ctx, "train", cfg.Common)
 	if err != nil {
-		return fmt.Errorf("train: start: %w", err)
+		return err
 	}
 	p, err := pseudonym.New(cfg.PseudonymKey)
 	if err != nil {

@@ -2,8 +2,10 @@ package funcmain
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,7 +14,9 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/events"
+	"github.com/claimrisk/claimrisk/shared/logging"
 )
 
 // Lifecycle is the part every CloudEvent function shares, embedded in its
@@ -88,3 +92,15 @@ func (l *Lifecycle) Fail(e event.Event, err error, permanent ...error) error {
 
 // Sign signs a reply event.
 func (l *Lifecycle) Sign(e *event.Event) { l.signer.Sign(e) }
+
+// Open is the start every function shares once its configuration is
+// loaded: its logger at the configured level and its bucket, with an error
+// that names the function.
+func Open(ctx context.Context, name string, c config.Common) (*slog.Logger, *blobstore.Bucket, error) {
+	log := logging.New(os.Stderr, c.LogLevel, name)
+	b, err := blobstore.Open(ctx, c.Bucket)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: start: %w", name, err)
+	}
+	return log, b, nil
+}

@@ -2,6 +2,7 @@ package funcmain
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -151,4 +152,16 @@ func Status(err error, permanent ...error) int {
 // status by Status, and the error's message in one line.
 func Result(name string, err error, permanent ...error) error {
 	return cehttp.NewResult(Status(err, permanent...), "%s: %s", name, OneLine(err.Error()))
+}
+
+// RunEvents is the main of a CloudEvents function: --help, the runtime's
+// log level, the guarded service (a malformed event gets a 4xx with its
+// reason, not the SDK's empty 500), and exit status 1 when it stops on an
+// error. spec is the function's envconfig struct.
+func RunEvents(name, summary string, spec, f any, timeout time.Duration) {
+	HandleArgs(name, summary, spec)
+	fce.SetLogLevel(fce.LogWarn)
+	if err := NewEventService(name, f, timeout).Start(context.Background()); err != nil {
+		os.Exit(1)
+	}
 }
