@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -33,27 +32,15 @@ was going and the answer.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				if letters == nil {
-					letters = []deadletter.Letter{}
-				}
-				return writeJSON(a.stdout, letters)
-			}
-			if len(letters) == 0 {
-				fmt.Fprintf(a.stdout, "no dead letters in %s: every event was delivered\n", b.URL)
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tEVENT\tTYPE\tTO\tSTATUS\tREASON")
-			for _, l := range letters {
-				to := l.Trigger
-				if to == "" {
-					to = l.Subscriber
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", l.Time.Format("2006-01-02 15:04:05"), l.Event.ID(), l.Event.Type(),
-					dashIfEmpty(to), l.Status, oneLine(l.Error))
-			}
-			return tw.Flush()
+			return listing(a.stdout, letters, asJSON, fmt.Sprintf("no dead letters in %s: every event was delivered", b.URL),
+				"TIME\tEVENT\tTYPE\tTO\tSTATUS\tREASON", func(l deadletter.Letter) string {
+					to := l.Trigger
+					if to == "" {
+						to = l.Subscriber
+					}
+					return fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s", l.Time.Format("2006-01-02 15:04:05"), l.Event.ID(), l.Event.Type(),
+						dashIfEmpty(to), l.Status, oneLine(l.Error))
+				})
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -27,27 +26,11 @@ func (a *app) runsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				if runs == nil {
-					runs = []runstore.Run{}
-				}
-				return writeJSON(a.stdout, runs)
-			}
-			if len(runs) == 0 {
-				fmt.Fprintf(a.stdout, "no runs in %s yet: upload data with 'claimrisk data upload'\n", b.URL)
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN\tKIND\tDATASET\tCREATED\tAUC\tGINI\tLOG LOSS\tBRIER\tMLFLOW")
-			for _, r := range runs {
-				ml := r.MLflowRunID
-				if ml == "" {
-					ml = "-"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%s\n", r.ID, r.Kind, r.DatasetID,
-					r.Created.Format("2006-01-02 15:04"), r.Metrics.AUC, r.Metrics.Gini, r.Metrics.LogLoss, r.Metrics.Brier, ml)
-			}
-			return tw.Flush()
+			return listing(a.stdout, runs, asJSON, fmt.Sprintf("no runs in %s yet: upload data with 'claimrisk data upload'", b.URL),
+				"RUN\tKIND\tDATASET\tCREATED\tAUC\tGINI\tLOG LOSS\tBRIER\tMLFLOW", func(r runstore.Run) string {
+					return fmt.Sprintf("%s\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\t%.4f\t%s", r.ID, r.Kind, r.DatasetID,
+						r.Created.Format("2006-01-02 15:04"), r.Metrics.AUC, r.Metrics.Gini, r.Metrics.LogLoss, r.Metrics.Brier, dashIfEmpty(r.MLflowRunID))
+				})
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON for scripts")
