@@ -1,6 +1,8 @@
-// Package funcmain is what the four functions' main packages share: the
+// Package funcmain is what the functions share around their own code: the
 // --help text (the function's purpose and its environment variables) and
-// refusing arguments, since functions are configured by environment.
+// refusing arguments, since functions are configured by environment; the
+// CloudEvent functions' whole main (RunEvents) and their guard and
+// lifecycle; the opening of a function's logger and bucket (Open).
 package funcmain
 
 import (
