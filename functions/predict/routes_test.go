@@ -19,10 +19,9 @@ func TestTheAPIDescriptionListsEveryEndpoint(t *testing.T) {
 			served[e.path] = strings.ToLower(e.method)
 		}
 	}
-	paths, _ := predictapi.Document(100, false)["paths"].(map[string]any)
 	described := map[string]string{}
-	for path, ops := range paths {
-		for method := range ops.(map[string]any) {
+	for path, ops := range predictapi.Document(100, false).Paths {
+		for method := range ops {
 			described[path] = method
 		}
 	}

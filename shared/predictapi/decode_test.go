@@ -85,17 +85,16 @@ func TestDecodeFeedback(t *testing.T) {
 // The document states the limits the decoders enforce.
 func TestOpenAPIDocumentStatesTheLimits(t *testing.T) {
 	t.Parallel()
-	doc := Document(1000, false)
-	schemas := doc["components"].(obj)["schemas"].(obj)
+	schemas := Document(1000, false).Components.Schemas
 	for _, where := range []struct{ schema, field string }{
 		{"PolicyRecord", "policy_id"}, {"PolicyRecord", "customer_id"}, {"Outcome", "policy_id"}, {"Outcome", "request_id"},
 	} {
-		f := schemas[where.schema].(obj)["properties"].(obj)[where.field].(obj)
-		if f["maxLength"] != MaxIDLength || f["pattern"] != openAPIIDPattern {
-			t.Errorf("%s.%s = %v; want maxLength %d and the identifier pattern", where.schema, where.field, f, MaxIDLength)
+		f := schemas[where.schema].Properties[where.field]
+		if f.MaxLength == nil || *f.MaxLength != MaxIDLength || f.Pattern != openAPIIDPattern {
+			t.Errorf("%s.%s = %+v; want maxLength %d and the identifier pattern", where.schema, where.field, f, MaxIDLength)
 		}
 	}
-	if got := schemas["PredictRequest"].(obj)["properties"].(obj)["records"].(obj)["maxItems"]; got != 1000 {
+	if got := schemas["PredictRequest"].Properties["records"].MaxItems; got == nil || *got != 1000 {
 		t.Errorf("records maxItems = %v; want 1000", got)
 	}
 }

@@ -4,33 +4,15 @@ import (
 	"encoding/json"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 )
 
 // RenderHTML writes a readable page of an OpenAPI document: each endpoint
 // with its responses, and each schema with its fields, types, units and
 // ranges. It needs no scripts or assets, so it works offline.
-func RenderHTML(w io.Writer, doc map[string]any) error {
-	data, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	var d struct {
-		Info struct {
-			Title, Version, Description string
-		} `json:"info"`
-		Paths      map[string]map[string]map[string]any `json:"paths"`
-		Components struct {
-			Schemas map[string]struct {
-				Description string                    `json:"description"`
-				Required    []string                  `json:"required"`
-				Properties  map[string]map[string]any `json:"properties"`
-			} `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return err
-	}
+func RenderHTML(w io.Writer, doc *OpenAPI) error {
 	type op struct {
 		Method, Path, Summary string
 		Responses             []string
@@ -44,44 +26,30 @@ func RenderHTML(w io.Writer, doc map[string]any) error {
 		Fields            []field
 	}
 	var ops []op
-	for path, methods := range d.Paths {
+	for path, methods := range doc.Paths {
 		for method, o := range methods {
-			var codes []string
-			if rs, ok := o["responses"].(map[string]any); ok {
-				for c := range rs {
-					codes = append(codes, c)
-				}
-			}
-			sort.Strings(codes)
-			summary, _ := o["summary"].(string)
-			ops = append(ops, op{Method: method, Path: path, Summary: summary, Responses: codes})
+			ops = append(ops, op{Method: method, Path: path, Summary: o.Summary, Responses: slices.Sorted(maps.Keys(o.Responses))})
 		}
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i].Path < ops[j].Path })
 	var schemas []sch
-	for name, s := range d.Components.Schemas {
-		req := map[string]bool{}
-		for _, r := range s.Required {
-			req[r] = true
-		}
+	for name, s := range doc.Components.Schemas {
 		x := sch{Name: name, Description: s.Description}
 		for fname, p := range s.Properties {
-			f := field{Name: fname, Required: req[fname]}
-			if t, ok := p["type"].(string); ok {
-				f.Type = t
-			} else if r, ok := p["$ref"].(string); ok {
-				f.Type = r[len("#/components/schemas/"):]
+			f := field{Name: fname, Required: slices.Contains(s.Required, fname), Type: p.Type}
+			if f.Type == "" {
+				f.Type = p.RefName()
 			}
-			detail, _ := p["description"].(string)
-			if e, ok := p["enum"]; ok {
-				ev, _ := json.Marshal(e)
+			detail := p.Description
+			if p.Enum != nil {
+				ev, _ := json.Marshal(p.Enum)
 				detail += " One of " + string(ev) + "."
 			}
-			if mn, ok := p["minimum"]; ok {
-				detail += " Minimum " + jsonText(mn) + "."
+			if p.Minimum != nil {
+				detail += " Minimum " + jsonText(*p.Minimum) + "."
 			}
-			if mx, ok := p["maximum"]; ok {
-				detail += " Maximum " + jsonText(mx) + "."
+			if p.Maximum != nil {
+				detail += " Maximum " + jsonText(*p.Maximum) + "."
 			}
 			f.Detail = detail
 			x.Fields = append(x.Fields, f)
@@ -90,7 +58,7 @@ func RenderHTML(w io.Writer, doc map[string]any) error {
 		schemas = append(schemas, x)
 	}
 	sort.Slice(schemas, func(i, j int) bool { return schemas[i].Name < schemas[j].Name })
-	return page.Execute(w, map[string]any{"Info": d.Info, "Ops": ops, "Schemas": schemas})
+	return page.Execute(w, map[string]any{"Info": doc.Info, "Ops": ops, "Schemas": schemas})
 }
 
 func jsonText(v any) string {

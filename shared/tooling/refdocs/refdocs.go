@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -357,81 +358,66 @@ func orDash(s string) string {
 
 // apiPage renders the OpenAPI document; withAuth is the same document as
 // served when a bearer token is configured.
-func apiPage(doc, withAuth map[string]any) string {
+func apiPage(doc, withAuth *predictapi.OpenAPI) string {
 	var b strings.Builder
 	b.WriteString(generatedNote)
-	info, _ := doc["info"].(map[string]any)
-	fmt.Fprintf(&b, "# Prediction API\n\n%s (OpenAPI %v, API version %v)\n\n", mdText(fmt.Sprint(info["title"])), doc["openapi"], info["version"])
-	fmt.Fprintf(&b, "%s\n\n", mdText(fmt.Sprint(info["description"])))
+	fmt.Fprintf(&b, "# Prediction API\n\n%s (OpenAPI %v, API version %v)\n\n", mdText(doc.Info.Title), doc.OpenAPI, doc.Info.Version)
+	fmt.Fprintf(&b, "%s\n\n", mdText(doc.Info.Description))
 	b.WriteString("A running prediction function serves this document at `/openapi.json` and a readable page of it at `/docs`; ")
 	b.WriteString("the whole document is also [here](openapi.json). Every request and response body is JSON.\n\n")
-	if comps, ok := withAuth["components"].(map[string]any); ok {
-		if schemes, ok := comps["securitySchemes"].(map[string]any); ok && len(schemes) > 0 {
-			for _, name := range sortedKeys(schemes) {
-				s, _ := schemes[name].(map[string]any)
-				fmt.Fprintf(&b, "When the function is given a token (`CLAIMRISK_API_TOKEN`), the document declares the security scheme `%s` (%v %v): ", name, s["type"], s["scheme"])
-				b.WriteString("send `Authorization: Bearer <token>` with every call, or get 401.\n\n")
-			}
-		}
+	for _, name := range slices.Sorted(maps.Keys(withAuth.Components.SecuritySchemes)) {
+		s := withAuth.Components.SecuritySchemes[name]
+		fmt.Fprintf(&b, "When the function is given a token (`CLAIMRISK_API_TOKEN`), the document declares the security scheme `%s` (%v %v): ", name, s.Type, s.Scheme)
+		b.WriteString("send `Authorization: Bearer <token>` with every call, or get 401.\n\n")
 	}
-	paths, _ := doc["paths"].(map[string]any)
 	b.WriteString("| method | path | what |\n|---|---|---|\n")
 	type op struct {
 		method, path string
-		spec         map[string]any
+		spec         *predictapi.Operation
 	}
 	var ops []op
-	for _, p := range sortedKeys(paths) {
-		methods, _ := paths[p].(map[string]any)
-		for _, m := range sortedKeys(methods) {
-			spec, _ := methods[m].(map[string]any)
+	for _, p := range slices.Sorted(maps.Keys(doc.Paths)) {
+		for _, m := range slices.Sorted(maps.Keys(doc.Paths[p])) {
+			spec := doc.Paths[p][m]
 			ops = append(ops, op{strings.ToUpper(m), p, spec})
-			fmt.Fprintf(&b, "| %s | [`%s`](#%s) | %s |\n", strings.ToUpper(m), p, anchor(strings.ToUpper(m)+" "+p), mdCell(fmt.Sprint(spec["summary"])))
+			fmt.Fprintf(&b, "| %s | [`%s`](#%s) | %s |\n", strings.ToUpper(m), p, anchor(strings.ToUpper(m)+" "+p), mdCell(spec.Summary))
 		}
 	}
 	b.WriteString("\n")
 	for _, o := range ops {
-		fmt.Fprintf(&b, "## %s %s\n\n%s (operation `%v`)\n\n", o.method, o.path, mdText(fmt.Sprint(o.spec["summary"])), o.spec["operationId"])
-		if body, ok := o.spec["requestBody"].(map[string]any); ok {
-			fmt.Fprintf(&b, "Request body: %s\n\n", schemaRef(contentSchema(body)))
+		fmt.Fprintf(&b, "## %s %s\n\n%s (operation `%v`)\n\n", o.method, o.path, mdText(o.spec.Summary), o.spec.OperationID)
+		if body := o.spec.RequestBody; body != nil {
+			fmt.Fprintf(&b, "Request body: %s\n\n", schemaRef(predictapi.JSONSchema(body.Content)))
 		}
-		responses, _ := o.spec["responses"].(map[string]any)
 		b.WriteString("| status | meaning | body |\n|---|---|---|\n")
-		for _, code := range sortedKeys(responses) {
-			r, _ := responses[code].(map[string]any)
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", code, mdCell(fmt.Sprint(r["description"])), schemaRef(contentSchema(r)))
+		for _, code := range slices.Sorted(maps.Keys(o.spec.Responses)) {
+			r := o.spec.Responses[code]
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", code, mdCell(r.Description), schemaRef(predictapi.JSONSchema(r.Content)))
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("## Schemas\n\n")
-	comps, _ := doc["components"].(map[string]any)
-	schemas, _ := comps["schemas"].(map[string]any)
-	for _, name := range sortedKeys(schemas) {
-		s, _ := schemas[name].(map[string]any)
+	schemas := doc.Components.Schemas
+	for _, name := range slices.Sorted(maps.Keys(schemas)) {
+		s := schemas[name]
 		fmt.Fprintf(&b, "### %s\n\n", name)
-		if d, ok := s["description"].(string); ok {
-			fmt.Fprintf(&b, "%s\n\n", mdText(d))
+		if s.Description != "" {
+			fmt.Fprintf(&b, "%s\n\n", mdText(s.Description))
 		}
-		props, _ := s["properties"].(map[string]any)
-		if len(props) == 0 {
+		if len(s.Properties) == 0 {
 			fmt.Fprintf(&b, "Type: %s\n\n", typeText(s))
 			continue
 		}
-		required := map[string]bool{}
-		for _, r := range stringList(s["required"]) {
-			required[r] = true
-		}
 		b.WriteString("| field | type | required | allowed values | description |\n|---|---|---|---|---|\n")
-		for _, p := range sortedKeys(props) {
-			ps, _ := props[p].(map[string]any)
+		for _, p := range slices.Sorted(maps.Keys(s.Properties)) {
+			ps := s.Properties[p]
 			req := ""
-			if required[p] {
+			if slices.Contains(s.Required, p) {
 				req = "yes"
 			}
-			desc, _ := ps["description"].(string)
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", p, typeText(ps), req, mdCell(constraints(ps)), mdCell(desc))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", p, typeText(ps), req, mdCell(constraints(ps)), mdCell(ps.Description))
 		}
-		if s["additionalProperties"] == false {
+		if s.AdditionalProperties != nil && !*s.AdditionalProperties {
 			b.WriteString("\nOther fields are refused.\n")
 		}
 		b.WriteString("\n")
@@ -439,104 +425,67 @@ func apiPage(doc, withAuth map[string]any) string {
 	return b.String()
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// stringList reads a list of strings from a document built in Go or read
-// from JSON.
-func stringList(v any) []string {
-	switch l := v.(type) {
-	case []string:
-		return l
-	case []any:
-		var out []string
-		for _, x := range l {
-			out = append(out, fmt.Sprint(x))
-		}
-		return out
-	}
-	return nil
-}
-
-func contentSchema(body map[string]any) map[string]any {
-	content, _ := body["content"].(map[string]any)
-	js, _ := content["application/json"].(map[string]any)
-	s, _ := js["schema"].(map[string]any)
-	return s
-}
-
-func schemaRef(s map[string]any) string {
+func schemaRef(s *predictapi.Schema) string {
 	if s == nil {
 		return "-"
 	}
-	if r, ok := s["$ref"].(string); ok {
-		name := strings.TrimPrefix(r, "#/components/schemas/")
+	if s.Ref != "" {
+		name := s.RefName()
 		return fmt.Sprintf("[%s](#%s)", name, anchor(name))
 	}
 	return typeText(s)
 }
 
-func typeText(s map[string]any) string {
-	if _, ok := s["$ref"]; ok {
+func typeText(s *predictapi.Schema) string {
+	if s == nil {
+		return "any"
+	}
+	if s.Ref != "" {
 		return schemaRef(s)
 	}
-	t, _ := s["type"].(string)
-	switch t {
+	switch s.Type {
 	case "array":
-		items, _ := s["items"].(map[string]any)
-		return "array of " + typeText(items)
+		return "array of " + typeText(s.Items)
 	case "":
 		return "any"
 	}
-	if f, ok := s["format"].(string); ok {
-		return t + " (" + f + ")"
+	if s.Format != "" {
+		return s.Type + " (" + s.Format + ")"
 	}
-	return t
+	return s.Type
 }
 
 // constraints are a schema's enum, range, length and size limits.
-func constraints(s map[string]any) string {
+func constraints(s *predictapi.Schema) string {
 	var parts []string
-	if e, ok := s["enum"]; ok {
-		var vals []string
-		switch l := e.(type) {
-		case []string:
-			vals = l
-		case []int:
-			for _, v := range l {
-				vals = append(vals, fmt.Sprint(v))
-			}
-		default:
-			vals = stringList(e)
+	if s.Enum != nil {
+		vals := make([]string, len(s.Enum))
+		for i, v := range s.Enum {
+			vals[i] = fmt.Sprint(v)
 		}
 		parts = append(parts, "one of "+strings.Join(vals, ", "))
 	}
-	if v, ok := s["minimum"]; ok {
-		parts = append(parts, fmt.Sprintf("at least %v", v))
+	if s.Minimum != nil {
+		parts = append(parts, fmt.Sprintf("at least %v", *s.Minimum))
 	}
-	if v, ok := s["maximum"]; ok {
-		parts = append(parts, fmt.Sprintf("at most %v", v))
+	if s.Maximum != nil {
+		parts = append(parts, fmt.Sprintf("at most %v", *s.Maximum))
 	}
-	for _, unit := range []struct{ min, max, what string }{{"minLength", "maxLength", "characters"}, {"minItems", "maxItems", "items"}} {
-		lo, hasLo := s[unit.min]
-		hi, hasHi := s[unit.max]
+	for _, unit := range []struct {
+		lo, hi *int
+		what   string
+	}{{s.MinLength, s.MaxLength, "characters"}, {s.MinItems, s.MaxItems, "items"}} {
 		switch {
-		case hasLo && hasHi:
-			parts = append(parts, fmt.Sprintf("%v to %v %s", lo, hi, unit.what))
-		case hasLo:
-			parts = append(parts, fmt.Sprintf("at least %v %s", lo, unit.what))
-		case hasHi:
-			parts = append(parts, fmt.Sprintf("at most %v %s", hi, unit.what))
+		case unit.lo != nil && unit.hi != nil:
+			parts = append(parts, fmt.Sprintf("%d to %d %s", *unit.lo, *unit.hi, unit.what))
+		case unit.lo != nil:
+			parts = append(parts, fmt.Sprintf("at least %d %s", *unit.lo, unit.what))
+		case unit.hi != nil:
+			parts = append(parts, fmt.Sprintf("at most %d %s", *unit.hi, unit.what))
 		}
 	}
-	if v, ok := s["pattern"]; ok {
-		parts = append(parts, fmt.Sprintf("matches `%v`", v))
+	if s.Pattern != "" {
+		parts = append(parts, fmt.Sprintf("matches `%v`", s.Pattern))
 	}
 	return strings.Join(parts, "; ")
 }
