@@ -4,6 +4,15 @@
 // API from its OpenAPI document, and the functions' configuration from
 // their envconfig structs. `claimrisk docs generate` writes them; a test of
 // the CLI fails when the committed pages differ.
+//
+// The command-line page walks cobra's command tree itself (cliPage, about
+// 120 lines) rather than using cobra's doc package: GenMarkdownTree writes a
+// file per command whose SEE ALSO links point at the other files, prints
+// each command's flags as its --help text in a code block, and stamps a
+// date unless told not to. The site wants one page, searchable, with a
+// table per command (flag, type, default, meaning), an index of every
+// command and Python-Markdown's anchors, generated the same on every
+// machine; that is a page layout, not a second parser of the tree.
 package refdocs
 
 import (
