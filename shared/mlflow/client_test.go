@@ -114,3 +114,38 @@ func TestNewRejectsNonHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestATagSetByTwoWritersAtOnceIsSetOnceMore: MLflow answers the loser of
+// two concurrent inserts of one version tag with SQLite's uniqueness error
+// (seen in the lab test: the register function and 'registry promote'
+// mirroring v2 together); the tag exists then, and a second call updates it.
+func TestATagSetByTwoWritersAtOnceIsSetOnceMore(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	calls := 0
+	c, rec := newRecorder(t, func(path string) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			return 400, `{"error_code":"BAD_REQUEST","message":"(sqlite3.IntegrityError) UNIQUE constraint failed: model_version_tags.workspace, model_version_tags.key, model_version_tags.name, model_version_tags.version"}`
+		}
+		return 200, "{}"
+	})
+	if err := c.SetModelVersionTag(context.Background(), "claim-risk", "2", "claimrisk.reason", "better"); err != nil {
+		t.Fatalf("SetModelVersionTag = %v, want nil after a second try", err)
+	}
+	if n := len(rec.bodies["/api/2.0/mlflow/model-versions/set-tag"]); n != 2 {
+		t.Errorf("set-tag sent %d times, want 2", n)
+	}
+	// Another refusal is not retried.
+	c2, rec2 := newRecorder(t, func(string) (int, string) {
+		return 400, `{"error_code":"INVALID_PARAMETER_VALUE","message":"bad key"}`
+	})
+	if err := c2.SetModelVersionTag(context.Background(), "claim-risk", "2", "k", "v"); err == nil {
+		t.Fatal("a refused tag came back nil")
+	}
+	if n := len(rec2.bodies["/api/2.0/mlflow/model-versions/set-tag"]); n != 1 {
+		t.Errorf("a refused tag was sent %d times, want 1", n)
+	}
+}

@@ -63,10 +63,18 @@ func (c *Client) SearchModelVersions(ctx context.Context, name string) ([]ModelV
 	}
 }
 
-// SetModelVersionTag sets one tag on a version.
+// SetModelVersionTag sets one tag on a version. MLflow looks the tag up
+// and inserts it if missing, without a lock: two writers mirroring the
+// same version at once (the register function and a person's 'claimrisk
+// registry promote') can both insert, and the second gets a database
+// uniqueness error. The tag exists by then, so once more updates it.
 func (c *Client) SetModelVersionTag(ctx context.Context, name, version, key, value string) error {
 	in := map[string]string{"name": name, "version": version, "key": key, "value": value}
-	return c.call(ctx, http.MethodPost, "model-versions/set-tag", nil, in, nil)
+	err := c.call(ctx, http.MethodPost, "model-versions/set-tag", nil, in, nil)
+	if isUniqueViolation(err) {
+		err = c.call(ctx, http.MethodPost, "model-versions/set-tag", nil, in, nil)
+	}
+	return err
 }
 
 // SetAlias points alias at a version.
