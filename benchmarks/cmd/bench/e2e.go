@@ -102,7 +102,7 @@ func trainE2ECmd(args []string) error {
 		done := time.Now()
 		out.Train = done.Sub(uploaded).Seconds()
 		gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runs, Policy: promotion.DefaultPolicy(), Actor: "bench", Log: quiet}
-		dec, err := gate.Judge(ctx, trained)
+		dec, err := gate.Judge(ctx, trained.RunID)
 		if err != nil {
 			return err
 		}

@@ -76,7 +76,7 @@ func trainChampion(ctx context.Context, bucketURL string, seed uint64, n int) (r
 		return registry.Version{}, err
 	}
 	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runs, Policy: promotion.DefaultPolicy(), Actor: "bench", Log: quiet}
-	dec, err := gate.Judge(ctx, out)
+	dec, err := gate.Judge(ctx, out.RunID)
 	if err != nil {
 		return registry.Version{}, err
 	}

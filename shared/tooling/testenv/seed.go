@@ -22,7 +22,7 @@ import (
 // trains on it in-process and registers the best candidate through the
 // promotion gate with a negative margin, so that a new candidate replaces
 // the champion whenever it passes the floors. It returns the decision.
-func Train(t testing.TB, bucketURL string, seed uint64, policies int) events.Decision {
+func Train(t testing.TB, bucketURL string, seed uint64, policies int) promotion.Outcome {
 	t.Helper()
 	ctx := context.Background()
 	out := Trained(t, bucketURL, seed, policies)
@@ -35,7 +35,7 @@ func Train(t testing.TB, bucketURL string, seed uint64, policies int) events.Dec
 	policy := promotion.DefaultPolicy()
 	policy.Margin = -1 // any candidate past the floors replaces the champion
 	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runstore.New(b), Policy: policy, Actor: "test", Log: quiet}
-	dec, err := gate.Judge(ctx, out)
+	dec, err := gate.Judge(ctx, out.RunID)
 	if err != nil {
 		t.Fatal(err)
 	}
