@@ -154,15 +154,16 @@ func (f *Function) reconcile(ctx context.Context, e event.Event) (*event.Event, 
 		return nil, f.Fail(e, fmt.Errorf("reconcile: %w", err))
 	}
 	var last *promotion.Outcome
-	for _, t := range pending {
-		log.Info("a training without a decision: judging it now", "run_id", t.RunID, "dataset_id", t.DatasetID, "trigger", t.Trigger)
-		d, err := f.gate.Judge(work, t.RunID)
+	for _, r := range pending {
+		runID := r.Best.ID
+		log.Info("a training without a decision: judging it now", "run_id", runID, "dataset_id", r.Best.DatasetID, "trigger", r.Trigger)
+		d, err := f.gate.Judge(work, runID)
 		if errors.Is(err, promotion.ErrInvalidCandidate) {
-			log.Warn("cannot judge it; it stays undecided", "run_id", t.RunID, "error", err.Error())
+			log.Warn("cannot judge it; it stays undecided", "run_id", runID, "error", err.Error())
 			continue
 		}
 		if err != nil {
-			return nil, f.Fail(e, fmt.Errorf("reconcile %s: %w", t.RunID, err))
+			return nil, f.Fail(e, fmt.Errorf("reconcile %s: %w", runID, err))
 		}
 		if last == nil || d.Promoted || !last.Promoted {
 			last = &d

@@ -59,7 +59,7 @@ func (f *fixture) train(t *testing.T, cfg synth.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out.RunID
+	return out.Best.ID
 }
 
 func config(seed uint64, first, last int) synth.Config {
