@@ -579,7 +579,7 @@ func challenger(t *testing.T, bucket string) registry.Version {
 	policy.Margin = 1 // no Gini can win by that much
 	policy.LogLossMargin = 1
 	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runstore.New(b), Policy: policy, Actor: "test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	d, err := gate.Judge(ctx, trained)
+	d, err := gate.Judge(ctx, trained.Best.ID)
 	if err != nil || d.Promoted {
 		t.Fatalf("challenger: %+v %v", d, err)
 	}

@@ -116,7 +116,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if t.Bucket != "" && !blobstore.SameBucket(t.Bucket, f.bucket.URL) {
 		return nil, f.Fail(e, fmt.Errorf("%w: the event names bucket %s but this function uses %s", funcmain.ErrPermanent, t.Bucket, f.bucket.URL))
 	}
-	d, err := f.gate.Judge(context.WithoutCancel(ctx), t)
+	d, err := f.gate.Judge(context.WithoutCancel(ctx), t.RunID)
 	if err != nil {
 		return nil, f.Fail(e, err, promotion.ErrInvalidCandidate)
 	}
@@ -124,12 +124,12 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 }
 
 // reply is the event that announces a decision.
-func (f *Function) reply(d events.Decision) (*event.Event, error) {
+func (f *Function) reply(d promotion.Outcome) (*event.Event, error) {
 	typ := events.ModelRejected
 	if d.Promoted {
 		typ = events.ModelPromoted
 	}
-	reply, err := events.New(fmt.Sprintf("decision-%s-v%d", model.Name, d.Version), typ, events.SourceRegister, fmt.Sprintf("%s/v%d", model.Name, d.Version), d)
+	reply, err := events.New(fmt.Sprintf("decision-%s-v%d", model.Name, d.Version), typ, events.SourceRegister, fmt.Sprintf("%s/v%d", model.Name, d.Version), decisionData(f.gate.Registry, d))
 	if err != nil {
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "register: %v", err)
 	}
@@ -153,16 +153,17 @@ func (f *Function) reconcile(ctx context.Context, e event.Event) (*event.Event, 
 	if err != nil {
 		return nil, f.Fail(e, fmt.Errorf("reconcile: %w", err))
 	}
-	var last *events.Decision
-	for _, t := range pending {
-		log.Info("a training without a decision: judging it now", "run_id", t.RunID, "dataset_id", t.DatasetID, "trigger", t.Trigger)
-		d, err := f.gate.Judge(work, t)
+	var last *promotion.Outcome
+	for _, r := range pending {
+		runID := r.Best.ID
+		log.Info("a training without a decision: judging it now", "run_id", runID, "dataset_id", r.Best.DatasetID, "trigger", r.Trigger)
+		d, err := f.gate.Judge(work, runID)
 		if errors.Is(err, promotion.ErrInvalidCandidate) {
-			log.Warn("cannot judge it; it stays undecided", "run_id", t.RunID, "error", err.Error())
+			log.Warn("cannot judge it; it stays undecided", "run_id", runID, "error", err.Error())
 			continue
 		}
 		if err != nil {
-			return nil, f.Fail(e, fmt.Errorf("reconcile %s: %w", t.RunID, err))
+			return nil, f.Fail(e, fmt.Errorf("reconcile %s: %w", runID, err))
 		}
 		if last == nil || d.Promoted || !last.Promoted {
 			last = &d

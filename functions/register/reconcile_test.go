@@ -58,7 +58,7 @@ func TestLostEventsAreRecoveredOnTheCron(t *testing.T) {
 	serves(2, 30*time.Second)
 	reg := registryList(t, bucket)
 	if len(reg.Versions) != 2 || reg.Versions[1].Decision == nil || !reg.Versions[1].Decision.Promoted || reg.Aliases["champion"] != 2 {
-		t.Fatalf("registry after the scan: %+v; want v2 (run %s) decided and champion", reg, lost.RunID)
+		t.Fatalf("registry after the scan: %+v; want v2 (run %s) decided and champion", reg, lost.Best.ID)
 	}
 
 	// A promotion nobody announces: a person rolls back by hand. Predict

@@ -35,12 +35,7 @@ func (f *Function) judgeShadow(ctx context.Context, e event.Event) (*event.Event
 	if !d.Promoted {
 		return nil, nil
 	}
-	data := events.Decision{Bucket: f.bucket.URL, Model: model.Name, Version: d.Challenger, Promoted: true, Reason: d.Reason, ChampionVersion: d.Champion}
-	if d.ChallengerMetrics != nil {
-		data.ChallengerMetrics = *d.ChallengerMetrics
-	}
-	data.ChampionMetrics = d.ChampionMetrics
-	reply, err := events.New(fmt.Sprintf("shadow-%s-v%d", model.Name, d.Challenger), events.ModelPromoted, events.SourceRegister, fmt.Sprintf("%s/v%d", model.Name, d.Challenger), data)
+	reply, err := events.New(fmt.Sprintf("shadow-%s-v%d", model.Name, d.Challenger), events.ModelPromoted, events.SourceRegister, fmt.Sprintf("%s/v%d", model.Name, d.Challenger), shadowData(f.gate.Registry, d))
 	if err != nil {
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "register: %v", err)
 	}

@@ -99,7 +99,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	work := context.WithoutCancel(ctx)
 	var (
 		key   string
-		train func() (events.ModelTrainedData, error)
+		train func() (training.Result, error)
 	)
 	switch e.Type() {
 	case events.DatasetUploaded:
@@ -114,7 +114,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 			return nil, f.Fail(e, err)
 		}
 		key = d.DatasetID
-		train = func() (events.ModelTrainedData, error) { return f.trainer.TrainDataset(work, d.DatasetID, e.Type()) }
+		train = func() (training.Result, error) { return f.trainer.TrainDataset(work, d.DatasetID, e.Type()) }
 	case events.DriftDetected:
 		var d events.DriftDetectedData
 		if err := events.Decode(e, &d); err != nil {
@@ -131,8 +131,8 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 			return nil, f.Fail(e, err, driftcheck.ErrNotAReport)
 		}
 		key = "drift:" + rep.ID
-		train = func() (events.ModelTrainedData, error) {
-			return f.trainer.TrainDrift(work, rep.DatasetID, rep.LabelledKey)
+		train = func() (training.Result, error) {
+			return f.trainer.TrainDrift(work, rep.DatasetID, rep.LabelledKey, e.Type())
 		}
 	case events.Ping:
 		if v := fmt.Sprint(e.Extensions()[CheckExtension]); v != "datasets" {
@@ -148,7 +148,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		}
 		log.Info("dataset scan found untrained datasets; training the first", "datasets", ids)
 		key = ids[0]
-		train = func() (events.ModelTrainedData, error) { return f.trainer.TrainDataset(work, ids[0], "dataset scan") }
+		train = func() (training.Result, error) { return f.trainer.TrainDataset(work, ids[0], "dataset scan") }
 	default:
 		return nil, cehttp.NewResult(http.StatusBadRequest, "train: unsupported event type %q; want %s, %s or %s (check=datasets)",
 			e.Type(), events.DatasetUploaded, events.DriftDetected, events.Ping)
@@ -164,7 +164,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		// the broker sends the event to the dead letters at once.
 		return nil, f.Fail(e, err, training.ErrNoData, dataset.ErrInvalid)
 	}
-	out := v.(events.ModelTrainedData)
+	out := TrainedData(f.bucket.URL, v.(training.Result))
 	reply, err := events.New("trained-"+out.RunID+"-"+e.ID(), events.ModelTrained, events.SourceTrain, out.RunID, out)
 	if err != nil {
 		return nil, cehttp.NewResult(http.StatusInternalServerError, "train: %v", err)

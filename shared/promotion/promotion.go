@@ -3,6 +3,8 @@
 // same out-of-time data, and moves the champion alias only when the
 // challenger passes every check and beats the champion by a margin. Each
 // decision is recorded once, with both models' metrics and the reason.
+// The gate answers with an Outcome; the register function turns it into
+// the decision events.
 package promotion
 
 import (
@@ -16,7 +18,6 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
-	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -72,29 +73,37 @@ type Gate struct {
 	AfterChange func(ctx context.Context)
 }
 
-// Judge handles one "model trained" event end to end and returns the
-// decision. Repeated calls for the same run return the same decision.
-func (g *Gate) Judge(ctx context.Context, t events.ModelTrainedData) (events.Decision, error) {
-	run, err := g.Runs.Get(ctx, t.RunID)
+// Outcome is the gate's answer to a candidate: the decision recorded for
+// the version registered from it, and the run that version came from.
+type Outcome struct {
+	registry.Decision
+	RunID string
+}
+
+// Judge registers the stored run runID (the best candidate of a training)
+// as a version and decides whether it replaces the champion. Repeated
+// calls for the same run return the same decision.
+func (g *Gate) Judge(ctx context.Context, runID string) (Outcome, error) {
+	run, err := g.Runs.Get(ctx, runID)
 	if errors.Is(err, runstore.ErrNotFound) {
-		return events.Decision{}, fmt.Errorf("%w: run %s is not in the bucket", ErrInvalidCandidate, t.RunID)
+		return Outcome{}, fmt.Errorf("%w: run %s is not in the bucket", ErrInvalidCandidate, runID)
 	}
 	if err != nil {
-		return events.Decision{}, err
+		return Outcome{}, err
 	}
 	modelObj, err := g.Runs.Bucket().Read(ctx, runstore.Key(run.ID, runstore.ModelObject))
 	if err != nil {
-		return events.Decision{}, fmt.Errorf("promotion: run %s: %w", run.ID, err)
+		return Outcome{}, fmt.Errorf("promotion: run %s: %w", run.ID, err)
 	}
 	if _, err := model.Decode(modelObj); err != nil {
-		return events.Decision{}, fmt.Errorf("%w: run %s: %v", ErrInvalidCandidate, run.ID, err)
+		return Outcome{}, fmt.Errorf("%w: run %s: %v", ErrInvalidCandidate, run.ID, err)
 	}
 	// The run's sample of its training data becomes the version's
 	// reference; a run trained before samples were stored has none, and its
 	// validation rows serve instead.
 	reference, err := g.Runs.Bucket().Read(ctx, runstore.Key(run.ID, runstore.ReferenceObject))
 	if err != nil && !errors.Is(err, blobstore.ErrNotFound) {
-		return events.Decision{}, fmt.Errorf("promotion: run %s: %w", run.ID, err)
+		return Outcome{}, fmt.Errorf("promotion: run %s: %w", run.ID, err)
 	}
 	ver, created, err := g.Registry.Register(ctx, registry.Candidate{
 		Kind: run.Kind,
@@ -111,55 +120,47 @@ func (g *Gate) Judge(ctx context.Context, t events.ModelTrainedData) (events.Dec
 		Reference:   reference,
 	})
 	if err != nil {
-		return events.Decision{}, err
+		return Outcome{}, err
 	}
 	if err := g.Registry.PutReference(ctx, ver, reference); err != nil {
-		return events.Decision{}, err
+		return Outcome{}, err
 	}
 	log := g.Log.With("version", ver.Version, "run_id", run.ID)
 	if created {
 		log.Info("registered a new version")
 		if err := g.moveAlias(ctx, registry.Challenger, ver.Version, "registered from run "+run.ID); err != nil {
-			return events.Decision{}, err
+			return Outcome{}, err
 		}
 		if err := WriteFactsheets(ctx, g.Registry, g.Runs, ver.Version); err != nil {
-			return events.Decision{}, err
+			return Outcome{}, err
 		}
 		g.changed(ctx)
 	}
 	if d, err := g.Registry.Decision(ctx, ver.Version); err == nil {
 		log.Info("already decided; repeating the decision", "promoted", d.Promoted)
-		return g.event(ver, d), nil
+		return Outcome{Decision: d, RunID: ver.Lineage.RunID}, nil
 	}
 	d, err := g.decide(ctx, ver)
 	if err != nil {
-		return events.Decision{}, err
+		return Outcome{}, err
 	}
 	d, _, err = g.Registry.Decide(ctx, d)
 	if err != nil {
-		return events.Decision{}, err
+		return Outcome{}, err
 	}
 	// The factsheets of the challenger and of the champion it may replace
 	// tell the decision.
 	if err := WriteFactsheets(ctx, g.Registry, g.Runs, ver.Version, d.ChampionVersion); err != nil {
-		return events.Decision{}, err
+		return Outcome{}, err
 	}
 	g.changed(ctx)
 	log.Info("decided", "promoted", d.Promoted, "reason", d.Reason)
-	return g.event(ver, d), nil
+	return Outcome{Decision: d, RunID: ver.Lineage.RunID}, nil
 }
 
 func (g *Gate) changed(ctx context.Context) {
 	if g.AfterChange != nil {
 		g.AfterChange(ctx)
-	}
-}
-
-func (g *Gate) event(ver registry.Version, d registry.Decision) events.Decision {
-	return events.Decision{
-		Bucket: g.Registry.Bucket().URL, Model: g.Registry.Name(), Version: ver.Version, RunID: ver.Lineage.RunID,
-		Promoted: d.Promoted, Reason: d.Reason, ChampionVersion: d.ChampionVersion,
-		ChallengerMetrics: d.ChallengerMetrics, ChampionMetrics: d.ChampionMetrics,
 	}
 }
 

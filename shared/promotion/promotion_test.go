@@ -13,7 +13,6 @@ import (
 	"github.com/claimrisk/claimrisk/shared/cbpe"
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/driftcheck"
-	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/registry"
@@ -44,8 +43,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 }
 
-// train uploads a generated dataset and trains on it.
-func (f *fixture) train(t *testing.T, cfg synth.Config) events.ModelTrainedData {
+// train uploads a generated dataset, trains on it and returns the best
+// run's id.
+func (f *fixture) train(t *testing.T, cfg synth.Config) string {
 	t.Helper()
 	d, err := synth.Generate(cfg)
 	if err != nil {
@@ -59,7 +59,7 @@ func (f *fixture) train(t *testing.T, cfg synth.Config) events.ModelTrainedData 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return out.Best.ID
 }
 
 func config(seed uint64, first, last int) synth.Config {
@@ -159,13 +159,13 @@ func TestConcurrentJudgementsLeaveOneConsistentChampion(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	var trained []events.ModelTrainedData
+	var trained []string
 	for seed := uint64(50); seed < 53; seed++ {
 		trained = append(trained, f.train(t, config(seed, 2021, 2024)))
 	}
 	f.gate.Policy.Margin = 0
 	var wg sync.WaitGroup
-	decisions := make([]events.Decision, len(trained))
+	decisions := make([]Outcome, len(trained))
 	for i, tr := range trained {
 		wg.Add(1)
 		go func() {
@@ -202,7 +202,7 @@ func TestConcurrentJudgementsLeaveOneConsistentChampion(t *testing.T) {
 func TestMissingRunIsInvalid(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	_, err := f.gate.Judge(context.Background(), events.ModelTrainedData{RunID: "run-000000000000"})
+	_, err := f.gate.Judge(context.Background(), "run-000000000000")
 	if err == nil || !strings.Contains(err.Error(), "not in the bucket") {
 		t.Fatalf("Judge of a missing run = %v", err)
 	}
@@ -270,7 +270,7 @@ func TestTheReferenceIsStoredWithTheVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, _ := f.b.Read(ctx, runstore.Key(trained.RunID, runstore.ReferenceObject))
+	run, _ := f.b.Read(ctx, runstore.Key(trained, runstore.ReferenceObject))
 	if string(stored) != string(run) {
 		t.Error("the version's reference differs from its run's sample")
 	}

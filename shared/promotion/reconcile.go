@@ -8,7 +8,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/runstore"
@@ -20,9 +19,9 @@ import (
 // every kind, from the same data, penalty and code version) whose best
 // candidate has no decision. Trainings whose last run is newer than
 // settled are left out, since their event may still be on its way. The
-// result is in training order, the events as train sent (or would have
-// sent) them.
-func Undecided(ctx context.Context, runs *runstore.Store, reg *registry.Registry, settled time.Time) ([]events.ModelTrainedData, error) {
+// result is in training order, each training as train reported (or would
+// have reported) it, with its best run's trigger.
+func Undecided(ctx context.Context, runs *runstore.Store, reg *registry.Registry, settled time.Time) ([]training.Result, error) {
 	all, err := runs.List(ctx)
 	if err != nil {
 		return nil, err
@@ -47,7 +46,7 @@ func Undecided(ctx context.Context, runs *runstore.Store, reg *registry.Registry
 	}
 	type pending struct {
 		last time.Time
-		data events.ModelTrainedData
+		res  training.Result
 	}
 	var out []pending
 	for _, g := range groups {
@@ -64,8 +63,8 @@ func Undecided(ctx context.Context, runs *runstore.Store, reg *registry.Registry
 		if len(byKind) < len(model.Kinds) || last.After(settled) {
 			continue
 		}
-		t := training.Trained(reg.Bucket().URL, byKind)
-		if v, ok := registered[t.RunID]; ok {
+		r := training.ResultOf(byKind)
+		if v, ok := registered[r.Best.ID]; ok {
 			// Registered; decided too, unless register stopped in between.
 			if _, err := reg.Decision(ctx, v); err == nil {
 				continue
@@ -73,14 +72,14 @@ func Undecided(ctx context.Context, runs *runstore.Store, reg *registry.Registry
 				return nil, fmt.Errorf("promotion: reconcile: %w", err)
 			}
 		}
-		out = append(out, pending{last, t})
+		out = append(out, pending{last, r})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].last.Before(out[j].last) })
-	data := make([]events.ModelTrainedData, len(out))
+	res := make([]training.Result, len(out))
 	for i, t := range out {
-		data[i] = t.data
+		res[i] = t.res
 	}
-	return data, nil
+	return res, nil
 }
 
 func later(a, b time.Time) time.Time {

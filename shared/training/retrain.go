@@ -11,7 +11,6 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/customers"
 	"github.com/claimrisk/claimrisk/shared/dataset"
-	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/features"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
@@ -27,38 +26,39 @@ var ErrNothingToLearn = errors.New("training: no newly labelled predictions to l
 // year of the champion's dataset plus the earlier half of the newly labelled
 // predictions, fits the intercept again on that earlier half alone (the
 // claim rate of now, the relativities of all the data), and validates out of
-// time on the later half. It runs the same pipeline as TrainDataset.
-func (t *Trainer) TrainDrift(ctx context.Context, datasetID, labelledKey string) (events.ModelTrainedData, error) {
+// time on the later half. It runs the same pipeline as TrainDataset;
+// trigger names what reported the drift.
+func (t *Trainer) TrainDrift(ctx context.Context, datasetID, labelledKey, trigger string) (Result, error) {
 	if labelledKey == "" {
-		return events.ModelTrainedData{}, ErrNothingToLearn
+		return Result{}, ErrNothingToLearn
 	}
 	d, m, err := dataset.Load(ctx, t.Bucket, datasetID)
 	if errors.Is(err, blobstore.ErrNotFound) {
-		return events.ModelTrainedData{}, fmt.Errorf("%w: dataset %s is not in %s", ErrNoData, datasetID, t.Bucket.URL)
+		return Result{}, fmt.Errorf("%w: dataset %s is not in %s", ErrNoData, datasetID, t.Bucket.URL)
 	}
 	if err != nil {
-		return events.ModelTrainedData{}, err
+		return Result{}, err
 	}
 	raw, err := t.Bucket.Read(ctx, labelledKey)
 	if errors.Is(err, blobstore.ErrNotFound) {
-		return events.ModelTrainedData{}, fmt.Errorf("%w: labelled rows %s are not in %s", ErrNoData, labelledKey, t.Bucket.URL)
+		return Result{}, fmt.Errorf("%w: labelled rows %s are not in %s", ErrNoData, labelledKey, t.Bucket.URL)
 	}
 	if err != nil {
-		return events.ModelTrainedData{}, err
+		return Result{}, err
 	}
 	rows, err := parquetio.Decode[predlog.ReferenceRow](raw)
 	if err != nil {
-		return events.ModelTrainedData{}, fmt.Errorf("%w: %s: %v", dataset.ErrInvalid, labelledKey, err)
+		return Result{}, fmt.Errorf("%w: %s: %v", dataset.ErrInvalid, labelledKey, err)
 	}
 	in, err := DriftInput(d, m, rows)
 	if err != nil {
-		return events.ModelTrainedData{}, err
+		return Result{}, err
 	}
 	// The labelled rows carry pseudonyms; their customers' attributes come
 	// from the attribute store, for the fairness figures.
 	attrs, err := customers.Load(ctx, t.Bucket)
 	if err != nil {
-		return events.ModelTrainedData{}, err
+		return Result{}, err
 	}
 	for _, set := range [][]features.Example{in.Valid, in.Recalibrate} {
 		for i := range set {
@@ -70,7 +70,7 @@ func (t *Trainer) TrainDrift(ctx context.Context, datasetID, labelledKey string)
 	sum := sha256.Sum256(raw)
 	fp := sha256.Sum256([]byte(m.Fingerprint + "+" + hex.EncodeToString(sum[:])))
 	in.Fingerprint = hex.EncodeToString(fp[:])
-	in.Trigger, in.LabelledKey = events.DriftDetected, labelledKey
+	in.Trigger, in.LabelledKey = trigger, labelledKey
 	return t.Train(ctx, in)
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/customers"
 	"github.com/claimrisk/claimrisk/shared/dataset"
-	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/features"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/runstore"
@@ -36,21 +35,21 @@ var ErrNoData = errors.New("training: no such data")
 
 // TrainDataset trains on a stored dataset: every policy year but the last
 // for fitting, the last for out-of-time validation.
-func (t *Trainer) TrainDataset(ctx context.Context, datasetID, trigger string) (events.ModelTrainedData, error) {
+func (t *Trainer) TrainDataset(ctx context.Context, datasetID, trigger string) (Result, error) {
 	d, m, err := dataset.Load(ctx, t.Bucket, datasetID)
 	if errors.Is(err, blobstore.ErrNotFound) {
-		return events.ModelTrainedData{}, fmt.Errorf("%w: dataset %s is not in %s", ErrNoData, datasetID, t.Bucket.URL)
+		return Result{}, fmt.Errorf("%w: dataset %s is not in %s", ErrNoData, datasetID, t.Bucket.URL)
 	}
 	if err != nil {
-		return events.ModelTrainedData{}, err
+		return Result{}, err
 	}
 	in, err := InputFor(d, m)
 	if err != nil {
-		return events.ModelTrainedData{}, err
+		return Result{}, err
 	}
 	in.Trigger = trigger
 	if err := t.storeAttributes(ctx, d, m.ID()); err != nil {
-		return events.ModelTrainedData{}, err
+		return Result{}, err
 	}
 	return t.Train(ctx, in)
 }
@@ -87,48 +86,43 @@ func InputFor(d *dataset.Dataset, m dataset.Manifest) (Input, error) {
 
 // Train fits every kind not yet trained on this input and reports the best
 // candidate by out-of-time Gini.
-func (t *Trainer) Train(ctx context.Context, in Input) (events.ModelTrainedData, error) {
+func (t *Trainer) Train(ctx context.Context, in Input) (Result, error) {
 	var runs []runstore.Run
 	for _, kind := range model.Kinds {
 		r, err := t.trainKind(ctx, in, kind)
 		if err != nil {
-			return events.ModelTrainedData{}, err
+			return Result{}, err
 		}
 		runs = append(runs, r)
 	}
-	out := Trained(t.Bucket.URL, runs)
+	out := ResultOf(runs)
 	out.Trigger = in.Trigger
 	return out, nil
 }
 
-// Trained is the "model trained" event of a training's runs, one per kind
-// in model.Kinds order: the best candidate by out-of-time Gini (the first
-// of equals), with every candidate's figures. The register function
-// rebuilds it from the stored runs when the event was lost.
-func Trained(bucketURL string, runs []runstore.Run) events.ModelTrainedData {
+// Result is what one training produced: a run of every kind, and the best
+// of them, which goes on to the promotion gate.
+type Result struct {
+	// Runs holds one run per kind, in model.Kinds order.
+	Runs []runstore.Run
+	// Best is the best of Runs by out-of-time Gini, the first of equals.
+	Best runstore.Run
+	// Trigger names what asked for the training. A reused run keeps the
+	// trigger it was first fitted for; this is the current training's.
+	Trigger string
+}
+
+// ResultOf is the result of a training's runs, one per kind in
+// model.Kinds order, with the best run's trigger. The register function
+// rebuilds it from the stored runs when the "model trained" event was lost.
+func ResultOf(runs []runstore.Run) Result {
 	best := runs[0]
 	for _, r := range runs[1:] {
 		if r.Metrics.Gini > best.Metrics.Gini {
 			best = r
 		}
 	}
-	out := events.ModelTrainedData{
-		Bucket:      bucketURL,
-		RunID:       best.ID,
-		Kind:        best.Kind,
-		ModelKey:    runstore.Key(best.ID, runstore.ModelObject),
-		RunKey:      runstore.Key(best.ID, runstore.RunObject),
-		DatasetID:   best.DatasetID,
-		Fingerprint: best.Fingerprint,
-		Validation:  runstore.Key(best.ID, runstore.ValidationObject),
-		Metrics:     best.Metrics,
-		CodeVersion: best.CodeVersion,
-		Trigger:     best.Trigger,
-	}
-	for _, r := range runs {
-		out.Candidates = append(out.Candidates, events.Candidate{RunID: r.ID, Kind: r.Kind, AUC: r.Metrics.AUC, Gini: r.Metrics.Gini, LogLoss: r.Metrics.LogLoss, Brier: r.Metrics.Brier})
-	}
-	return out
+	return Result{Runs: runs, Best: best, Trigger: best.Trigger}
 }
 
 func (t *Trainer) trainKind(ctx context.Context, in Input, kind string) (runstore.Run, error) {

@@ -69,8 +69,8 @@ func TestTrainDatasetIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, _ := tr.Runs.List(ctx)
-	if len(again) != 3 || first.RunID != second.RunID {
-		t.Fatalf("a repeated training gave %d runs and best %s (was %s); want the same 3 runs", len(again), second.RunID, first.RunID)
+	if len(again) != 3 || first.Best.ID != second.Best.ID {
+		t.Fatalf("a repeated training gave %d runs and best %s (was %s); want the same 3 runs", len(again), second.Best.ID, first.Best.ID)
 	}
 	for i := range runs {
 		if !runs[i].Created.Equal(again[i].Created) {
@@ -79,8 +79,8 @@ func TestTrainDatasetIsIdempotent(t *testing.T) {
 	}
 	for _, obj := range []string{runstore.ModelObject, runstore.MetricsObject, runstore.FeaturesObject, runstore.ValidationObject,
 		runstore.CalibrationObject, runstore.ROCObject, runstore.LorenzObject} {
-		if ok, _ := b.Exists(ctx, runstore.Key(first.RunID, obj)); !ok {
-			t.Errorf("run %s has no %s", first.RunID, obj)
+		if ok, _ := b.Exists(ctx, runstore.Key(first.Best.ID, obj)); !ok {
+			t.Errorf("run %s has no %s", first.Best.ID, obj)
 		}
 	}
 }
@@ -104,7 +104,7 @@ func TestMLflowDownDoesNotFailTraining(t *testing.T) {
 	if err != nil {
 		t.Fatalf("training failed because MLflow is down: %v", err)
 	}
-	r, err := tr.Runs.Get(ctx, out.RunID)
+	r, err := tr.Runs.Get(ctx, out.Best.ID)
 	if err != nil || r.MLflowRunID != "" || r.MLflowError == "" {
 		t.Fatalf("run = %+v, %v; want no MLflow id and the reason recorded", r, err)
 	}
@@ -122,12 +122,12 @@ func TestAccidentDataBeatsTheLegacyFormula(t *testing.T) {
 		t.Fatal(err)
 	}
 	gini := map[string]float64{}
-	for _, c := range out.Candidates {
-		gini[c.Kind] = c.Gini
+	for _, r := range out.Runs {
+		gini[r.Kind] = r.Metrics.Gini
 	}
 	t.Logf("out-of-time Gini: legacy %.3f, glm-base %.3f, glm-accident %.3f", gini[model.KindLegacy], gini[model.KindBase], gini[model.KindAccident])
-	if out.Kind != model.KindAccident {
-		t.Errorf("best candidate is %s, want %s", out.Kind, model.KindAccident)
+	if out.Best.Kind != model.KindAccident {
+		t.Errorf("best candidate is %s, want %s", out.Best.Kind, model.KindAccident)
 	}
 	if gini[model.KindAccident] < gini[model.KindLegacy]+0.1 {
 		t.Errorf("accident-aware Gini %.3f does not beat the legacy %.3f clearly (by 0.1)", gini[model.KindAccident], gini[model.KindLegacy])
@@ -146,7 +146,7 @@ func TestProbabilityRisesWithRiskDrivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mod, err := tr.Runs.Model(ctx, out.RunID)
+	mod, err := tr.Runs.Model(ctx, out.Best.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,8 +207,8 @@ func TestProtectedAttributeIsNeverAFeature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range out.Candidates {
-		mod, err := tr.Runs.Model(ctx, c.RunID)
+	for _, c := range out.Runs {
+		mod, err := tr.Runs.Model(ctx, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,8 +244,8 @@ func TestSlicesAndFairnessOnTheDefaultData(t *testing.T) {
 		t.Fatal(err)
 	}
 	figures := map[string]runstore.Metrics{}
-	for _, c := range out.Candidates {
-		figures[c.Kind], _ = tr.Runs.Metrics(ctx, c.RunID)
+	for _, r := range out.Runs {
+		figures[r.Kind], _ = tr.Runs.Metrics(ctx, r.ID)
 	}
 	check := governance.SliceCheck{MinRows: 500, MinGini: 0.1, LargeRows: 1000}
 	if fails := check.Failures(figures[model.KindAccident].Slices, figures[model.KindLegacy].Slices); len(fails) > 0 {

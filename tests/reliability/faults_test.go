@@ -15,6 +15,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	trainfn "github.com/claimrisk/claimrisk/functions/train"
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -122,7 +123,7 @@ func TestSIGKILLDuringRegistration(t *testing.T) {
 	if d := testenv.Train(t, bucket, 42, 8000); !d.Promoted || d.Version != 1 {
 		t.Fatalf("first model: %+v", d)
 	}
-	trained := testenv.Trained(t, bucket, 7, 8000)
+	trained := trainfn.TrainedData(bucket, testenv.Trained(t, bucket, 7, 8000))
 	e, err := events.New("trained-"+trained.RunID, events.ModelTrained, events.SourceTrain, trained.RunID, trained)
 	if err != nil {
 		t.Fatal(err)
@@ -424,7 +425,7 @@ func TestBucketOutageDuringTrainingAndRegistration(t *testing.T) {
 
 	// Registration: a candidate trained from the same data, delivered while
 	// the bucket is away, then again once it is back.
-	trained := testenv.Trained(t, bucket, 7, 8000)
+	trained := trainfn.TrainedData(bucket, testenv.Trained(t, bucket, 7, 8000))
 	e, err := events.New("trained-"+trained.RunID, events.ModelTrained, events.SourceTrain, trained.RunID, trained)
 	if err != nil {
 		t.Fatal(err)

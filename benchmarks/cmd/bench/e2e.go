@@ -102,12 +102,12 @@ func trainE2ECmd(args []string) error {
 		done := time.Now()
 		out.Train = done.Sub(uploaded).Seconds()
 		gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runs, Policy: promotion.DefaultPolicy(), Actor: "bench", Log: quiet}
-		dec, err := gate.Judge(ctx, trained)
+		dec, err := gate.Judge(ctx, trained.Best.ID)
 		if err != nil {
 			return err
 		}
 		out.Register = time.Since(done).Seconds()
-		out.Version, out.Kind = dec.Version, trained.Kind
+		out.Version, out.Kind = dec.Version, trained.Best.Kind
 		return nil
 	})
 	if err != nil {

@@ -76,12 +76,12 @@ func trainChampion(ctx context.Context, bucketURL string, seed uint64, n int) (r
 		return registry.Version{}, err
 	}
 	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runs, Policy: promotion.DefaultPolicy(), Actor: "bench", Log: quiet}
-	dec, err := gate.Judge(ctx, out)
+	dec, err := gate.Judge(ctx, out.Best.ID)
 	if err != nil {
 		return registry.Version{}, err
 	}
 	if !dec.Promoted {
-		return registry.Version{}, fmt.Errorf("the gate did not promote %s: %s", out.RunID, dec.Reason)
+		return registry.Version{}, fmt.Errorf("the gate did not promote %s: %s", out.Best.ID, dec.Reason)
 	}
 	return registry.Open(b, model.Name).Resolve(ctx, registry.Champion)
 }

@@ -75,7 +75,7 @@ func addChallenger(ctx context.Context, bucketURL string, n int) error {
 	policy := promotion.DefaultPolicy()
 	policy.Margin, policy.LogLossMargin = 1, 1 // it stays the challenger
 	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runs, Policy: policy, Actor: "bench", Log: quiet}
-	dec, err := gate.Judge(ctx, out)
+	dec, err := gate.Judge(ctx, out.Best.ID)
 	if err != nil {
 		return err
 	}

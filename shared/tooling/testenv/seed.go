@@ -8,7 +8,6 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/dataset"
-	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/promotion"
 	"github.com/claimrisk/claimrisk/shared/pseudonym"
@@ -22,7 +21,7 @@ import (
 // trains on it in-process and registers the best candidate through the
 // promotion gate with a negative margin, so that a new candidate replaces
 // the champion whenever it passes the floors. It returns the decision.
-func Train(t testing.TB, bucketURL string, seed uint64, policies int) events.Decision {
+func Train(t testing.TB, bucketURL string, seed uint64, policies int) promotion.Outcome {
 	t.Helper()
 	ctx := context.Background()
 	out := Trained(t, bucketURL, seed, policies)
@@ -35,7 +34,7 @@ func Train(t testing.TB, bucketURL string, seed uint64, policies int) events.Dec
 	policy := promotion.DefaultPolicy()
 	policy.Margin = -1 // any candidate past the floors replaces the champion
 	gate := &promotion.Gate{Registry: registry.Open(b, model.Name), Runs: runstore.New(b), Policy: policy, Actor: "test", Log: quiet}
-	dec, err := gate.Judge(ctx, out)
+	dec, err := gate.Judge(ctx, out.Best.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +42,9 @@ func Train(t testing.TB, bucketURL string, seed uint64, policies int) events.Dec
 }
 
 // Trained generates a dataset as Train does and trains on it in-process,
-// registering nothing: it returns the payload of the model.trained event
-// the train function would send.
-func Trained(t testing.TB, bucketURL string, seed uint64, policies int) events.ModelTrainedData {
+// registering nothing: it returns the training's result, which the train
+// function would announce as model.trained.
+func Trained(t testing.TB, bucketURL string, seed uint64, policies int) training.Result {
 	t.Helper()
 	ctx := context.Background()
 	b, err := blobstore.Open(ctx, bucketURL)
