@@ -47,11 +47,7 @@ var labExercises = map[[2]int]string{
 
 // exercise names an exercise for a check line.
 func exercise(lab, n int) string {
-	title, ok := labExercises[[2]int{lab, n}]
-	if !ok {
-		panic(fmt.Sprintf("lab %d has no exercise %d in labExercises", lab, n))
-	}
-	return fmt.Sprintf("exercise %d.%d (%s)", lab, n, title)
+	return fmt.Sprintf("exercise %d.%d (%s)", lab, n, titleOf(labExercises, "exercise", lab, n))
 }
 
 // exerciseChecks are the checks of each lab's exercises, run after the
