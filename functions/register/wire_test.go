@@ -1,12 +1,8 @@
 package function
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,6 +12,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/promotion"
 	"github.com/claimrisk/claimrisk/shared/registry"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.json from the current mapping")
@@ -56,34 +53,7 @@ func TestDecisionPayloads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.file, e.Data())
+			testenv.GoldenJSON(t, tt.file, e.Data(), *update)
 		})
-	}
-}
-
-// golden compares the JSON data with testdata/name, indented so that a
-// change reads as a diff; -update rewrites the file.
-func golden(t *testing.T, name string, data []byte) {
-	t.Helper()
-	var got bytes.Buffer
-	if err := json.Indent(&got, data, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	got.WriteByte('\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if got.String() != string(want) {
-		t.Errorf("%s changed:\ngot:\n%s\nwant:\n%s", path, got.Bytes(), want)
 	}
 }

@@ -1,17 +1,14 @@
 package function
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/runstore"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 	"github.com/claimrisk/claimrisk/shared/training"
 )
 
@@ -44,7 +41,7 @@ func TestModelTrainedPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "model.trained.json", e.Data())
+	testenv.GoldenJSON(t, "model.trained.json", e.Data(), *update)
 
 	// What train sends, register accepts.
 	var back events.ModelTrainedData
@@ -53,32 +50,5 @@ func TestModelTrainedPayload(t *testing.T) {
 	}
 	if err := back.Validate(); err != nil {
 		t.Errorf("register would refuse the payload: %v", err)
-	}
-}
-
-// golden compares the JSON data with testdata/name, indented so that a
-// change reads as a diff; -update rewrites the file.
-func golden(t *testing.T, name string, data []byte) {
-	t.Helper()
-	var got bytes.Buffer
-	if err := json.Indent(&got, data, "", "  "); err != nil {
-		t.Fatal(err)
-	}
-	got.WriteByte('\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if got.String() != string(want) {
-		t.Errorf("%s changed:\ngot:\n%s\nwant:\n%s", path, got.Bytes(), want)
 	}
 }
