@@ -203,20 +203,27 @@ func driftBench(ctx context.Context, cfg *config) (*result, error) {
 	// check of the same window would read nothing: each Go run starts
 	// from a bucket without reports, and must read every logged row.
 	reports := filepath.Join(dir, "bucket", "drift", "reports")
-	for range cfg.driftReps {
-		if err := os.RemoveAll(reports); err != nil {
-			return res, err
-		}
-		out, wall, peak, err := run(ctx, cfg.work, goArgv, nil)
-		if err != nil {
-			return res, err
-		}
+	checkGo := func(argv []string) (driftGoOutput, time.Duration, int64, error) {
 		var g driftGoOutput
+		if err := os.RemoveAll(reports); err != nil {
+			return g, 0, 0, err
+		}
+		out, wall, peak, err := run(ctx, cfg.work, argv, nil)
+		if err != nil {
+			return g, 0, 0, err
+		}
 		if err := json.Unmarshal(out, &g); err != nil {
-			return res, fmt.Errorf("drift-go printed %q: %w", out, err)
+			return g, 0, 0, fmt.Errorf("drift-go printed %q: %w", out, err)
 		}
 		if g.Rows != cfg.driftCurrent {
-			return res, fmt.Errorf("the Go check read %d logged predictions of the window, not the %d written", g.Rows, cfg.driftCurrent)
+			return g, 0, 0, fmt.Errorf("the Go check read %d logged predictions of the window, not the %d written", g.Rows, cfg.driftCurrent)
+		}
+		return g, wall, peak, nil
+	}
+	for range cfg.driftReps {
+		g, wall, peak, err := checkGo(goArgv)
+		if err != nil {
+			return res, err
 		}
 		goProc, goCheck, goPeak = append(goProc, wall.Seconds()), append(goCheck, g.Seconds), append(goPeak, mb(peak))
 		data.Go, data.Rows, data.ReferenceRows = g.Columns, g.Rows, g.ReferenceRows
@@ -245,16 +252,8 @@ func driftBench(ctx context.Context, cfg *config) (*result, error) {
 	data.Evidently, data.EvidentlyMB = figure("s", ev...), figure("MB", evPeak...)
 	fmt.Fprintf(os.Stderr, "   Go %s (check %s), Evidently %s\n", data.GoProcess, data.GoCheck, data.Evidently)
 	prof := filepath.Join(cfg.out, "profiles")
-	if err := os.RemoveAll(reports); err != nil {
-		return res, err
-	}
-	out, _, _, err := run(ctx, cfg.work, append(goArgv, "-cpuprofile", filepath.Join(prof, "drift-cpu.pprof"), "-memprofile", filepath.Join(prof, "drift-mem.pprof")), nil)
-	if err != nil {
-		return res, err
-	}
-	var g driftGoOutput
-	if err := json.Unmarshal(out, &g); err != nil || g.Rows != cfg.driftCurrent {
-		return res, fmt.Errorf("the profiled Go check printed %.200s: not the %d rows written", out, cfg.driftCurrent)
+	if _, _, _, err := checkGo(append(goArgv, "-cpuprofile", filepath.Join(prof, "drift-cpu.pprof"), "-memprofile", filepath.Join(prof, "drift-mem.pprof"))); err != nil {
+		return res, fmt.Errorf("the profiled Go check: %w", err)
 	}
 	driftReport(data, res)
 	return res, nil
