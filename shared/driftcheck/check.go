@@ -1,6 +1,7 @@
 package driftcheck
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -473,16 +474,23 @@ func Latest(ctx context.Context, b *blobstore.Bucket) (Report, error) {
 // ReadWindow reads the rows of a log with time in [from, to), looking only
 // at the objects of the days the window touches and the day after it: an
 // object is filed under the day it was written, which for the last rows
-// of a window can be after midnight. It reads the objects first and sizes
+// of a window can be after midnight. It opens the objects first and sizes
 // the rows once from their row counts, then decodes them one by one into
 // that slice, keeping the rows inside the window. (Decoding the objects
 // on both cores measured slower: more system time, more memory.)
 func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(T) time.Time) ([]T, error) {
 	type object struct {
-		key  string
-		data []byte
+		key string
+		r   *parquetio.Reader[T]
 	}
 	var objects []object
+	defer func() {
+		for _, o := range objects {
+			if o.r != nil {
+				o.r.Close()
+			}
+		}
+	}()
 	var total int64
 	until := to.Add(24 * time.Hour)
 	for day := from.UTC().Truncate(24 * time.Hour); day.Before(until); day = day.Add(24 * time.Hour) {
@@ -498,22 +506,23 @@ func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, 
 			if err != nil {
 				return nil, err
 			}
-			n, err := parquetio.Rows[T](data)
+			r, err := parquetio.Open[T](bytes.NewReader(data), int64(len(data)))
 			if err != nil {
 				return nil, fmt.Errorf("driftcheck: %s: %w", k, err)
 			}
-			objects = append(objects, object{k, data})
-			total += n
+			objects = append(objects, object{k, r})
+			total += r.Capacity()
 		}
 	}
 	out := make([]T, 0, total)
 	for i, o := range objects {
 		start := len(out)
 		var err error
-		if out, err = parquetio.DecodeAppend(out, o.data); err != nil {
+		if out, err = o.r.AppendAll(out); err != nil {
 			return nil, fmt.Errorf("driftcheck: %s: %w", o.key, err)
 		}
-		objects[i].data = nil
+		o.r.Close()
+		objects[i].r = nil // and with it the object's bytes
 		kept := out[:start]
 		for _, r := range out[start:] {
 			if t := at(r); !t.Before(from) && t.Before(to) {

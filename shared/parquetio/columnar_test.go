@@ -306,12 +306,14 @@ func TestDecodeAppendFillsTheRoomItIsGiven(t *testing.T) {
 	var want []predlog.Row
 	for _, p := range parts {
 		data := smallPages(t, p)
-		n, err := parquetio.Rows[predlog.Row](data)
+		r, err := parquetio.Open[predlog.Row](bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatal(err)
 		}
+		n := r.Capacity()
+		r.Close()
 		if n != int64(len(p)) {
-			t.Fatalf("Rows says %d, the file holds %d", n, len(p))
+			t.Fatalf("Capacity says %d, the file holds %d", n, len(p))
 		}
 		files, total, want = append(files, data), total+n, append(want, p...)
 	}

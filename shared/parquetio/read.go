@@ -28,6 +28,7 @@ type Reader[T any] struct {
 	rg     int   // the current row group; -1 before the first
 	left   int64 // rows of the current row group not yet read
 	rows   int64
+	size   int64 // the file's bytes
 }
 
 // Open checks that the file holds every column of T with T's type and
@@ -61,7 +62,7 @@ func Open[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
 	if total != f.NumRows() {
 		return nil, fmt.Errorf("%w: the row groups hold %d rows, the file says %d", ErrMalformed, total, f.NumRows())
 	}
-	rd = &Reader[T]{r: r, f: f, footer: dataEnd(r, size), rg: -1, rows: total}
+	rd = &Reader[T]{r: r, f: f, footer: dataEnd(r, size), rg: -1, rows: total, size: size}
 	for _, fd := range fields {
 		col := f.Root().Column(fd.Name)
 		switch {
@@ -213,11 +214,23 @@ func DecodeAppend[T any](dst []T, data []byte) ([]T, error) {
 		return dst, err
 	}
 	defer r.Close()
+	return r.AppendAll(dst)
+}
+
+// Capacity is the row count the file states, bounded by what a file of
+// its size could plausibly hold: what AppendAll adds to a slice at most
+// without growing it again.
+func (r *Reader[T]) Capacity() int64 { return min(r.rows, r.size+1024) }
+
+// AppendAll appends the rows not yet read to dst, growing it at most once
+// when it has less room than Capacity; on an error dst comes back as it
+// was given.
+func (r *Reader[T]) AppendAll(dst []T) ([]T, error) {
 	// The rows are allocated once, from the file's row count, unless that
 	// count is implausible for the file's size; then they grow as read.
-	total := r.NumRows()
+	total := r.rows
 	base := len(dst)
-	rows := slices.Grow(dst, int(min(total, int64(len(data))+1024)))
+	rows := slices.Grow(dst, int(r.Capacity()))
 	rows = rows[:cap(rows)]
 	n := base
 	for int64(n-base) < total {
@@ -236,18 +249,6 @@ func DecodeAppend[T any](dst []T, data []byte) ([]T, error) {
 		}
 	}
 	return rows[:n], nil
-}
-
-// Rows is the row count a Parquet file held in memory states, checked as
-// Open checks the file, and bounded as DecodeAppend bounds it by the
-// file's size: what DecodeAppend will add at most without growing again.
-func Rows[T any](data []byte) (int64, error) {
-	r, err := Open[T](bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return 0, err
-	}
-	defer r.Close()
-	return min(r.NumRows(), int64(len(data))+1024), nil
 }
 
 // cursor reads one column, a page at a time, into a field of the rows.
