@@ -1,6 +1,7 @@
 package function
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/subtle"
@@ -233,22 +234,9 @@ func isJSONType(ct string) bool {
 
 // readAll is io.ReadAll into b's storage.
 func readAll(b []byte, r io.Reader) ([]byte, error) {
-	if cap(b) == 0 {
-		b = make([]byte, 0, 2048)
-	}
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // let append choose the growth
-		}
-	}
+	buf := bytes.NewBuffer(b[:0])
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 func writeAPIError(w http.ResponseWriter, err error) {
