@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/fnspec"
 	"github.com/claimrisk/claimrisk/shared/predictapi"
+	"github.com/claimrisk/claimrisk/shared/tooling/labcheck"
 	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
@@ -67,7 +67,7 @@ func checkAll(t *testing.T, n int) (ok, todo, skip []string, code int, stderr st
 	t.Helper()
 	out, errOut, code := cli(t, "lab", "check", fmt.Sprint(n))
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if want := fmt.Sprintf("lab %d: %s", n, labTitles[n]); lines[0] != want {
+	if want := fmt.Sprintf("lab %d: %s", n, labcheck.Title(n)); lines[0] != want {
 		t.Errorf("lab check %d: first line %q, want %q", n, lines[0], want)
 	}
 	for _, l := range lines[1:] {
@@ -110,7 +110,7 @@ func TestLabChecksOnAFreshMachine(t *testing.T) {
 		5: "no drift report in the bucket: send traffic and run a drift check (lab 5, step 1: Send ordinary traffic and check it)",
 		6: "no training after detected drift",
 	}
-	for n := 1; n < len(labTitles); n++ {
+	for n := 1; n <= labcheck.Count(); n++ {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			_, todo, code, stderr := checkLab(t, n)
 			if code != 1 || !strings.HasPrefix(stderr, fmt.Sprintf("claimrisk: lab %d is not done yet: ", n)) {
@@ -124,8 +124,8 @@ func TestLabChecksOnAFreshMachine(t *testing.T) {
 					var lab, s int
 					fmt.Sscan(m[1], &lab)
 					fmt.Sscan(m[2], &s)
-					if labSteps[[2]int{lab, s}] != strings.TrimSpace(m[3]) {
-						t.Errorf("%q names a step that is not in labSteps", m[0])
+					if title, _ := labcheck.StepTitle(lab, s); title != strings.TrimSpace(m[3]) {
+						t.Errorf("%q names a step lab check does not know", m[0])
 					}
 				}
 			}
@@ -252,23 +252,5 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("waited 2 minutes for %s", what)
 		}
 		time.Sleep(300 * time.Millisecond)
-	}
-}
-
-// TestLabStepsMatchTheLabPages keeps the steps the checks name equal to
-// the step headings of docs/labs.
-func TestLabStepsMatchTheLabPages(t *testing.T) {
-	root := testenv.RepoRoot(t)
-	for key, title := range labSteps {
-		page := filepath.Join(root, "docs", "labs", fmt.Sprintf("lab-%d.md", key[0]))
-		data, err := os.ReadFile(page)
-		if err != nil {
-			t.Errorf("lab %d: %v", key[0], err)
-			continue
-		}
-		heading := fmt.Sprintf("## %d. %s\n", key[1], title)
-		if !strings.Contains(string(data), heading) {
-			t.Errorf("%s has no heading %q, which lab check names", page, strings.TrimSpace(heading))
-		}
 	}
 }

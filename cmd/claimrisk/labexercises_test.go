@@ -18,38 +18,6 @@ import (
 	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
 
-// TestLabExercisesMatchTheLabPages keeps the exercises the checks name equal
-// to the exercise headings of docs/labs, and every exercise heading known to
-// the checks.
-func TestLabExercisesMatchTheLabPages(t *testing.T) {
-	root := testenv.RepoRoot(t)
-	for n := 1; n < len(labTitles); n++ {
-		data, err := os.ReadFile(filepath.Join(root, "docs", "labs", fmt.Sprintf("lab-%d.md", n)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		page := string(data)
-		count := 0
-		for k := 1; ; k++ {
-			title, ok := labExercises[[2]int{n, k}]
-			if !ok {
-				break
-			}
-			count++
-			heading := fmt.Sprintf("### Exercise %d.%d: %s\n", n, k, title)
-			if !strings.Contains(page, heading) {
-				t.Errorf("lab-%d.md has no heading %q, which lab check names", n, strings.TrimSpace(heading))
-			}
-		}
-		if got := strings.Count(page, "\n### Exercise "); got != count {
-			t.Errorf("lab-%d.md has %d exercise headings, lab check knows %d", n, got, count)
-		}
-		if count < 2 || count > 4 {
-			t.Errorf("lab %d has %d exercises; every lab has 2 to 4", n, count)
-		}
-	}
-}
-
 // exerciseFile writes a file the exercises would write.
 func writeExercise(t *testing.T, home, name, content string) {
 	t.Helper()
@@ -210,28 +178,6 @@ func TestExerciseFiveOneIsNotTheStepsOwnDrift(t *testing.T) {
 	}
 	if len(got["todo"]) == 0 || !strings.HasPrefix(got["todo"][0], "exercise 5.1 (A drift scenario of your own): no drift report has found drift in a column other than") {
 		t.Errorf("todo %q; want exercise 5.1 to be asked for", got["todo"])
-	}
-}
-
-func TestTightenedGateIsFoundInTheReason(t *testing.T) {
-	defaults := gateDefaults()
-	for _, tc := range []struct {
-		reason, name, value string
-	}{
-		{"out-of-time Gini 0.3921 is below the floor 0.4500", "CLAIMRISK_MIN_GINI", "0.4500"},
-		{"out-of-time Gini 0.1500 is below the floor 0.2000", "", ""},
-		{"out-of-time AUC 0.6400 is below the floor 0.6500", "CLAIMRISK_MIN_AUC", "0.6500"},
-		{"neither ranks better (Gini 0.4100 against champion v1's 0.4061, margin 0.0500) nor fits better (log loss 0.3080 against 0.3085, margin 1.0%), on the same 2000 policies",
-			"CLAIMRISK_PROMOTION_MARGIN", "0.0500"},
-		{"neither ranks better (Gini 0.4100 against champion v1's 0.4061, margin 0.0050) nor fits better (log loss 0.3080 against 0.3085, margin 5.0%), on the same 2000 policies",
-			"CLAIMRISK_PROMOTION_LOG_LOSS_MARGIN", "5.0"},
-		{"neither ranks better (Gini 0.4100 against champion v1's 0.4061, margin 0.0050) nor fits better (log loss 0.3080 against 0.3085, margin 1.0%), on the same 2000 policies", "", ""},
-		{"mean prediction 0.1200 is 0.0150 away from the observed claim rate 0.1050 (at most 0.0100 allowed)", "CLAIMRISK_MAX_CALIBRATION_ERROR", "0.0100"},
-	} {
-		name, value, ok := tightened(tc.reason, defaults)
-		if ok != (tc.name != "") || name != tc.name || value != tc.value {
-			t.Errorf("tightened(%q) = %q, %q, %v; want %q, %q", tc.reason, name, value, ok, tc.name, tc.value)
-		}
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package labcheck
 
 import (
 	"context"
@@ -27,52 +27,29 @@ import (
 	"github.com/claimrisk/claimrisk/shared/training"
 )
 
-// labExercises are the exercise headings of the lab pages ("### Exercise
-// N.K: title"), by lab and number. A test keeps them equal to the pages.
-var labExercises = map[[2]int]string{
-	{1, 1}: "The routing table",
-	{1, 2}: "Ask every part for its health",
-	{2, 1}: "Fit the claim model in Python",
-	{2, 2}: "What the crash rate adds",
-	{3, 1}: "Log your run to MLflow",
-	{3, 2}: "Register it, with an alias and tags",
-	{4, 1}: "Add a field to a request",
-	{4, 2}: "A Python client for the API",
-	{4, 3}: "Change the autoscaling target on the cluster",
-	{5, 1}: "A drift scenario of your own",
-	{5, 2}: "A fairness question",
-	{6, 1}: "Tighten the promotion gate",
-	{6, 2}: "Notify on a rejection",
-}
-
-// exercise names an exercise for a check line.
-func exercise(lab, n int) string {
-	return fmt.Sprintf("exercise %d.%d (%s)", lab, n, titleOf(labExercises, "exercise", lab, n))
-}
-
 // exerciseChecks are the checks of each lab's exercises, run after the
 // lab's own: each item says whether the exercise's outcome exists.
-var exerciseChecks = []func(context.Context, *labEnv) []labResult{
+var exerciseChecks = []func(context.Context, *Env) []Result{
 	1: exercisesLab1, 2: exercisesLab2, 3: exercisesLab3, 4: exercisesLab4, 5: exercisesLab5, 6: exercisesLab6,
 }
 
 // exercisesDir is where the exercises write what they produce: outside the
 // repository, beside the bucket, so that CLAIMRISK_HOME keeps them apart.
-func (e *labEnv) exercisesDir() string { return filepath.Join(e.home, "exercises") }
+func (e *Env) exercisesDir() string { return filepath.Join(e.home, "exercises") }
 
 // exerciseFile reads a file the exercises write; the error says which
 // exercise writes it.
-func (e *labEnv) exerciseFile(name, by string) ([]byte, labResult, bool) {
+func (e *Env) exerciseFile(name, by string) ([]byte, Result, bool) {
 	path := filepath.Join(e.exercisesDir(), name)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, todo("%s: no %s yet: the exercise writes it", by, path), false
 	}
-	return data, labResult{}, true
+	return data, Result{}, true
 }
 
 // exerciseJSON reads a JSON file the exercises write.
-func (e *labEnv) exerciseJSON(name, by string, v any) (labResult, bool) {
+func (e *Env) exerciseJSON(name, by string, v any) (Result, bool) {
 	data, r, ok := e.exerciseFile(name, by)
 	if !ok {
 		return r, false
@@ -80,11 +57,11 @@ func (e *labEnv) exerciseJSON(name, by string, v any) (labResult, bool) {
 	if err := json.Unmarshal(data, v); err != nil {
 		return todo("%s: %s is not the JSON the exercise describes: %v", by, filepath.Join(e.exercisesDir(), name), err), false
 	}
-	return labResult{}, true
+	return Result{}, true
 }
 
-func exercisesLab1(ctx context.Context, env *labEnv) []labResult {
-	var out []labResult
+func exercisesLab1(ctx context.Context, env *Env) []Result {
+	var out []Result
 	by := exercise(1, 1)
 	if data, r, ok := env.exerciseFile("routes.txt", by); !ok {
 		out = append(out, r)
@@ -167,10 +144,10 @@ type fit struct {
 // feature choices within 0.02.
 const giniTolerance = 0.02
 
-func exercisesLab2(ctx context.Context, env *labEnv) []labResult {
+func exercisesLab2(ctx context.Context, env *Env) []Result {
 	var a lab2Answer
 	if r, ok := env.exerciseJSON("lab2.json", exercise(2, 1), &a); !ok {
-		return []labResult{r, todo("%s: it adds without_accidents to the same lab2.json", exercise(2, 2))}
+		return []Result{r, todo("%s: it adds without_accidents to the same lab2.json", exercise(2, 2))}
 	}
 	goRun := func(kind string) (float64, bool) {
 		for _, r := range env.runs {
@@ -180,7 +157,7 @@ func exercisesLab2(ctx context.Context, env *labEnv) []labResult {
 		}
 		return 0, false
 	}
-	compare := func(by, key string, f *fit, kind, hint string) labResult {
+	compare := func(by, key string, f *fit, kind, hint string) Result {
 		switch gini, ok := goRun(kind); {
 		case f == nil:
 			return todo("%s: lab2.json has no %s", by, key)
@@ -194,7 +171,7 @@ func exercisesLab2(ctx context.Context, env *labEnv) []labResult {
 			return done("%s: out-of-time Gini %.4f with %s, against %s's %.4f", by, f.Gini, orWord(a.Library, "Python"), kind, gini)
 		}
 	}
-	return []labResult{
+	return []Result{
 		compare(exercise(2, 1), "with_accidents", a.WithAccidents, "glm-accident",
 			"fit on the policy years before the last, judge on the last only, and include the log of the district's crash rate"),
 		compare(exercise(2, 2), "without_accidents", a.WithoutAccidents, "glm-base",
@@ -216,12 +193,12 @@ const (
 	exerciseAlias     = "candidate"
 )
 
-func exercisesLab3(ctx context.Context, env *labEnv) []labResult {
+func exercisesLab3(ctx context.Context, env *Env) []Result {
 	by1, by2 := exercise(3, 1), exercise(3, 2)
 	if env.mlflow == nil || env.mlflow.Ping(ctx) != nil {
-		return []labResult{todo("%s: no MLflow server answers (%s)", by1, step(1, 3)), todo("%s: no MLflow server answers", by2)}
+		return []Result{todo("%s: no MLflow server answers (%s)", by1, step(1, 3)), todo("%s: no MLflow server answers", by2)}
 	}
-	var out []labResult
+	var out []Result
 	exp, err := env.mlflow.GetExperimentByName(ctx, training.Experiment)
 	var runs []mlflow.Run
 	if err == nil {
@@ -280,7 +257,7 @@ func exercisesLab3(ctx context.Context, env *labEnv) []labResult {
 
 // runHasModel reports whether a run logged a model: in MLflow 3 a logged
 // model is an output of the run; before, an artifact directory.
-func (e *labEnv) runHasModel(ctx context.Context, runID string) bool {
+func (e *Env) runHasModel(ctx context.Context, runID string) bool {
 	status, body, err := e.get(ctx, e.mlflow.URI()+"/api/2.0/mlflow/runs/get?run_id="+runID)
 	if err == nil && status == 200 {
 		var got struct {
@@ -299,7 +276,7 @@ func (e *labEnv) runHasModel(ctx context.Context, runID string) bool {
 }
 
 // fingerprints are the full fingerprints of the bucket's datasets.
-func (e *labEnv) fingerprints(ctx context.Context) []string {
+func (e *Env) fingerprints(ctx context.Context) []string {
 	var out []string
 	for _, id := range e.datasets(ctx) {
 		var m dataset.Manifest
@@ -321,8 +298,8 @@ type lab4Answer struct {
 // refuses; exercise 4.1 adds at least one.
 const refusalsBeforeExercises = 2
 
-func exercisesLab4(ctx context.Context, env *labEnv) []labResult {
-	var out []labResult
+func exercisesLab4(ctx context.Context, env *Env) []Result {
+	var out []Result
 	url := env.component("predict")
 	by := exercise(4, 1)
 	if url == "" {
@@ -348,7 +325,7 @@ func exercisesLab4(ctx context.Context, env *labEnv) []labResult {
 
 // refusals counts the prediction requests the API answered with a 4xx
 // status, from its Prometheus metrics.
-func (e *labEnv) refusals(ctx context.Context, url string) (int, error) {
+func (e *Env) refusals(ctx context.Context, url string) (int, error) {
 	status, body, err := e.get(ctx, url+"/metrics")
 	if err != nil {
 		return 0, err
@@ -374,7 +351,7 @@ var refusedLine = regexp.MustCompile(`^claimrisk_http_requests_total\{route="/v1
 
 // checkClient asks the API again for exercise 4.2's records: while the same
 // model serves, its answer must be the one the client saved.
-func (e *labEnv) checkClient(ctx context.Context, by, url string, a lab4Answer) labResult {
+func (e *Env) checkClient(ctx context.Context, by, url string, a lab4Answer) Result {
 	switch {
 	case len(a.Records) == 0 || len(a.Answer.Predictions) != len(a.Records):
 		return todo("%s: lab4.json needs the records sent and the API's answer, one prediction per record", by)
@@ -401,7 +378,7 @@ func (e *labEnv) checkClient(ctx context.Context, by, url string, a lab4Answer) 
 
 // clusterExercise looks at the predict Service on a Knative cluster when
 // kubectl reaches one, and says it is skipped otherwise.
-func clusterExercise(ctx context.Context) labResult {
+func clusterExercise(ctx context.Context) Result {
 	by := exercise(4, 3)
 	if _, err := exec.LookPath("kubectl"); err != nil {
 		return skipped("%s: no kubectl here; it is checked where the cluster runs", by)
@@ -437,8 +414,8 @@ type lab5Answer struct {
 // drifts another.
 var stepColumns = []string{"annual_mileage", "vehicle_type", "home_area", "usage", "coverage"}
 
-func exercisesLab5(ctx context.Context, env *labEnv) []labResult {
-	var out []labResult
+func exercisesLab5(ctx context.Context, env *Env) []Result {
+	var out []Result
 	reports := env.reports(ctx)
 	by := exercise(5, 1)
 	var own []string
@@ -489,8 +466,8 @@ func exercisesLab5(ctx context.Context, env *labEnv) []labResult {
 // notifications is the file exercise 6.2's notifier appends each event to.
 const notifications = "notifications.jsonl"
 
-func exercisesLab6(ctx context.Context, env *labEnv) []labResult {
-	var out []labResult
+func exercisesLab6(ctx context.Context, env *Env) []Result {
+	var out []Result
 	by := exercise(6, 1)
 	defaults := gateDefaults()
 	found := false
@@ -533,7 +510,7 @@ func exercisesLab6(ctx context.Context, env *labEnv) []labResult {
 }
 
 // versionsNewestFirst lists the registry's versions, newest first.
-func (e *labEnv) versionsNewestFirst(ctx context.Context) []int {
+func (e *Env) versionsNewestFirst(ctx context.Context) []int {
 	vs, err := e.registry.Versions(ctx)
 	if err != nil {
 		return nil
