@@ -11,17 +11,6 @@ package labcheck
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"time"
-
-	"github.com/claimrisk/claimrisk/shared/blobstore"
-	"github.com/claimrisk/claimrisk/shared/mlflow"
-	"github.com/claimrisk/claimrisk/shared/model"
-	"github.com/claimrisk/claimrisk/shared/registry"
-	"github.com/claimrisk/claimrisk/shared/runstore"
-	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 )
 
 // titles are the workshop's labs (docs/labs/lab-N.md).
@@ -137,48 +126,17 @@ func skipped(format string, args ...any) Result {
 	return Result{Skip: true, Text: fmt.Sprintf(format, args...)}
 }
 
-// Env is what the checks look at: the bucket, a running `claimrisk up`
-// and the MLflow server.
-type Env struct {
-	bucket   *blobstore.Bucket
-	binDir   string
-	home     string
-	state    map[string]string // nil when no system is running
-	mlflow   *mlflow.Client    // nil when there is no tracking server
-	http     *http.Client
-	runs     []runstore.Run // newest first
-	registry *registry.Registry
-}
-
-// Open reads the environment once: the runs in bucket, the state file of
-// a `claimrisk up` under home and its MLflow server (else
-// MLFLOW_TRACKING_URI, with MLFLOW_TRACKING_USERNAME and _PASSWORD).
-// binDir is where the function binaries are looked for. The caller keeps
-// the bucket and closes it.
-func Open(ctx context.Context, bucket *blobstore.Bucket, binDir, home string) (*Env, error) {
-	env := &Env{bucket: bucket, binDir: binDir, home: home, http: &http.Client{Timeout: 5 * time.Second},
-		registry: registry.Open(bucket, model.Name)}
-	if state, err := localrun.ReadState(home); err == nil {
-		env.state = state
-	}
-	uri := env.component("mlflow")
-	if uri == "" {
-		uri = os.Getenv("MLFLOW_TRACKING_URI")
-	}
-	if uri != "" {
-		c, err := mlflow.New(uri, mlflow.WithBasicAuth(os.Getenv("MLFLOW_TRACKING_USERNAME"), os.Getenv("MLFLOW_TRACKING_PASSWORD")),
-			mlflow.WithHTTPClient(env.http))
-		if err != nil {
-			return nil, err
-		}
-		env.mlflow = c
-	}
-	runs, err := runstore.New(bucket).List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	env.runs = runs
-	return env, nil
+// labs are the checks of each lab: of its steps' outcomes, then of its
+// exercises' (lab1.go to lab6.go).
+var labs = []struct {
+	steps, exercises func(context.Context, *Env) []Result
+}{
+	1: {checkLab1, exercisesLab1},
+	2: {checkLab2, exercisesLab2},
+	3: {checkLab3, exercisesLab3},
+	4: {checkLab4, exercisesLab4},
+	5: {checkLab5, exercisesLab5},
+	6: {checkLab6, exercisesLab6},
 }
 
 // Check lists lab n's items, its steps' outcomes first and then one or
@@ -187,26 +145,5 @@ func (e *Env) Check(ctx context.Context, n int) []Result {
 	if Title(n) == "" {
 		panic(fmt.Sprintf("labcheck: no lab %d", n))
 	}
-	return append(labChecks[n](ctx, e), exerciseChecks[n](ctx, e)...)
-}
-
-// component is the URL of a running component, or "".
-func (e *Env) component(name string) string { return e.state[name] }
-
-// get fetches url and reports the status, or an error when nothing answers.
-func (e *Env) get(ctx context.Context, url string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	resp, err := e.http.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return resp.StatusCode, nil, err
-	}
-	return resp.StatusCode, body, nil
+	return append(labs[n].steps(ctx, e), labs[n].exercises(ctx, e)...)
 }
