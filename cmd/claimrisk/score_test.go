@@ -1,83 +1,33 @@
 package main
 
 import (
-	"context"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
-	"github.com/claimrisk/claimrisk/shared/registry"
 	"github.com/claimrisk/claimrisk/shared/schema"
-	"github.com/claimrisk/claimrisk/shared/tooling/synth"
+	"github.com/claimrisk/claimrisk/shared/tooling/batchscore"
 	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
-
-// policyRecords are n records of a generated portfolio.
-func policyRecords(t testing.TB, n int) []schema.PolicyRecord {
-	t.Helper()
-	cfg := synth.DefaultConfig()
-	cfg.Seed, cfg.Policies = 7, max(n, 100)
-	d, err := synth.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	customers := map[string]schema.Customer{}
-	for _, c := range d.Customers {
-		customers[c.CustomerID] = c
-	}
-	recs := make([]schema.PolicyRecord, n)
-	for i := range recs {
-		p := d.Policies[i%len(d.Policies)]
-		recs[i] = schema.RecordFor(customers[p.CustomerID], p)
-	}
-	return recs
-}
-
-func writeRecords(t testing.TB, path string, recs []schema.PolicyRecord) {
-	t.Helper()
-	data, err := parquetio.Encode(recs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // champion trains a small model into a new file:// bucket.
 func champion(t testing.TB) (string, *model.Model) {
 	t.Helper()
 	bucket := "file://" + filepath.Join(t.TempDir(), "bucket")
-	testenv.Train(t, bucket, 42, 8000)
-	b, err := blobstore.Open(context.Background(), bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	ver, err := registry.Open(b, model.Name).Resolve(context.Background(), registry.Champion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ver.LoadModel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bucket, m
+	return bucket, testenv.Champion(t, bucket, 42, 8000)
 }
 
 func TestScoreWritesEveryRecordInOrder(t *testing.T) {
 	bucket, m := champion(t)
 	dir := t.TempDir()
 	// More than one chunk, and a partial last one.
-	recs := policyRecords(t, scoreChunk+123)
+	recs := testenv.PolicyRecords(t, 7, batchscore.Chunk+123)
 	in, out := filepath.Join(dir, "in.parquet"), filepath.Join(dir, "scores.parquet")
-	writeRecords(t, in, recs)
+	testenv.WriteParquet(t, in, recs)
 	stdout, stderr, code := cli(t, "score", "--input", in, "--output", out, "--bucket", bucket)
 	if code != 0 || !strings.Contains(stdout, "scored "+thousands(len(recs))+" records") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
@@ -86,7 +36,7 @@ func TestScoreWritesEveryRecordInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := parquetio.Decode[ScoreRow](data)
+	rows, err := parquetio.Decode[batchscore.Row](data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,17 +58,16 @@ func TestScoreWritesEveryRecordInOrder(t *testing.T) {
 func TestScoreBadInputLeavesNoOutput(t *testing.T) {
 	bucket, _ := champion(t)
 	dir := t.TempDir()
-	recs := policyRecords(t, 500)
+	recs := testenv.PolicyRecords(t, 7, 500)
 	recs[41].VehicleType = "tank"
 	bad := filepath.Join(dir, "bad.parquet")
-	writeRecords(t, bad, recs)
+	testenv.WriteParquet(t, bad, recs)
 	notParquet := filepath.Join(dir, "notes.parquet")
 	os.WriteFile(notParquet, []byte("policy_id,age\nP1,40\n"), 0o644)
 	wrongColumns := filepath.Join(dir, "customers.parquet")
-	data, _ := parquetio.Encode([]schema.Customer{{CustomerID: "C1"}})
-	os.WriteFile(wrongColumns, data, 0o644)
+	testenv.WriteParquet(t, wrongColumns, []schema.Customer{{CustomerID: "C1"}})
 	empty := filepath.Join(dir, "empty.parquet")
-	writeRecords(t, empty, nil)
+	testenv.WriteParquet[schema.PolicyRecord](t, empty, nil)
 	tests := []struct {
 		name, input, want string
 		code              int
@@ -153,25 +102,4 @@ func TestScoreBadInputLeavesNoOutput(t *testing.T) {
 	if _, stderr, code := cli(t, "score", "--input", bad, "--output", filepath.Join(dir, "x.parquet"), "--bucket", t.TempDir()); code != 1 || !strings.Contains(stderr, "no champion") {
 		t.Errorf("empty bucket: exit %d, stderr %q", code, stderr)
 	}
-}
-
-// BenchmarkScore scores CLAIMRISK_SCORE_ROWS records (default 200,000) per
-// iteration; make bench takes its CPU and memory profiles.
-func BenchmarkScore(b *testing.B) {
-	n := 200_000
-	if v, err := strconv.Atoi(os.Getenv("CLAIMRISK_SCORE_ROWS")); err == nil && v > 0 {
-		n = v
-	}
-	_, m := champion(b)
-	dir := b.TempDir()
-	in, out := filepath.Join(dir, "in.parquet"), filepath.Join(dir, "out.parquet")
-	writeRecords(b, in, policyRecords(b, n))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := scoreFile(context.Background(), m, in, out, func(int64, int64) {}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/record")
-	b.ReportMetric(math.Round(float64(n)*float64(b.N)/b.Elapsed().Seconds()), "records/s")
 }

@@ -129,8 +129,8 @@ func scoreProfile(ctx context.Context, cfg *config) error {
 		rows = "20000"
 	}
 	prof := filepath.Join(cfg.out, "profiles")
-	argv := []string{"go", "test", "-run", "^$", "-bench", "BenchmarkScore", "-benchtime", "1x", "-o", filepath.Join(cfg.work, "claimrisk.test"),
-		"-cpuprofile", filepath.Join(prof, "score-cpu.pprof"), "-memprofile", filepath.Join(prof, "score-mem.pprof"), "./cmd/claimrisk"}
+	argv := []string{"go", "test", "-run", "^$", "-bench", "BenchmarkScore", "-benchtime", "1x", "-o", filepath.Join(cfg.work, "batchscore.test"),
+		"-cpuprofile", filepath.Join(prof, "score-cpu.pprof"), "-memprofile", filepath.Join(prof, "score-mem.pprof"), "./shared/tooling/batchscore"}
 	_, _, _, err := run(ctx, cfg.root, argv, []string{"CLAIMRISK_SCORE_ROWS=" + rows})
 	return err
 }
