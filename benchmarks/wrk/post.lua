@@ -5,7 +5,8 @@
 --
 -- BODIES_FILE holds one JSON body per line. The requests are formatted
 -- once, in init, so that the load generator spends nothing per request on
--- building them.
+-- building them. Headers given with -H (a Host, an Authorization) are sent
+-- with every request.
 
 local requests = {}
 local next_request = 0
@@ -14,6 +15,9 @@ function init(args)
   local path = args[1]
   assert(path, "usage: wrk ... -s post.lua URL -- BODIES_FILE")
   local headers = { ["Content-Type"] = "application/json" }
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
   for line in io.lines(path) do
     if #line > 0 then
       table.insert(requests, wrk.format("POST", nil, headers, line))

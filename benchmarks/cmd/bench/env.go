@@ -54,4 +54,5 @@ var subcommands = map[string]func(args []string) error{
 	"serve-predict": servePredictCmd,
 	"peak":          peakCmd,
 	"train-e2e":     trainE2ECmd,
+	"ingress":       ingressCmd,
 }
