@@ -55,10 +55,11 @@ type Estimated struct {
 func Assess(b *Baseline, cur []predlog.Row, t Thresholds, p Policy) (Report, error) {
 	rep := Report{Format: Format, Rows: len(cur), ReferenceRows: len(b.Reference), Enough: true, Thresholds: t, WeightFloor: p.WeightFloor,
 		Reasons: []string{}, RulesFired: []string{}, DriftedColumns: []Column{}}
-	if err := rep.compare(b.Reference, cur); err != nil {
+	window := frameOf(cur)
+	if err := rep.compare(frameOf(b.Reference), window); err != nil {
 		return Report{}, err
 	}
-	if err := rep.estimate(b, cur); err != nil {
+	if err := rep.estimate(b, window); err != nil {
 		return Report{}, err
 	}
 	rep.decide(p, b.Weights)
@@ -66,15 +67,11 @@ func Assess(b *Baseline, cur []predlog.Row, t Thresholds, p Policy) (Report, err
 }
 
 // estimate sets the window's estimated performance.
-func (rep *Report) estimate(b *Baseline, cur []predlog.Row) error {
-	if len(cur) < 2 {
+func (rep *Report) estimate(b *Baseline, cur *frame) error {
+	if cur.n < 2 {
 		return nil
 	}
-	p := make([]float64, len(cur))
-	for i, r := range cur {
-		p[i] = r.Probability
-	}
-	e, err := b.Estimator.Estimate(p)
+	e, err := b.Estimator.Estimate(cur.probability)
 	if err != nil {
 		return fmt.Errorf("driftcheck: performance estimation: %w", err)
 	}

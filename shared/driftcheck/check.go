@@ -210,41 +210,38 @@ func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Durat
 	if err := c.waitForLog(ctx, end); err != nil {
 		return Report{}, err
 	}
-	cur, err := ReadWindow[predlog.Row](ctx, c.Bucket, predlog.PredictionsPrefix, from, end, func(r predlog.Row) time.Time { return r.Time })
+	// Outcomes arrive after predictions: read all feedback from the window's
+	// start on, first, so that reading the window keeps whole rows only of
+	// the predictions an outcome names.
+	fb, err := ReadFeedback(ctx, c.Bucket, from)
 	if err != nil {
 		return Report{}, err
 	}
-	mine := cur[:0]
-	for _, r := range cur {
-		if int(r.ModelVersion) == champ.Version {
-			mine = append(mine, r)
-		}
-	}
-	cur = mine
-	// Outcomes arrive after predictions: read all feedback from the window's start on.
-	fb, err := ReadFeedback(ctx, c.Bucket, from)
+	j := newJoiner(fb)
+	cur := newFrame(0)
+	named, err := c.readWindow(ctx, from, end, champ.Version, j, cur)
 	if err != nil {
 		return Report{}, err
 	}
 	rep := Report{
 		Format: Format, ID: id, EventID: trig.EventID, EventTime: trig.EventTime, Model: c.Registry.Name(), ChampionVersion: champ.Version, DatasetID: champ.Lineage.DatasetID,
 		ReferenceKey: ReferenceKey(champ), ReferenceRows: len(ref), WindowFrom: from.UTC(), WindowTo: end.UTC(),
-		Rows: len(cur), Thresholds: c.Thresholds, Reasons: []string{}, DriftedColumns: []Column{}, FairnessReasons: []string{},
+		Rows: cur.n, Thresholds: c.Thresholds, Reasons: []string{}, DriftedColumns: []Column{}, FairnessReasons: []string{},
 		RulesFired: []string{}, WeightFloor: c.Policy.WeightFloor,
 	}
-	rep.Enough = len(cur) >= c.Thresholds.MinRows
+	rep.Enough = cur.n >= c.Thresholds.MinRows
 	if !rep.Enough {
-		rep.Reasons = append(rep.Reasons, fmt.Sprintf("only %d logged predictions of v%d in the window; a verdict needs %d", len(cur), champ.Version, c.Thresholds.MinRows))
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("only %d logged predictions of v%d in the window; a verdict needs %d", cur.n, champ.Version, c.Thresholds.MinRows))
 		return rep, c.save(ctx, &rep, nil)
 	}
 	refRows := make([]predlog.Row, len(ref))
 	for i, r := range ref {
 		refRows[i] = r.Row
 	}
-	if err := rep.compare(refRows, cur); err != nil {
+	if err := rep.compare(frameOf(refRows), cur); err != nil {
 		return Report{}, err
 	}
-	labelled := Join(cur, fb)
+	labelled := j.join(named)
 	rep.quality(labelled, champ.Metrics.AUC)
 	base, err := c.baseline(champ, ref)
 	if err != nil {
@@ -270,7 +267,7 @@ func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Durat
 // compare runs the per-column drift tests, prediction drift and data quality.
 // The columns are independent, so they are tested on every core; the
 // report lists them in FeatureColumns' order all the same.
-func (rep *Report) compare(ref, cur []predlog.Row) error {
+func (rep *Report) compare(ref, cur *frame) error {
 	type outcome struct {
 		res     drift.Result
 		err     error
@@ -281,8 +278,8 @@ func (rep *Report) compare(ref, cur []predlog.Row) error {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, col := range FeatureColumns {
 		g.Go(func() error {
-			res, err := col.test(ref, cur)
-			outcomes[i] = outcome{res, err, col.quality(ref, cur)}
+			res, err := col.test(i, ref, cur)
+			outcomes[i] = outcome{res, err, col.quality(i, ref, cur)}
 			return nil // the first column's error by order is returned below
 		})
 	}
@@ -300,23 +297,23 @@ func (rep *Report) compare(ref, cur []predlog.Row) error {
 		rep.DataQuality = append(rep.DataQuality, outcomes[i].quality)
 	}
 	rep.DatasetDrift = DatasetVerdict(rep.Columns, rep.Thresholds.DriftShare)
-	res, err := PredictionColumn.test(ref, cur)
+	res, err := drift.NumericColumn(ref.probability, cur.probability)
 	if err != nil {
 		return fmt.Errorf("driftcheck: prediction: %w", err)
 	}
 	rep.PredictionDrift = PredictionDrift{
 		Column:        Column{Column: PredictionColumn.Name, Kind: "numeric", Test: string(res.Test), Score: res.Score, Threshold: res.Threshold, Drifted: res.Drifted},
-		ReferenceMean: meanOf(ref, PredictionColumn), CurrentMean: meanOf(cur, PredictionColumn),
+		ReferenceMean: mean(ref.probability), CurrentMean: mean(cur.probability),
 	}
 	return nil
 }
 
-func meanOf(rows []predlog.Row, c ColumnSpec) float64 {
+func mean(xs []float64) float64 {
 	s := 0.0
-	for _, r := range rows {
-		s += c.Number(r)
+	for _, x := range xs {
+		s += x
 	}
-	return s / float64(max(len(rows), 1))
+	return s / float64(max(len(xs), 1))
 }
 
 // quality scores the labelled rows.
@@ -347,14 +344,14 @@ func (rep *Report) quality(labelled []predlog.ReferenceRow, referenceAUC float64
 
 // fairness joins the protected attribute to the window's predictions and
 // compares the groups.
-func (c *Checker) fairness(ctx context.Context, rep *Report, cur []predlog.Row, labelled []predlog.ReferenceRow) error {
+func (c *Checker) fairness(ctx context.Context, rep *Report, cur *frame, labelled []predlog.ReferenceRow) error {
 	attrs, err := customers.Load(ctx, c.Bucket)
 	if err != nil {
 		return err
 	}
-	rows := make([]governance.Row, len(cur))
-	for i, r := range cur {
-		rows[i] = governance.Row{Group: attrs[r.CustomerID], Probability: r.Probability}
+	rows := make([]governance.Row, cur.n)
+	for i, customer := range cur.customer {
+		rows[i] = governance.Row{Group: attrs[customer], Probability: cur.probability[i]}
 	}
 	f := c.Fairness.Measure("sex", rows, false)
 	rep.Fairness = &f
@@ -471,69 +468,79 @@ func Latest(ctx context.Context, b *blobstore.Bucket) (Report, error) {
 	return Report{}, fmt.Errorf("driftcheck: no drift report in %s yet: run 'claimrisk drift check'", b.URL)
 }
 
-// ReadWindow reads the rows of a log with time in [from, to), looking only
-// at the objects of the days the window touches and the day after it: an
-// object is filed under the day it was written, which for the last rows
-// of a window can be after midnight. It opens the objects first and sizes
-// the rows once from their row counts, then decodes them one by one into
-// that slice, keeping the rows inside the window. (Decoding the objects
-// on both cores measured slower: more system time, more memory.)
+// ReadWindow reads the rows of a log with time in [from, to) (see
+// scanWindow for the objects it reads).
 func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(T) time.Time) ([]T, error) {
-	type object struct {
-		key string
-		r   *parquetio.Reader[T]
+	var out []T
+	err := scanWindow(ctx, b, prefix, from, to, func(r *T) time.Time { return at(*r) }, func(r *T) { out = append(out, *r) })
+	if err != nil || len(out) == 0 {
+		return nil, err
 	}
-	var objects []object
-	defer func() {
-		for _, o := range objects {
-			if o.r != nil {
-				o.r.Close()
-			}
-		}
-	}()
-	var total int64
+	return out, nil
+}
+
+// scanWindow calls visit with each row of a log with time in [from, to),
+// looking only at the objects of the days the window touches and the day
+// after it: an object is filed under the day it was written, which for the
+// last rows of a window can be after midnight. It holds one object's bytes
+// and rows at a time; visit must copy what it keeps of a row.
+func scanWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(*T) time.Time, visit func(*T)) error {
+	var rows []T
+	defer func() { clear(rows) }()
 	until := to.Add(24 * time.Hour)
 	for day := from.UTC().Truncate(24 * time.Hour); day.Before(until); day = day.Add(24 * time.Hour) {
 		keys, err := b.Keys(ctx, prefix+day.Format("2006/01/02")+"/")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, k := range keys {
 			if !strings.HasSuffix(k, ".parquet") {
 				continue
 			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			data, err := b.Read(ctx, k)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			r, err := parquetio.Open[T](bytes.NewReader(data), int64(len(data)))
 			if err != nil {
-				return nil, fmt.Errorf("driftcheck: %s: %w", k, err)
+				return fmt.Errorf("driftcheck: %s: %w", k, err)
 			}
-			objects = append(objects, object{k, r})
-			total += r.Capacity()
-		}
-	}
-	out := make([]T, 0, total)
-	for i, o := range objects {
-		start := len(out)
-		var err error
-		if out, err = o.r.AppendAll(out); err != nil {
-			return nil, fmt.Errorf("driftcheck: %s: %w", o.key, err)
-		}
-		o.r.Close()
-		objects[i].r = nil // and with it the object's bytes
-		kept := out[:start]
-		for _, r := range out[start:] {
-			if t := at(r); !t.Before(from) && t.Before(to) {
-				kept = append(kept, r)
+			rows, err = r.AppendAll(rows[:0])
+			r.Close()
+			if err != nil {
+				return fmt.Errorf("driftcheck: %s: %w", k, err)
+			}
+			for i := range rows {
+				if t := at(&rows[i]); !t.Before(from) && t.Before(to) {
+					visit(&rows[i])
+				}
 			}
 		}
-		clear(out[len(kept):]) // let the rows left out go
-		out = kept
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	return out, nil
+	return nil
+}
+
+// readWindow reads the predictions of model version in [from, to) into
+// cur, unless it is nil, and returns whole only the rows j's outcomes
+// name, in the log's order.
+func (c *Checker) readWindow(ctx context.Context, from, to time.Time, version int, j *joiner, cur *frame) ([]predlog.Row, error) {
+	var named []predlog.Row
+	err := scanWindow(ctx, c.Bucket, predlog.PredictionsPrefix, from, to, func(r *predlog.Row) time.Time { return r.Time }, func(r *predlog.Row) {
+		if int(r.ModelVersion) != version {
+			return
+		}
+		if cur != nil {
+			cur.add(r)
+		}
+		if j.names(r) {
+			// Cloned, the ids no longer hold the object's pages of ids.
+			row := *r
+			row.RequestID, row.PolicyID, row.CustomerID = strings.Clone(r.RequestID), strings.Clone(r.PolicyID), strings.Clone(r.CustomerID)
+			named = append(named, row)
+		}
+	})
+	return named, err
 }

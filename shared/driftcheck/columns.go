@@ -54,58 +54,52 @@ func (c ColumnSpec) kindName() string {
 	return "numeric"
 }
 
-func (c ColumnSpec) test(ref, cur []predlog.Row) (drift.Result, error) {
+// test runs the column's drift test; i is its index in FeatureColumns.
+func (c ColumnSpec) test(i int, ref, cur *frame) (drift.Result, error) {
 	if c.Categorical {
-		return drift.CategoricalColumn(categories(ref, c), categories(cur, c))
+		return drift.CategoricalColumn(ref.strings(i), cur.strings(i))
 	}
-	return drift.NumericColumn(numbers(ref, c), numbers(cur, c))
+	return drift.NumericColumn(ref.numbers[i], cur.numbers[i])
 }
 
-func numbers(rows []predlog.Row, c ColumnSpec) []float64 {
-	out := make([]float64, len(rows))
-	for i, r := range rows {
-		out[i] = c.Number(r)
-	}
-	return out
-}
-
-func categories(rows []predlog.Row, c ColumnSpec) []string {
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		out[i] = c.Category(r)
-	}
-	return out
-}
-
-// quality measures missing values and values the reference never had.
-func (c ColumnSpec) quality(ref, cur []predlog.Row) DataQuality {
+// quality measures missing values and values the reference never had; i
+// is the column's index in FeatureColumns.
+func (c ColumnSpec) quality(i int, ref, cur *frame) DataQuality {
 	q := DataQuality{Column: c.Name}
-	if len(cur) == 0 {
+	if cur.n == 0 {
 		return q
 	}
 	missing, outside := 0, 0
 	if c.Categorical {
 		seen := map[string]bool{}
-		for _, r := range ref {
-			seen[c.Category(r)] = true
+		for _, v := range ref.values[i] {
+			seen[v] = true
 		}
-		for _, r := range cur {
-			v := c.Category(r)
+		// By code: each of the window's values is looked up once.
+		known := make([]int8, len(cur.values[i])) // 0 missing, 1 outside, 2 seen
+		for code, v := range cur.values[i] {
 			switch {
 			case v == "":
-				missing++
 			case !seen[v]:
+				known[code] = 1
+			default:
+				known[code] = 2
+			}
+		}
+		for _, code := range cur.codes[i] {
+			switch known[code] {
+			case 0:
+				missing++
+			case 1:
 				outside++
 			}
 		}
 	} else {
 		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, r := range ref {
-			v := c.Number(r)
+		for _, v := range ref.numbers[i] {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
-		for _, r := range cur {
-			v := c.Number(r)
+		for _, v := range cur.numbers[i] {
 			switch {
 			case math.IsNaN(v):
 				missing++
@@ -114,8 +108,8 @@ func (c ColumnSpec) quality(ref, cur []predlog.Row) DataQuality {
 			}
 		}
 	}
-	q.Missing = float64(missing) / float64(len(cur))
-	q.OutOfRange = float64(outside) / float64(len(cur))
+	q.Missing = float64(missing) / float64(cur.n)
+	q.OutOfRange = float64(outside) / float64(cur.n)
 	return q
 }
 

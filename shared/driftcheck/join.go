@@ -18,33 +18,57 @@ import (
 // When outcomes repeat for a prediction, the one reported last wins. The
 // labelled predictions are returned as reference rows, ordered by time.
 func Join(preds []predlog.Row, fb []predlog.Feedback) []predlog.ReferenceRow {
+	return newJoiner(fb).join(preds)
+}
+
+// pair is a request and a policy in it.
+type pair struct{ request, policy string }
+
+// joiner is Join's outcomes, indexed by what they name.
+type joiner struct {
+	fb                  []predlog.Feedback // by time of arrival
+	wantPair            map[pair]bool
+	wantReq, wantPolicy map[string]bool
+}
+
+func newJoiner(fb []predlog.Feedback) *joiner {
 	fb = append([]predlog.Feedback(nil), fb...)
 	sort.SliceStable(fb, func(i, j int) bool { return fb[i].Time.Before(fb[j].Time) })
-	// Only the predictions an outcome names are indexed: a window has far
-	// more predictions than outcomes, often none.
-	type pair struct{ request, policy string }
-	wantPair, wantReq, wantPolicy := map[pair]bool{}, map[string]bool{}, map[string]bool{}
+	j := &joiner{fb: fb, wantPair: map[pair]bool{}, wantReq: map[string]bool{}, wantPolicy: map[string]bool{}}
 	for _, f := range fb {
 		switch {
 		case f.RequestID != "" && f.PolicyID != "":
-			wantPair[pair{f.RequestID, f.PolicyID}] = true
+			j.wantPair[pair{f.RequestID, f.PolicyID}] = true
 		case f.RequestID != "":
-			wantReq[f.RequestID] = true
+			j.wantReq[f.RequestID] = true
 		case f.PolicyID != "":
-			wantPolicy[f.PolicyID] = true
+			j.wantPolicy[f.PolicyID] = true
 		}
 	}
+	return j
+}
+
+// names tells whether an outcome names prediction p: only those can be
+// labelled, so join needs no other (a window has far more predictions than
+// outcomes, often none).
+func (j *joiner) names(p *predlog.Row) bool {
+	return len(j.fb) > 0 && (j.wantPair[pair{p.RequestID, p.PolicyID}] || j.wantReq[p.RequestID] || j.wantPolicy[p.PolicyID])
+}
+
+// join labels preds as Join does.
+func (j *joiner) join(preds []predlog.Row) []predlog.ReferenceRow {
+	fb := j.fb
 	byReqPolicy := map[pair]int{}
 	byReq, byPolicy := map[string][]int{}, map[string][]int{}
 	if len(fb) > 0 {
 		for i, p := range preds {
-			if k := (pair{p.RequestID, p.PolicyID}); wantPair[k] {
+			if k := (pair{p.RequestID, p.PolicyID}); j.wantPair[k] {
 				byReqPolicy[k] = i
 			}
-			if wantReq[p.RequestID] {
+			if j.wantReq[p.RequestID] {
 				byReq[p.RequestID] = append(byReq[p.RequestID], i)
 			}
-			if wantPolicy[p.PolicyID] {
+			if j.wantPolicy[p.PolicyID] {
 				byPolicy[p.PolicyID] = append(byPolicy[p.PolicyID], i)
 			}
 		}

@@ -211,19 +211,14 @@ func (c *Checker) catchUp(ctx context.Context, rep *Report, end time.Time) ([]pr
 	if err != nil {
 		return nil, err
 	}
+	j := newJoiner(fb)
 	var rows []predlog.ReferenceRow
 	for _, w := range pending {
-		preds, err := ReadWindow[predlog.Row](ctx, c.Bucket, predlog.PredictionsPrefix, w.WindowFrom, w.WindowTo, func(r predlog.Row) time.Time { return r.Time })
+		named, err := c.readWindow(ctx, w.WindowFrom, w.WindowTo, w.ChampionVersion, j, nil)
 		if err != nil {
 			return nil, err
 		}
-		mine := preds[:0]
-		for _, p := range preds {
-			if int(p.ModelVersion) == w.ChampionVersion {
-				mine = append(mine, p)
-			}
-		}
-		labelled := Join(mine, fb)
+		labelled := j.join(named)
 		if len(labelled) == w.LabelledRows {
 			continue
 		}
