@@ -16,6 +16,7 @@ type Baseline struct {
 	Weights       map[string]float64
 	Estimator     *cbpe.Estimator
 	ValidationAUC float64
+	columns       *frame // Reference's tested columns, built once
 }
 
 // NewBaseline learns the baseline of model m from its labelled reference
@@ -27,6 +28,7 @@ func NewBaseline(m *model.Model, ref []predlog.ReferenceRow, validationAUC float
 		b.Reference[i] = r.Row
 		p[i], y[i] = r.Probability, float64(r.Claim)
 	}
+	b.columns = frameOf(b.Reference)
 	b.Weights = ModelWeights(m, b.Reference)
 	est, err := cbpe.Fit(p, y)
 	if err != nil {
@@ -56,7 +58,7 @@ func Assess(b *Baseline, cur []predlog.Row, t Thresholds, p Policy) (Report, err
 	rep := Report{Format: Format, Rows: len(cur), ReferenceRows: len(b.Reference), Enough: true, Thresholds: t, WeightFloor: p.WeightFloor,
 		Reasons: []string{}, RulesFired: []string{}, DriftedColumns: []Column{}}
 	window := frameOf(cur)
-	if err := rep.compare(frameOf(b.Reference), window); err != nil {
+	if err := rep.compare(b.columns, window); err != nil {
 		return Report{}, err
 	}
 	if err := rep.estimate(b, window); err != nil {

@@ -234,19 +234,15 @@ func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Durat
 		rep.Reasons = append(rep.Reasons, fmt.Sprintf("only %d logged predictions of v%d in the window; a verdict needs %d", cur.n, champ.Version, c.Thresholds.MinRows))
 		return rep, c.save(ctx, &rep, nil)
 	}
-	refRows := make([]predlog.Row, len(ref))
-	for i, r := range ref {
-		refRows[i] = r.Row
-	}
-	if err := rep.compare(frameOf(refRows), cur); err != nil {
-		return Report{}, err
-	}
-	labelled := j.join(named)
-	rep.quality(labelled, champ.Metrics.AUC)
 	base, err := c.baseline(champ, ref)
 	if err != nil {
 		return Report{}, err
 	}
+	if err := rep.compare(base.columns, cur); err != nil {
+		return Report{}, err
+	}
+	labelled := j.join(named)
+	rep.quality(labelled, champ.Metrics.AUC)
 	if err := rep.estimate(base, cur); err != nil {
 		return Report{}, err
 	}
@@ -486,7 +482,6 @@ func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, 
 // and rows at a time; visit must copy what it keeps of a row.
 func scanWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(*T) time.Time, visit func(*T)) error {
 	var rows []T
-	defer func() { clear(rows) }()
 	until := to.Add(24 * time.Hour)
 	for day := from.UTC().Truncate(24 * time.Hour); day.Before(until); day = day.Add(24 * time.Hour) {
 		keys, err := b.Keys(ctx, prefix+day.Format("2006/01/02")+"/")
