@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,9 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/claimrisk/claimrisk/shared/predictapi"
-	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
 // ingressCmd measures predict's throughput through a cluster's ingress:
@@ -74,8 +70,7 @@ kubectl -n claimrisk get secret claimrisk-api-token
 	recs = recs[len(recs)-200:]
 	var lines []string
 	for _, r := range recs {
-		data, _ := json.Marshal(predictapi.PredictRequest{Records: []schema.PolicyRecord{r}})
-		lines = append(lines, string(data))
+		lines = append(lines, string(predictBody(r)))
 	}
 	dir, err := os.MkdirTemp("", "bench-ingress-")
 	if err != nil {
@@ -108,13 +103,7 @@ kubectl -n claimrisk get secret claimrisk-api-token
 		if err != nil {
 			return wrkResult{}, fmt.Errorf("wrk: %w", err)
 		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if rest, ok := strings.CutPrefix(line, "WRKJSON "); ok {
-				var r wrkResult
-				return r, json.Unmarshal([]byte(rest), &r)
-			}
-		}
-		return wrkResult{}, fmt.Errorf("wrk printed no summary:\n%s", out)
+		return parseWrk(out)
 	}
 	fmt.Fprintf(os.Stderr, "warming up for %s at c=%d\n", *warmup, slices.Max(cs))
 	if _, err := wrk(slices.Max(cs), *warmup); err != nil {

@@ -109,10 +109,6 @@ type serverSpec struct {
 }
 
 func serverSpecs(cfg *config, fx *servingFixture) []serverSpec {
-	recordBody := func(r schema.PolicyRecord) []byte {
-		data, _ := json.Marshal(predictapi.PredictRequest{Records: []schema.PolicyRecord{r}})
-		return data
-	}
 	specs := []serverSpec{
 		{
 			name: "predict", label: "predict function (Go, func-go)",
@@ -120,7 +116,7 @@ func serverSpecs(cfg *config, fx *servingFixture) []serverSpec {
 			env: func(port int) []string {
 				return []string{fmt.Sprintf("LISTEN_ADDRESS=127.0.0.1:%d", port), "CLAIMRISK_BUCKET=file://" + fx.bucket, "LOG_LEVEL=warn"}
 			},
-			path: "/v1/predict", body: recordBody,
+			path: "/v1/predict", body: predictBody,
 			prob: func(b []byte) (float64, error) {
 				var r predictapi.PredictResponse
 				if err := json.Unmarshal(b, &r); err != nil || len(r.Predictions) != 1 {
@@ -133,7 +129,7 @@ func serverSpecs(cfg *config, fx *servingFixture) []serverSpec {
 			name: "empty", label: "empty handler (func-go)",
 			argv: func(int) []string { return []string{filepath.Join(cfg.work, "emptyfunc")} },
 			env:  func(port int) []string { return []string{fmt.Sprintf("LISTEN_ADDRESS=127.0.0.1:%d", port)} },
-			path: "/", body: recordBody,
+			path: "/", body: predictBody,
 			prob: func([]byte) (float64, error) { return math.NaN(), nil },
 		},
 	}
@@ -274,6 +270,11 @@ func wrkRun(ctx context.Context, cfg *config, url, bodies string, c int, d time.
 	if err != nil {
 		return wrkResult{}, err
 	}
+	return parseWrk(out)
+}
+
+// parseWrk finds post.lua's summary line in wrk's output.
+func parseWrk(out []byte) (wrkResult, error) {
 	for _, line := range strings.Split(string(out), "\n") {
 		if rest, ok := strings.CutPrefix(line, "WRKJSON "); ok {
 			var r wrkResult
@@ -284,6 +285,12 @@ func wrkRun(ctx context.Context, cfg *config, url, bodies string, c int, d time.
 		}
 	}
 	return wrkResult{}, fmt.Errorf("wrk printed no summary:\n%s", out)
+}
+
+// predictBody is a one-record request to predict's /v1/predict.
+func predictBody(r schema.PolicyRecord) []byte {
+	data, _ := json.Marshal(predictapi.PredictRequest{Records: []schema.PolicyRecord{r}})
+	return data
 }
 
 // levelResult is one server at one concurrency over the repeated runs.
