@@ -83,12 +83,6 @@ func StepTitle(lab, n int) (string, bool) {
 	return t, ok
 }
 
-// ExerciseTitle is the title of lab's exercise n.
-func ExerciseTitle(lab, n int) (string, bool) {
-	t, ok := headings[heading{lab, true, n}]
-	return t, ok
-}
-
 // titleOf is the title of a heading; a check that names one the labs do
 // not have is a bug in the checker.
 func titleOf(h heading) string {
