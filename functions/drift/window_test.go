@@ -135,10 +135,21 @@ func TestEveryPredictionIsCheckedOnceAcrossTwentyChecks(t *testing.T) {
 func policy(rng *rand.Rand, id string) schema.PolicyRecord {
 	age := float64(20 + rng.IntN(60))
 	return schema.PolicyRecord{
-		PolicyID: id, CustomerID: "C" + id, Age: age, YearsLicensed: float64(rng.IntN(int(age) - 15)),
-		HomeArea: schema.Areas[rng.IntN(len(schema.Areas))], VehicleType: schema.VehicleTypes[rng.IntN(len(schema.VehicleTypes))],
-		VehicleAge: rng.IntN(15), Usage: schema.Usages[rng.IntN(len(schema.Usages))], AnnualMileage: float64(3000 + rng.IntN(30000)),
-		Coverage: schema.Coverages[rng.IntN(len(schema.Coverages))], Deductible: []int{250, 500, 1000, 2000}[rng.IntN(4)],
+		PolicyID:   id,
+		CustomerID: "C" + id,
+		Driver: schema.Driver{
+			Age:           age,
+			YearsLicensed: float64(rng.IntN(int(age) - 15)),
+			HomeArea:      schema.Areas[rng.IntN(len(schema.Areas))],
+		},
+		Cover: schema.Cover{
+			VehicleType:   schema.VehicleTypes[rng.IntN(len(schema.VehicleTypes))],
+			VehicleAge:    rng.IntN(15),
+			Usage:         schema.Usages[rng.IntN(len(schema.Usages))],
+			AnnualMileage: float64(3000 + rng.IntN(30000)),
+			Coverage:      schema.Coverages[rng.IntN(len(schema.Coverages))],
+			Deductible:    []int{250, 500, 1000, 2000}[rng.IntN(4)],
+		},
 	}
 }
 

@@ -32,10 +32,21 @@ import (
 
 func record(i int) schema.PolicyRecord {
 	return schema.PolicyRecord{
-		PolicyID: fmt.Sprintf("P%06d", i), CustomerID: fmt.Sprintf("C%06d", i), Age: 20 + float64(i%60),
-		YearsLicensed: min(2+float64(i%40), 4+float64(i%60)), HomeArea: schema.Areas[i%len(schema.Areas)], VehicleType: schema.VehicleTypes[i%5],
-		VehicleAge: i % 15, Usage: schema.Usages[i%3], AnnualMileage: 3000 + float64(i%40)*700,
-		Coverage: schema.Coverages[i%3], Deductible: []int{250, 500, 1000, 2000}[i%4],
+		PolicyID:   fmt.Sprintf("P%06d", i),
+		CustomerID: fmt.Sprintf("C%06d", i),
+		Driver: schema.Driver{
+			Age:           20 + float64(i%60),
+			YearsLicensed: min(2+float64(i%40), 4+float64(i%60)),
+			HomeArea:      schema.Areas[i%len(schema.Areas)],
+		},
+		Cover: schema.Cover{
+			VehicleType:   schema.VehicleTypes[i%5],
+			VehicleAge:    i % 15,
+			Usage:         schema.Usages[i%3],
+			AnnualMileage: 3000 + float64(i%40)*700,
+			Coverage:      schema.Coverages[i%3],
+			Deductible:    []int{250, 500, 1000, 2000}[i%4],
+		},
 	}
 }
 

@@ -87,7 +87,7 @@ func TestDecodeWrongTypeAndMissingColumn(t *testing.T) {
 		VehicleType      string      `parquet:"vehicle_type"`
 		VehicleAge       int32       `parquet:"vehicle_age"`
 		Usage            string      `parquet:"usage"`
-		AnnualMileage    string      `parquet:"annual_mileage"`
+		AnnualMileage    string      `parquet:"annual_mileage"` // text where the table has a number
 		Coverage         string      `parquet:"coverage"`
 		Deductible       int32       `parquet:"deductible"`
 		Premium          float64     `parquet:"premium"`

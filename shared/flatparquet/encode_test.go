@@ -31,9 +31,21 @@ func logRows(n int) []predlog.Row {
 		rows[i] = predlog.Row{
 			Time: t0.Add(time.Duration(i*1237) * time.Millisecond), RequestID: fmt.Sprintf("req-%06d", i), ModelVersion: int32(1 + i%3),
 			PolicyRecord: schema.PolicyRecord{
-				PolicyID: fmt.Sprintf("p_%024x", i*7919), CustomerID: fmt.Sprintf("p_%024x", i/2), Age: 18 + float64(i%700)/10, YearsLicensed: float64(i%400) / 10,
-				HomeArea: 1 + i%25, VehicleType: []string{"sedan", "suv", "pickup", "van", "sports"}[i%5], VehicleAge: i % 20, Usage: []string{"pleasure", "commute", "business"}[i%3],
-				AnnualMileage: float64(1000 + (i*37)%30000), Coverage: []string{"liability", "standard", "comprehensive"}[i%3], Deductible: []int{250, 500, 1000, 2000}[i%4],
+				PolicyID:   fmt.Sprintf("p_%024x", i*7919),
+				CustomerID: fmt.Sprintf("p_%024x", i/2),
+				Driver: schema.Driver{
+					Age:           18 + float64(i%700)/10,
+					YearsLicensed: float64(i%400) / 10,
+					HomeArea:      1 + i%25,
+				},
+				Cover: schema.Cover{
+					VehicleType:   []string{"sedan", "suv", "pickup", "van", "sports"}[i%5],
+					VehicleAge:    i % 20,
+					Usage:         []string{"pleasure", "commute", "business"}[i%3],
+					AnnualMileage: float64(1000 + (i*37)%30000),
+					Coverage:      []string{"liability", "standard", "comprehensive"}[i%3],
+					Deductible:    []int{250, 500, 1000, 2000}[i%4],
+				},
 			},
 			CrashRate: float64(i%90) / 10, InjuryShare: float64(i%100) / 100, Probability: float64(i%997) / 997, Band: []string{"low", "medium", "high"}[i%3],
 		}

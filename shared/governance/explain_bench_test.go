@@ -26,8 +26,23 @@ func BenchmarkExplainAccidentModel(b *testing.B) {
 		b.Fatal(err)
 	}
 	m, _ := v.LoadModel()
-	r := schema.PolicyRecord{PolicyID: "Q", CustomerID: "C", Age: 21, YearsLicensed: 2, HomeArea: 11, VehicleType: "sports", VehicleAge: 3,
-		Usage: "commute", AnnualMileage: 18000, Coverage: "comprehensive", Deductible: 250}
+	r := schema.PolicyRecord{
+		PolicyID:   "Q",
+		CustomerID: "C",
+		Driver: schema.Driver{
+			Age:           21,
+			YearsLicensed: 2,
+			HomeArea:      11,
+		},
+		Cover: schema.Cover{
+			VehicleType:   "sports",
+			VehicleAge:    3,
+			Usage:         "commute",
+			AnnualMileage: 18000,
+			Coverage:      "comprehensive",
+			Deductible:    250,
+		},
+	}
 	for b.Loop() {
 		governance.Explain(m, r)
 	}

@@ -68,7 +68,7 @@ func TestExplanationIsExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := schema.PolicyRecord{PolicyID: "Q1", Age: 22, YearsLicensed: 2, VehicleType: "sports", VehicleAge: 3, Usage: "commute", AnnualMileage: 18000, Coverage: "comprehensive", Deductible: 250, HomeArea: 11}
+	r := schema.PolicyRecord{PolicyID: "Q1", Driver: schema.Driver{Age: 22, YearsLicensed: 2, HomeArea: 11}, Cover: schema.Cover{VehicleType: "sports", VehicleAge: 3, Usage: "commute", AnnualMileage: 18000, Coverage: "comprehensive", Deductible: 250}}
 	e := Explain(m, r)
 	sum := e.ReferenceLogit
 	for _, c := range e.Contributions {
@@ -94,7 +94,7 @@ func TestExplanationIsExact(t *testing.T) {
 func BenchmarkExplain(b *testing.B) {
 	spec := features.Spec{Set: features.SetLegacy, Names: []string{"log_legacy_factor"}, Center: []float64{0}, Scale: []float64{1}}
 	m, _ := model.New(model.KindLegacy, spec, &glm.Fit{Intercept: -2, Coef: []float64{1}}, 1)
-	r := schema.PolicyRecord{Age: 30, YearsLicensed: 10, Usage: "commute", AnnualMileage: 9000}
+	r := schema.PolicyRecord{Driver: schema.Driver{Age: 30, YearsLicensed: 10}, Cover: schema.Cover{Usage: "commute", AnnualMileage: 9000}}
 	for b.Loop() {
 		Explain(m, r)
 	}

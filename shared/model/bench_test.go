@@ -44,9 +44,9 @@ func itoa(n int) string {
 func BenchmarkPredict(b *testing.B) {
 	m := accidentModel(b)
 	recs := []schema.PolicyRecord{
-		{PolicyID: "Q-1", CustomerID: "C-1", Age: 45, YearsLicensed: 27, HomeArea: 8, VehicleType: "sedan", VehicleAge: 6, Usage: "pleasure", AnnualMileage: 8000, Coverage: "standard", Deductible: 1000},
-		{PolicyID: "Q-2", CustomerID: "C-2", Age: 21, YearsLicensed: 2, HomeArea: 11, VehicleType: "sports", VehicleAge: 3, Usage: "commute", AnnualMileage: 18000, Coverage: "comprehensive", Deductible: 250},
-		{PolicyID: "Q-3", CustomerID: "C-3", Age: 73, YearsLicensed: 54, HomeArea: 16, VehicleType: "suv", VehicleAge: 9, Usage: "business", AnnualMileage: 22000, Coverage: "liability", Deductible: 500},
+		{PolicyID: "Q-1", CustomerID: "C-1", Driver: schema.Driver{Age: 45, YearsLicensed: 27, HomeArea: 8}, Cover: schema.Cover{VehicleType: "sedan", VehicleAge: 6, Usage: "pleasure", AnnualMileage: 8000, Coverage: "standard", Deductible: 1000}},
+		{PolicyID: "Q-2", CustomerID: "C-2", Driver: schema.Driver{Age: 21, YearsLicensed: 2, HomeArea: 11}, Cover: schema.Cover{VehicleType: "sports", VehicleAge: 3, Usage: "commute", AnnualMileage: 18000, Coverage: "comprehensive", Deductible: 250}},
+		{PolicyID: "Q-3", CustomerID: "C-3", Driver: schema.Driver{Age: 73, YearsLicensed: 54, HomeArea: 16}, Cover: schema.Cover{VehicleType: "suv", VehicleAge: 9, Usage: "business", AnnualMileage: 22000, Coverage: "liability", Deductible: 500}},
 	}
 	b.ReportAllocs()
 	i := 0

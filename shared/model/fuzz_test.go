@@ -17,9 +17,21 @@ func fuzzRecords() []schema.PolicyRecord {
 	var out []schema.PolicyRecord
 	for i, area := range schema.Areas {
 		out = append(out, schema.PolicyRecord{
-			PolicyID: "P1", CustomerID: "C1", Age: 18 + float64(i*3%70), YearsLicensed: float64(i % 10), HomeArea: area,
-			VehicleType: schema.VehicleTypes[i%len(schema.VehicleTypes)], VehicleAge: i % 20, Usage: schema.Usages[i%len(schema.Usages)],
-			AnnualMileage: 1000 + float64(i)*900, Coverage: schema.Coverages[i%len(schema.Coverages)], Deductible: []int{250, 500, 1000, 2000}[i%4],
+			PolicyID:   "P1",
+			CustomerID: "C1",
+			Driver: schema.Driver{
+				Age:           18 + float64(i*3%70),
+				YearsLicensed: float64(i % 10),
+				HomeArea:      area,
+			},
+			Cover: schema.Cover{
+				VehicleType:   schema.VehicleTypes[i%len(schema.VehicleTypes)],
+				VehicleAge:    i % 20,
+				Usage:         schema.Usages[i%len(schema.Usages)],
+				AnnualMileage: 1000 + float64(i)*900,
+				Coverage:      schema.Coverages[i%len(schema.Coverages)],
+				Deductible:    []int{250, 500, 1000, 2000}[i%4],
+			},
 		})
 	}
 	return out

@@ -31,7 +31,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := schema.PolicyRecord{Age: 20, YearsLicensed: 1, Usage: "business", AnnualMileage: 20000}
+	r := schema.PolicyRecord{Driver: schema.Driver{Age: 20, YearsLicensed: 1}, Cover: schema.Cover{Usage: "business", AnnualMileage: 20000}}
 	// legacy factor 2.99: p = 1 / (1 + exp(2 - ln 2.99)) = 2.99 / (e^2 + 2.99).
 	want := 2.99 / (7.38905609893065 + 2.99)
 	if got := back.Predict(r); got < want-1e-12 || got > want+1e-12 {

@@ -14,9 +14,21 @@ func benchRecords(n int) []schema.PolicyRecord {
 	recs := make([]schema.PolicyRecord, n)
 	for i := range recs {
 		recs[i] = schema.PolicyRecord{
-			PolicyID: fmt.Sprintf("P%08d", i), CustomerID: fmt.Sprintf("C%07d", i/2), Age: 18 + float64(i%6000)/100, YearsLicensed: float64(i%4000) / 100,
-			HomeArea: 1 + i%25, VehicleType: types[i%5], VehicleAge: i % 20, Usage: usages[i%3], AnnualMileage: float64(1000 + i%50000),
-			Coverage: covers[i%3], Deductible: []int{250, 500, 1000, 2000}[i%4],
+			PolicyID:   fmt.Sprintf("P%08d", i),
+			CustomerID: fmt.Sprintf("C%07d", i/2),
+			Driver: schema.Driver{
+				Age:           18 + float64(i%6000)/100,
+				YearsLicensed: float64(i%4000) / 100,
+				HomeArea:      1 + i%25,
+			},
+			Cover: schema.Cover{
+				VehicleType:   types[i%5],
+				VehicleAge:    i % 20,
+				Usage:         usages[i%3],
+				AnnualMileage: float64(1000 + i%50000),
+				Coverage:      covers[i%3],
+				Deductible:    []int{250, 500, 1000, 2000}[i%4],
+			},
 		}
 	}
 	return recs

@@ -83,9 +83,21 @@ func logRows(n int, seed uint64) []predlog.Row {
 		rows[i] = predlog.Row{
 			Time: t0.Add(time.Duration(rng.IntN(3_600_000)) * time.Millisecond), RequestID: fmt.Sprintf("req-%x", rng.Uint64()), ModelVersion: int32(1 + rng.IntN(3)),
 			PolicyRecord: schema.PolicyRecord{
-				PolicyID: fmt.Sprintf("p%x", rng.Uint32()), CustomerID: fmt.Sprintf("c%x", rng.Uint32()), Age: 18 + 70*rng.Float64(), YearsLicensed: 40 * rng.Float64(),
-				HomeArea: 1 + rng.IntN(25), VehicleType: types[rng.IntN(5)], VehicleAge: rng.IntN(20), Usage: usages[rng.IntN(3)],
-				AnnualMileage: 1000 + 30000*rng.Float64(), Coverage: covers[rng.IntN(3)], Deductible: []int{250, 500, 1000}[rng.IntN(3)],
+				PolicyID:   fmt.Sprintf("p%x", rng.Uint32()),
+				CustomerID: fmt.Sprintf("c%x", rng.Uint32()),
+				Driver: schema.Driver{
+					Age:           18 + 70*rng.Float64(),
+					YearsLicensed: 40 * rng.Float64(),
+					HomeArea:      1 + rng.IntN(25),
+				},
+				Cover: schema.Cover{
+					VehicleType:   types[rng.IntN(5)],
+					VehicleAge:    rng.IntN(20),
+					Usage:         usages[rng.IntN(3)],
+					AnnualMileage: 1000 + 30000*rng.Float64(),
+					Coverage:      covers[rng.IntN(3)],
+					Deductible:    []int{250, 500, 1000}[rng.IntN(3)],
+				},
 			},
 			CrashRate: rng.Float64() * 10, InjuryShare: rng.Float64(), Probability: rng.Float64(), Band: []string{"low", "medium", "high"}[rng.IntN(3)],
 		}
@@ -204,9 +216,21 @@ func pyarrowRow(i int) predlog.Row {
 	return predlog.Row{
 		Time: time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC).Add(time.Duration(1237*i) * time.Millisecond), RequestID: fmt.Sprintf("req-%06d", i), ModelVersion: int32(1 + i%3),
 		PolicyRecord: schema.PolicyRecord{
-			PolicyID: fmt.Sprintf("p%05d", i*7919%100000), CustomerID: fmt.Sprintf("c%05d", i/2), Age: 18 + float64(i%700)/10, YearsLicensed: float64(i%400) / 10,
-			HomeArea: 1 + i%25, VehicleType: []string{"sedan", "suv", "pickup", "van", "sports"}[i%5], VehicleAge: i % 20, Usage: []string{"pleasure", "commute", "business"}[i%3],
-			AnnualMileage: float64(1000 + (i*37)%30000), Coverage: []string{"liability", "standard", "comprehensive"}[i%3], Deductible: []int{250, 500, 1000, 2000}[i%4],
+			PolicyID:   fmt.Sprintf("p%05d", i*7919%100000),
+			CustomerID: fmt.Sprintf("c%05d", i/2),
+			Driver: schema.Driver{
+				Age:           18 + float64(i%700)/10,
+				YearsLicensed: float64(i%400) / 10,
+				HomeArea:      1 + i%25,
+			},
+			Cover: schema.Cover{
+				VehicleType:   []string{"sedan", "suv", "pickup", "van", "sports"}[i%5],
+				VehicleAge:    i % 20,
+				Usage:         []string{"pleasure", "commute", "business"}[i%3],
+				AnnualMileage: float64(1000 + (i*37)%30000),
+				Coverage:      []string{"liability", "standard", "comprehensive"}[i%3],
+				Deductible:    []int{250, 500, 1000, 2000}[i%4],
+			},
 		},
 		CrashRate: float64(i%90) / 10, InjuryShare: float64(i%100) / 100, Probability: float64(i%997) / 997, Band: []string{"low", "medium", "high"}[i%3],
 	}

@@ -171,19 +171,20 @@ func describe(c schema.Column) string {
 }
 
 // fieldIndex maps a column name to its PolicyRecord field, from the json
-// tags, so the decoder has no list of fields of its own.
-var fieldIndex = func() map[string]int {
-	m := map[string]int{}
-	t := reflect.TypeFor[schema.PolicyRecord]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		m[name] = i
+// tags, so the decoder has no list of fields of its own. The index is a
+// path: the fields of the embedded Driver and Cover are promoted.
+var fieldIndex = func() map[string][]int {
+	m := map[string][]int{}
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[schema.PolicyRecord]()) {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && !f.Anonymous {
+			m[name] = f.Index
+		}
 	}
 	return m
 }()
 
 func setField(r *schema.PolicyRecord, c schema.Column, raw json.RawMessage) error {
-	f := reflect.ValueOf(r).Elem().Field(fieldIndex[c.Name])
+	f := reflect.ValueOf(r).Elem().FieldByIndex(fieldIndex[c.Name])
 	if c.Kind == schema.KindString {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
@@ -277,9 +278,31 @@ func decodeSimple(body []byte, lim Limits) ([]schema.PolicyRecord, bool) {
 // simpleField is a request column as decodeSimple sets it.
 type simpleField struct {
 	bit      uint64 // the column's bit in the set of fields seen
-	field    int    // index in schema.PolicyRecord
+	field    fieldPath
 	isString bool
 	isInt    bool
+}
+
+// fieldPath is where a field lies in schema.PolicyRecord: its own index, or
+// its index in the embedded struct at index outer.
+type fieldPath struct{ outer, inner int }
+
+func pathOf(index []int) fieldPath {
+	switch len(index) {
+	case 1:
+		return fieldPath{index[0], -1}
+	case 2:
+		return fieldPath{index[0], index[1]}
+	}
+	panic(fmt.Sprintf("predictapi: field index %v is nested too deep", index))
+}
+
+// of is the field in rv, a schema.PolicyRecord.
+func (p fieldPath) of(rv reflect.Value) reflect.Value {
+	if p.inner < 0 {
+		return rv.Field(p.outer)
+	}
+	return rv.Field(p.outer).Field(p.inner)
 }
 
 var simpleFields = func() map[string]simpleField {
@@ -287,7 +310,7 @@ var simpleFields = func() map[string]simpleField {
 	t := reflect.TypeFor[schema.PolicyRecord]()
 	for i, c := range schema.Request.Columns {
 		f := fieldIndex[c.Name]
-		m[c.Name] = simpleField{bit: 1 << i, field: f, isString: c.Kind == schema.KindString, isInt: t.Field(f).Type.Kind() == reflect.Int}
+		m[c.Name] = simpleField{bit: 1 << i, field: pathOf(f), isString: c.Kind == schema.KindString, isInt: t.FieldByIndex(f).Type.Kind() == reflect.Int}
 	}
 	return m
 }()
@@ -401,19 +424,19 @@ func (d *scanner) record() (schema.PolicyRecord, bool) {
 			if !ok {
 				return r, false
 			}
-			rv.Field(f.field).SetString(string(v))
+			f.field.of(rv).SetString(string(v))
 		case f.isInt:
 			v, ok := d.number()
 			if !ok || v != math.Trunc(v) || math.Abs(v) > 1e9 {
 				return r, false
 			}
-			rv.Field(f.field).SetInt(int64(v))
+			f.field.of(rv).SetInt(int64(v))
 		default:
 			v, ok := d.number()
 			if !ok {
 				return r, false
 			}
-			rv.Field(f.field).SetFloat(v)
+			f.field.of(rv).SetFloat(v)
 		}
 		if d.expect(',') {
 			continue

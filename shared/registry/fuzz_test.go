@@ -56,7 +56,7 @@ func readAll(t *testing.T, r *Registry) {
 		for _, v := range all {
 			_, _ = json.Marshal(v)
 			if m, err := v.LoadModel(); err == nil {
-				p := m.Predict(schema.PolicyRecord{Age: 40, YearsLicensed: 20, HomeArea: schema.Areas[0], Usage: schema.Usages[0], AnnualMileage: 9000})
+				p := m.Predict(schema.PolicyRecord{Driver: schema.Driver{Age: 40, YearsLicensed: 20, HomeArea: schema.Areas[0]}, Cover: schema.Cover{Usage: schema.Usages[0], AnnualMileage: 9000}})
 				if math.IsNaN(p) || p < 0 || p > 1 {
 					t.Fatalf("v%d loads but predicts %v", v.Version, p)
 				}

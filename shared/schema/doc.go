@@ -6,4 +6,8 @@
 // and meaning. Generation, validation, training, serving, the OpenAPI
 // document and the drift checks all read these declarations, so a column is
 // changed in one place.
+//
+// tables.go declares each table beside the Go type of its rows; records.go
+// holds the policy record, in two embedded parts (its Driver and its
+// Cover) that add no level to its JSON or Parquet columns.
 package schema

@@ -7,59 +7,28 @@ import (
 	"time"
 )
 
-// Customer is one row of the customers table.
-type Customer struct {
-	CustomerID    string `parquet:"customer_id" json:"customer_id"`
-	BirthDate     Date   `parquet:"birth_date,date" json:"birth_date"`
-	LicenceDate   Date   `parquet:"licence_date,date" json:"licence_date"`
-	HomeArea      int32  `parquet:"home_area" json:"home_area"`
-	Sex           string `parquet:"sex,dict" json:"sex"`
-	CustomerSince Date   `parquet:"customer_since,date" json:"customer_since"`
-}
-
-// Policy is one row of the policies table: one policy year of one vehicle.
-type Policy struct {
-	PolicyID         string  `parquet:"policy_id" json:"policy_id"`
-	CustomerID       string  `parquet:"customer_id" json:"customer_id"`
-	StartDate        Date    `parquet:"start_date,date" json:"start_date"`
-	EndDate          Date    `parquet:"end_date,date" json:"end_date"`
-	VehicleType      string  `parquet:"vehicle_type,dict" json:"vehicle_type"`
-	VehicleAge       int32   `parquet:"vehicle_age" json:"vehicle_age"`
-	Usage            string  `parquet:"usage,dict" json:"usage"`
-	AnnualMileage    float64 `parquet:"annual_mileage" json:"annual_mileage"`
-	Coverage         string  `parquet:"coverage,dict" json:"coverage"`
-	Deductible       int32   `parquet:"deductible" json:"deductible"`
-	Premium          float64 `parquet:"premium" json:"premium"`
-	LegacyRiskFactor float64 `parquet:"legacy_risk_factor" json:"legacy_risk_factor"`
-}
-
-// Claim is one row of the claims table.
-type Claim struct {
-	ClaimID   string  `parquet:"claim_id" json:"claim_id"`
-	PolicyID  string  `parquet:"policy_id" json:"policy_id"`
-	ClaimDate Date    `parquet:"claim_date,date" json:"claim_date"`
-	Amount    float64 `parquet:"amount" json:"amount"`
-	ClaimType string  `parquet:"claim_type,dict" json:"claim_type"`
-}
-
-// AccidentMonth is one row of the accidents table.
-type AccidentMonth struct {
-	Area          int32   `parquet:"area" json:"area"`
-	Month         Date    `parquet:"month,date" json:"month"`
-	Crashes       int64   `parquet:"crashes" json:"crashes"`
-	InjuryCrashes int64   `parquet:"injury_crashes" json:"injury_crashes"`
-	Exposure      float64 `parquet:"exposure" json:"exposure"`
-}
-
 // PolicyRecord is what the prediction API receives for one policy, and what
-// training derives from a policy and its customer. Its JSON names are the
-// columns of Request.
+// training derives from a policy and its customer: the driver at the start
+// of the policy year and the cover. Its JSON names are the columns of
+// Request; the embedded structs add no level to the JSON or the parquet
+// columns.
 type PolicyRecord struct {
-	PolicyID      string  `json:"policy_id" parquet:"policy_id"`
-	CustomerID    string  `json:"customer_id" parquet:"customer_id"`
+	PolicyID   string `json:"policy_id" parquet:"policy_id"`
+	CustomerID string `json:"customer_id" parquet:"customer_id"`
+	Driver
+	Cover
+}
+
+// Driver is the driver of a PolicyRecord, derived from the customer.
+type Driver struct {
 	Age           float64 `json:"age" parquet:"age"`
 	YearsLicensed float64 `json:"years_licensed" parquet:"years_licensed"`
 	HomeArea      int     `json:"home_area" parquet:"home_area"`
+}
+
+// Cover is the vehicle a PolicyRecord insures and the terms of its cover,
+// taken from the policy.
+type Cover struct {
 	VehicleType   string  `json:"vehicle_type" parquet:"vehicle_type,dict"`
 	VehicleAge    int     `json:"vehicle_age" parquet:"vehicle_age"`
 	Usage         string  `json:"usage" parquet:"usage,dict"`
@@ -77,17 +46,21 @@ func YearsBetween(a, b time.Time) float64 {
 func RecordFor(c Customer, p Policy) PolicyRecord {
 	start := p.StartDate.Time()
 	return PolicyRecord{
-		PolicyID:      p.PolicyID,
-		CustomerID:    p.CustomerID,
-		Age:           round2(YearsBetween(c.BirthDate.Time(), start)),
-		YearsLicensed: round2(max(0, YearsBetween(c.LicenceDate.Time(), start))),
-		HomeArea:      int(c.HomeArea),
-		VehicleType:   p.VehicleType,
-		VehicleAge:    int(p.VehicleAge),
-		Usage:         p.Usage,
-		AnnualMileage: p.AnnualMileage,
-		Coverage:      p.Coverage,
-		Deductible:    int(p.Deductible),
+		PolicyID:   p.PolicyID,
+		CustomerID: p.CustomerID,
+		Driver: Driver{
+			Age:           round2(YearsBetween(c.BirthDate.Time(), start)),
+			YearsLicensed: round2(max(0, YearsBetween(c.LicenceDate.Time(), start))),
+			HomeArea:      int(c.HomeArea),
+		},
+		Cover: Cover{
+			VehicleType:   p.VehicleType,
+			VehicleAge:    int(p.VehicleAge),
+			Usage:         p.Usage,
+			AnnualMileage: p.AnnualMileage,
+			Coverage:      p.Coverage,
+			Deductible:    int(p.Deductible),
+		},
 	}
 }
 

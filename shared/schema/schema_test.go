@@ -3,16 +3,31 @@ package schema
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 func validRecord() PolicyRecord {
 	return PolicyRecord{
-		PolicyID: "P1", CustomerID: "C1", Age: 40, YearsLicensed: 20, HomeArea: 18,
-		VehicleType: "sedan", VehicleAge: 5, Usage: "commute", AnnualMileage: 12000,
-		Coverage: "standard", Deductible: 500,
+		PolicyID:   "P1",
+		CustomerID: "C1",
+		Driver: Driver{
+			Age:           40,
+			YearsLicensed: 20,
+			HomeArea:      18,
+		},
+		Cover: Cover{
+			VehicleType:   "sedan",
+			VehicleAge:    5,
+			Usage:         "commute",
+			AnnualMileage: 12000,
+			Coverage:      "standard",
+			Deductible:    500,
+		},
 	}
 }
 
@@ -94,5 +109,22 @@ func TestTablesDeclareEveryRecordField(t *testing.T) {
 	}
 	for f := range fields {
 		t.Errorf("PolicyRecord field %s is not a Request column", f)
+	}
+}
+
+// TestRecordColumnsAreFlat holds PolicyRecord's Parquet columns to Request's,
+// in order and one level deep: its embedded Driver and Cover must not turn
+// into groups, or the payload logs written before them would not read.
+func TestRecordColumnsAreFlat(t *testing.T) {
+	t.Parallel()
+	var got []string
+	for _, f := range parquet.SchemaOf(PolicyRecord{}).Fields() {
+		if !f.Leaf() {
+			t.Errorf("column %s is a group", f.Name())
+		}
+		got = append(got, f.Name())
+	}
+	if want := Request.Names(); !slices.Equal(got, want) {
+		t.Errorf("PolicyRecord's Parquet columns = %v\nwant Request's %v", got, want)
 	}
 }

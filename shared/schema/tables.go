@@ -69,6 +69,16 @@ var Customers = Table{Name: "customers", Key: "customer_id", Columns: []Column{
 	{Name: "customer_since", Kind: KindDate, Description: "Date the customer's first policy started."},
 }}
 
+// Customer is one row of the customers table.
+type Customer struct {
+	CustomerID    string `parquet:"customer_id" json:"customer_id"`
+	BirthDate     Date   `parquet:"birth_date,date" json:"birth_date"`
+	LicenceDate   Date   `parquet:"licence_date,date" json:"licence_date"`
+	HomeArea      int32  `parquet:"home_area" json:"home_area"`
+	Sex           string `parquet:"sex,dict" json:"sex"`
+	CustomerSince Date   `parquet:"customer_since,date" json:"customer_since"`
+}
+
 // Policies is the policy table: one row per policy year.
 var Policies = Table{Name: "policies", Key: "policy_id", Columns: []Column{
 	colPolicyID,
@@ -85,6 +95,22 @@ var Policies = Table{Name: "policies", Key: "policy_id", Columns: []Column{
 	{Name: "legacy_risk_factor", Kind: KindFloat, Min: bound(0.1), Max: bound(10), Description: "Risk factor from the insurer's legacy rating formula."},
 }}
 
+// Policy is one row of the policies table: one policy year of one vehicle.
+type Policy struct {
+	PolicyID         string  `parquet:"policy_id" json:"policy_id"`
+	CustomerID       string  `parquet:"customer_id" json:"customer_id"`
+	StartDate        Date    `parquet:"start_date,date" json:"start_date"`
+	EndDate          Date    `parquet:"end_date,date" json:"end_date"`
+	VehicleType      string  `parquet:"vehicle_type,dict" json:"vehicle_type"`
+	VehicleAge       int32   `parquet:"vehicle_age" json:"vehicle_age"`
+	Usage            string  `parquet:"usage,dict" json:"usage"`
+	AnnualMileage    float64 `parquet:"annual_mileage" json:"annual_mileage"`
+	Coverage         string  `parquet:"coverage,dict" json:"coverage"`
+	Deductible       int32   `parquet:"deductible" json:"deductible"`
+	Premium          float64 `parquet:"premium" json:"premium"`
+	LegacyRiskFactor float64 `parquet:"legacy_risk_factor" json:"legacy_risk_factor"`
+}
+
 // Claims is the claims table.
 var Claims = Table{Name: "claims", Key: "claim_id", Columns: []Column{
 	{Name: "claim_id", Kind: KindString, Description: "Claim identifier."},
@@ -94,6 +120,15 @@ var Claims = Table{Name: "claims", Key: "claim_id", Columns: []Column{
 	{Name: "claim_type", Kind: KindString, Values: ClaimTypes, Description: "Kind of loss."},
 }}
 
+// Claim is one row of the claims table.
+type Claim struct {
+	ClaimID   string  `parquet:"claim_id" json:"claim_id"`
+	PolicyID  string  `parquet:"policy_id" json:"policy_id"`
+	ClaimDate Date    `parquet:"claim_date,date" json:"claim_date"`
+	Amount    float64 `parquet:"amount" json:"amount"`
+	ClaimType string  `parquet:"claim_type,dict" json:"claim_type"`
+}
+
 // Accidents is the Chicago-area traffic-accident table, one row per area and month.
 var Accidents = Table{Name: "accidents", Columns: []Column{
 	colHomeArea.renamed("area", "Chicago police district."),
@@ -102,6 +137,15 @@ var Accidents = Table{Name: "accidents", Columns: []Column{
 	{Name: "injury_crashes", Kind: KindInt, Unit: "crashes", Min: bound(0), Max: bound(1000000), Description: "Crashes with at least one injury."},
 	{Name: "exposure", Kind: KindFloat, Unit: "thousand vehicles", Min: bound(0), Max: bound(10000), Description: "Registered vehicles in the area, in thousands."},
 }}
+
+// AccidentMonth is one row of the accidents table.
+type AccidentMonth struct {
+	Area          int32   `parquet:"area" json:"area"`
+	Month         Date    `parquet:"month,date" json:"month"`
+	Crashes       int64   `parquet:"crashes" json:"crashes"`
+	InjuryCrashes int64   `parquet:"injury_crashes" json:"injury_crashes"`
+	Exposure      float64 `parquet:"exposure" json:"exposure"`
+}
 
 func (c Column) renamed(name, description string) Column {
 	c.Name, c.Description = name, description

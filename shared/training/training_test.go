@@ -150,8 +150,21 @@ func TestProbabilityRisesWithRiskDrivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := schema.PolicyRecord{Age: 45, YearsLicensed: 25, HomeArea: 8, VehicleType: "sedan", VehicleAge: 5,
-		Usage: "commute", AnnualMileage: 12000, Coverage: "standard", Deductible: 500}
+	base := schema.PolicyRecord{
+		Driver: schema.Driver{
+			Age:           45,
+			YearsLicensed: 25,
+			HomeArea:      8,
+		},
+		Cover: schema.Cover{
+			VehicleType:   "sedan",
+			VehicleAge:    5,
+			Usage:         "commute",
+			AnnualMileage: 12000,
+			Coverage:      "standard",
+			Deductible:    500,
+		},
+	}
 	p0 := mod.Predict(base)
 	riskier := map[string]func(r *schema.PolicyRecord){
 		"more miles":         func(r *schema.PolicyRecord) { r.AnnualMileage = 30000 },
@@ -171,10 +184,10 @@ func TestProbabilityRisesWithRiskDrivers(t *testing.T) {
 	d := mod.Design()
 	lo, hi := base, base
 	for _, area := range schema.Areas {
-		if d.AccidentFor(schema.PolicyRecord{HomeArea: area}).CrashRate < d.AccidentFor(lo).CrashRate {
+		if d.AccidentFor(schema.PolicyRecord{Driver: schema.Driver{HomeArea: area}}).CrashRate < d.AccidentFor(lo).CrashRate {
 			lo.HomeArea = area
 		}
-		if d.AccidentFor(schema.PolicyRecord{HomeArea: area}).CrashRate > d.AccidentFor(hi).CrashRate {
+		if d.AccidentFor(schema.PolicyRecord{Driver: schema.Driver{HomeArea: area}}).CrashRate > d.AccidentFor(hi).CrashRate {
 			hi.HomeArea = area
 		}
 	}
@@ -218,8 +231,21 @@ func TestProtectedAttributeIsNeverAFeature(t *testing.T) {
 			}
 		}
 		// The same policy scores the same whatever the customer's sex.
-		ex := features.Example{Record: schema.PolicyRecord{Age: 30, YearsLicensed: 10, HomeArea: 8, VehicleType: "sedan", VehicleAge: 4,
-			Usage: "commute", AnnualMileage: 9000, Coverage: "standard", Deductible: 500}, Accident: features.Accident{CrashRate: 70, InjuryShare: 0.15}}
+		ex := features.Example{Record: schema.PolicyRecord{
+			Driver: schema.Driver{
+				Age:           30,
+				YearsLicensed: 10,
+				HomeArea:      8,
+			},
+			Cover: schema.Cover{
+				VehicleType:   "sedan",
+				VehicleAge:    4,
+				Usage:         "commute",
+				AnnualMileage: 9000,
+				Coverage:      "standard",
+				Deductible:    500,
+			},
+		}, Accident: features.Accident{CrashRate: 70, InjuryShare: 0.15}}
 		f, m := ex, ex
 		f.Sex, m.Sex = "F", "M"
 		if mod.PredictExample(f) != mod.PredictExample(m) {

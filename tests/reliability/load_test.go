@@ -69,10 +69,21 @@ func rssKiB(t *testing.T, pid int) int {
 
 func policy(i int) schema.PolicyRecord {
 	return schema.PolicyRecord{
-		PolicyID: fmt.Sprintf("L%07d", i), CustomerID: fmt.Sprintf("C%07d", i), Age: 20 + float64(i%60),
-		YearsLicensed: float64(i % 20), HomeArea: schema.Areas[i%len(schema.Areas)], VehicleType: schema.VehicleTypes[i%len(schema.VehicleTypes)],
-		VehicleAge: i % 15, Usage: schema.Usages[i%len(schema.Usages)], AnnualMileage: 3000 + float64(i%40)*700,
-		Coverage: schema.Coverages[i%len(schema.Coverages)], Deductible: []int{250, 500, 1000, 2000}[i%4],
+		PolicyID:   fmt.Sprintf("L%07d", i),
+		CustomerID: fmt.Sprintf("C%07d", i),
+		Driver: schema.Driver{
+			Age:           20 + float64(i%60),
+			YearsLicensed: float64(i % 20),
+			HomeArea:      schema.Areas[i%len(schema.Areas)],
+		},
+		Cover: schema.Cover{
+			VehicleType:   schema.VehicleTypes[i%len(schema.VehicleTypes)],
+			VehicleAge:    i % 15,
+			Usage:         schema.Usages[i%len(schema.Usages)],
+			AnnualMileage: 3000 + float64(i%40)*700,
+			Coverage:      schema.Coverages[i%len(schema.Coverages)],
+			Deductible:    []int{250, 500, 1000, 2000}[i%4],
+		},
 	}
 }
 
