@@ -38,7 +38,7 @@ func TestAppendJSONWritesWhatEncodingJSONWrites(t *testing.T) {
 	base := func(ps ...Prediction) PredictResponse {
 		return PredictResponse{RequestID: "req-0123456789abcdef", PredictedAt: at, Model: ModelRef{Name: "claimrisk", Version: 3}, Predictions: ps}
 	}
-	floats := []float64{0, 1, 0.5, 0.07123456789012345, 1e-6, 9.99e-7, 1e-7, 1.5e-10, 2.5e-300, 5e-324, 1e20, 1e21, 123456789.125, -0.0, -3.25e-8, math.NaN(), math.Inf(1)}
+	floats := []float64{0, 1, 0.5, 0.07123456789012345, 1e-6, 9.99e-7, 1e-7, 1.5e-10, 2.5e-300, 5e-324, 1e20, 1e21, 123456789.125, math.Copysign(0, -1), -3.25e-8, math.NaN(), math.Inf(1)}
 	for _, f := range floats {
 		checkSame(t, base(Prediction{PolicyID: "P-000001", ClaimProbability: f, RiskBand: "low"}))
 	}
