@@ -402,11 +402,44 @@ func CategoricalColumnWith(t Test, ref, cur []string) (Result, error) {
 	return t.run(column{kind: Categorical, refCounts: rc, curCounts: cc, nRef: len(ref), nCur: len(cur)})
 }
 
+// CategoricalCounts is CategoricalColumn on a column given as the number
+// of rows of each value in the reference and in the current sample, for a
+// caller that holds its columns as codes.
+func CategoricalCounts(ref, cur map[string]int) (Result, error) {
+	keys := make([]string, 0, len(ref)+len(cur))
+	nRef, nCur := 0, 0
+	for k, n := range ref {
+		if n > 0 {
+			keys, nRef = append(keys, k), nRef+n
+		}
+	}
+	for k, n := range cur {
+		if n > 0 && ref[k] <= 0 {
+			keys = append(keys, k)
+		}
+		nCur += max(n, 0)
+	}
+	if err := checkSizes(nRef, nCur); err != nil {
+		return Result{}, err
+	}
+	slices.Sort(keys)
+	rc, cc := make([]int, len(keys)), make([]int, len(keys))
+	for i, k := range keys {
+		rc[i], cc[i] = max(ref[k], 0), max(cur[k], 0)
+	}
+	t := ChooseTest(nRef, Categorical, len(keys))
+	return t.run(column{kind: Categorical, refCounts: rc, curCounts: cc, nRef: nRef, nCur: nCur})
+}
+
 func checkCategorical(ref, cur []string) error {
-	if len(ref) == 0 {
+	return checkSizes(len(ref), len(cur))
+}
+
+func checkSizes(ref, cur int) error {
+	if ref == 0 {
 		return fmt.Errorf("drift: reference sample is empty: %w", ErrEmptyColumn)
 	}
-	if len(cur) == 0 {
+	if cur == 0 {
 		return fmt.Errorf("drift: current sample is empty: %w", ErrEmptyColumn)
 	}
 	return nil

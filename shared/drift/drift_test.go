@@ -156,13 +156,31 @@ func TestCategoricalColumn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ref+"/"+tt.cur, func(t *testing.T) {
-			got, err := CategoricalColumn(categoricalInputs[tt.ref](), categoricalInputs[tt.cur]())
+			ref, cur := categoricalInputs[tt.ref](), categoricalInputs[tt.cur]()
+			got, err := CategoricalColumn(ref, cur)
 			if err != nil {
 				t.Fatalf("CategoricalColumn: %v", err)
 			}
 			checkResult(t, got, tt)
+			// The same column as counts per value.
+			got, err = CategoricalCounts(countValues(ref), countValues(cur))
+			if err != nil {
+				t.Fatalf("CategoricalCounts: %v", err)
+			}
+			checkResult(t, got, tt)
 		})
 	}
+	if _, err := CategoricalCounts(map[string]int{"a": 0}, map[string]int{"a": 3}); !errors.Is(err, ErrEmptyColumn) {
+		t.Errorf("CategoricalCounts with no reference rows: err = %v, want ErrEmptyColumn", err)
+	}
+}
+
+func countValues(sample []string) map[string]int {
+	m := map[string]int{}
+	for _, v := range sample {
+		m[v]++
+	}
+	return m
 }
 
 func checkResult(t *testing.T, got Result, want evidentlyCase) {
