@@ -150,11 +150,16 @@ func (e *Estimator) Estimate(p []float64) (Estimate, error) {
 	est.CalibrationGap = est.ClaimRate - est.MeanPredicted
 	se := math.Sqrt(variance) / float64(n)
 	est.ClaimRateLower, est.ClaimRateUpper = math.Max(0, est.ClaimRate-Band*se), math.Min(1, est.ClaimRate+Band*se)
+	// Each of the two sorts its own copy of the rows by p: on a window of a
+	// million predictions they are most of the work, so they run side by
+	// side.
+	calibrated := make(chan []metrics.Bin, 1)
+	go func() { calibrated <- metrics.Calibration(p, c, 10) }()
 	est.AUC = ExpectedAUC(p, c)
 	est.AUCSamplingError = e.aucStd / math.Sqrt(float64(n)*e.positives)
 	est.AUCLower = math.Max(0, est.AUC-Band*est.AUCSamplingError)
 	est.AUCUpper = math.Min(1, est.AUC+Band*est.AUCSamplingError)
-	est.Calibration = metrics.Calibration(p, c, 10)
+	est.Calibration = <-calibrated
 	return est, nil
 }
 

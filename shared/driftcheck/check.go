@@ -218,7 +218,11 @@ func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Durat
 		return Report{}, err
 	}
 	j := newJoiner(fb)
-	cur := newFrame(0)
+	// The customers' groups are looked up as the window is read, so that
+	// the frame need not keep each row's customer; a failure to load them
+	// fails the check only where fairness is measured, as before.
+	groupOf, groupErr := customers.Load(ctx, c.Bucket)
+	cur := newFrame(0, groupOf)
 	named, err := c.readWindow(ctx, from, end, champ.Version, j, cur)
 	if err != nil {
 		return Report{}, err
@@ -238,22 +242,28 @@ func (c *Checker) CheckFor(ctx context.Context, end time.Time, window time.Durat
 	if err != nil {
 		return Report{}, err
 	}
-	if err := rep.compare(base.columns, cur); err != nil {
+	// The estimate sets only rep.Estimate and reads only the window's
+	// probabilities: it runs beside the column tests.
+	var estimating errgroup.Group
+	estimating.Go(func() error { return rep.estimate(base, cur) })
+	err = rep.compare(base.columns, cur)
+	if estErr := estimating.Wait(); err == nil {
+		err = estErr
+	}
+	if err != nil {
 		return Report{}, err
 	}
 	labelled := j.join(named)
 	rep.quality(labelled, champ.Metrics.AUC)
-	if err := rep.estimate(base, cur); err != nil {
-		return Report{}, err
-	}
 	late, err := c.catchUp(ctx, &rep, end)
 	if err != nil {
 		return Report{}, err
 	}
 	rep.decide(c.Policy, base.Weights)
-	if err := c.fairness(ctx, &rep, cur, labelled); err != nil {
-		return Report{}, err
+	if groupErr != nil {
+		return Report{}, groupErr
 	}
+	c.fairness(&rep, cur, labelled, groupOf)
 	if err := c.save(ctx, &rep, append(labelled, late...)); err != nil {
 		return Report{}, err
 	}
@@ -338,16 +348,13 @@ func (rep *Report) quality(labelled []predlog.ReferenceRow, referenceAUC float64
 	rep.Quality = q
 }
 
-// fairness joins the protected attribute to the window's predictions and
-// compares the groups.
-func (c *Checker) fairness(ctx context.Context, rep *Report, cur *frame, labelled []predlog.ReferenceRow) error {
-	attrs, err := customers.Load(ctx, c.Bucket)
-	if err != nil {
-		return err
-	}
+// fairness compares the protected groups of the window's predictions (the
+// frame holds each row's group) and of its labelled rows (attrs gives each
+// customer's).
+func (c *Checker) fairness(rep *Report, cur *frame, labelled []predlog.ReferenceRow, attrs map[string]string) {
 	rows := make([]governance.Row, cur.n)
-	for i, customer := range cur.customer {
-		rows[i] = governance.Row{Group: attrs[customer], Probability: cur.probability[i]}
+	for i, code := range cur.group {
+		rows[i] = governance.Row{Group: cur.groups[code], Probability: cur.probability[i]}
 	}
 	f := c.Fairness.Measure("sex", rows, false)
 	rep.Fairness = &f
@@ -363,7 +370,6 @@ func (c *Checker) fairness(ctx context.Context, rep *Report, cur *frame, labelle
 		fl := c.Fairness.Measure("sex", lrows, true)
 		rep.FairnessLabelled = &fl
 	}
-	return nil
 }
 
 // decide sets the verdict, the rules that fired and their reasons: the
@@ -478,44 +484,86 @@ func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, 
 // scanWindow calls visit with each row of a log with time in [from, to),
 // looking only at the objects of the days the window touches and the day
 // after it: an object is filed under the day it was written, which for the
-// last rows of a window can be after midnight. It holds one object's bytes
-// and rows at a time; visit must copy what it keeps of a row.
+// last rows of a window can be after midnight. One goroutine reads and
+// decodes the next object while visit sees the rows of this one, so at
+// most two objects' rows are held at a time; visit must copy what it keeps
+// of a row.
 func scanWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(*T) time.Time, visit func(*T)) error {
-	var rows []T
+	var keys []string
 	until := to.Add(24 * time.Hour)
 	for day := from.UTC().Truncate(24 * time.Hour); day.Before(until); day = day.Add(24 * time.Hour) {
-		keys, err := b.Keys(ctx, prefix+day.Format("2006/01/02")+"/")
+		dayKeys, err := b.Keys(ctx, prefix+day.Format("2006/01/02")+"/")
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if !strings.HasSuffix(k, ".parquet") {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			data, err := b.Read(ctx, k)
-			if err != nil {
-				return err
-			}
-			r, err := parquetio.Open[T](bytes.NewReader(data), int64(len(data)))
-			if err != nil {
-				return fmt.Errorf("driftcheck: %s: %w", k, err)
-			}
-			rows, err = r.AppendAll(rows[:0])
-			r.Close()
-			if err != nil {
-				return fmt.Errorf("driftcheck: %s: %w", k, err)
-			}
-			for i := range rows {
-				if t := at(&rows[i]); !t.Before(from) && t.Before(to) {
-					visit(&rows[i])
-				}
+		for _, k := range dayKeys {
+			if strings.HasSuffix(k, ".parquet") {
+				keys = append(keys, k)
 			}
 		}
 	}
-	return nil
+	type object struct {
+		rows []T
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	read, free := make(chan object), make(chan []T, 2)
+	free <- nil
+	free <- nil
+	go func() {
+		defer close(read)
+		for _, k := range keys {
+			var rows []T
+			select {
+			case rows = <-free:
+			case <-ctx.Done():
+				return
+			}
+			rows, err := readObject(ctx, b, k, rows[:0])
+			select {
+			case read <- object{rows, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for o := range read {
+		if o.err != nil {
+			return o.err
+		}
+		for i := range o.rows {
+			if t := at(&o.rows[i]); !t.Before(from) && t.Before(to) {
+				visit(&o.rows[i])
+			}
+		}
+		free <- o.rows
+	}
+	return ctx.Err()
+}
+
+// readObject appends the rows of the log object at key to rows.
+func readObject[T any](ctx context.Context, b *blobstore.Bucket, key string, rows []T) ([]T, error) {
+	if err := ctx.Err(); err != nil {
+		return rows, err
+	}
+	data, err := b.Read(ctx, key)
+	if err != nil {
+		return rows, err
+	}
+	r, err := parquetio.Open[T](bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return rows, fmt.Errorf("driftcheck: %s: %w", key, err)
+	}
+	defer r.Close()
+	rows, err = r.AppendAll(rows)
+	if err != nil {
+		return rows, fmt.Errorf("driftcheck: %s: %w", key, err)
+	}
+	return rows, nil
 }
 
 // readWindow reads the predictions of model version in [from, to) into

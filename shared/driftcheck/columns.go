@@ -16,36 +16,46 @@ import (
 type ColumnSpec struct {
 	Name        string
 	Categorical bool
-	Number      func(predlog.Row) float64
-	Category    func(predlog.Row) string
+	Number      func(*predlog.Row) float64
+	Category    func(*predlog.Row) string
+	// Code is an integer-coded categorical column's value as a number,
+	// which a frame looks up without formatting it; nil for the others.
+	Code func(*predlog.Row) int
 	// Copy sets the column's value in dst to src's (for the weights).
 	Copy func(dst *schema.PolicyRecord, src schema.PolicyRecord)
 }
 
 // FeatureColumns are the request fields tested for drift.
 var FeatureColumns = []ColumnSpec{
-	{Name: "age", Number: func(r predlog.Row) float64 { return r.Age },
+	{Name: "age", Number: func(r *predlog.Row) float64 { return r.Age },
 		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Age = s.Age }},
-	{Name: "years_licensed", Number: func(r predlog.Row) float64 { return r.YearsLicensed },
+	{Name: "years_licensed", Number: func(r *predlog.Row) float64 { return r.YearsLicensed },
 		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.YearsLicensed = s.YearsLicensed }},
-	{Name: "home_area", Categorical: true, Category: func(r predlog.Row) string { return strconv.Itoa(r.HomeArea) },
-		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.HomeArea = s.HomeArea }},
-	{Name: "vehicle_type", Categorical: true, Category: func(r predlog.Row) string { return r.VehicleType },
+	coded("home_area", func(r *predlog.Row) int { return r.HomeArea },
+		func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.HomeArea = s.HomeArea }),
+	{Name: "vehicle_type", Categorical: true, Category: func(r *predlog.Row) string { return r.VehicleType },
 		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.VehicleType = s.VehicleType }},
-	{Name: "vehicle_age", Number: func(r predlog.Row) float64 { return float64(r.VehicleAge) },
+	{Name: "vehicle_age", Number: func(r *predlog.Row) float64 { return float64(r.VehicleAge) },
 		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.VehicleAge = s.VehicleAge }},
-	{Name: "usage", Categorical: true, Category: func(r predlog.Row) string { return r.Usage },
+	{Name: "usage", Categorical: true, Category: func(r *predlog.Row) string { return r.Usage },
 		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Usage = s.Usage }},
-	{Name: "annual_mileage", Number: func(r predlog.Row) float64 { return r.AnnualMileage },
+	{Name: "annual_mileage", Number: func(r *predlog.Row) float64 { return r.AnnualMileage },
 		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.AnnualMileage = s.AnnualMileage }},
-	{Name: "coverage", Categorical: true, Category: func(r predlog.Row) string { return r.Coverage },
+	{Name: "coverage", Categorical: true, Category: func(r *predlog.Row) string { return r.Coverage },
 		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Coverage = s.Coverage }},
-	{Name: "deductible", Categorical: true, Category: func(r predlog.Row) string { return strconv.Itoa(r.Deductible) },
-		Copy: func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Deductible = s.Deductible }},
+	coded("deductible", func(r *predlog.Row) int { return r.Deductible },
+		func(d *schema.PolicyRecord, s schema.PolicyRecord) { d.Deductible = s.Deductible }),
+}
+
+// coded is an integer-coded categorical column: its category is the code
+// written out.
+func coded(name string, code func(*predlog.Row) int, copy func(*schema.PolicyRecord, schema.PolicyRecord)) ColumnSpec {
+	return ColumnSpec{Name: name, Categorical: true, Code: code, Copy: copy,
+		Category: func(r *predlog.Row) string { return strconv.Itoa(code(r)) }}
 }
 
 // PredictionColumn is the model's output.
-var PredictionColumn = ColumnSpec{Name: "probability", Number: func(r predlog.Row) float64 { return r.Probability }}
+var PredictionColumn = ColumnSpec{Name: "probability", Number: func(r *predlog.Row) float64 { return r.Probability }}
 
 func (c ColumnSpec) kindName() string {
 	if c.Categorical {
@@ -57,7 +67,7 @@ func (c ColumnSpec) kindName() string {
 // test runs the column's drift test; i is its index in FeatureColumns.
 func (c ColumnSpec) test(i int, ref, cur *frame) (drift.Result, error) {
 	if c.Categorical {
-		return drift.CategoricalColumn(ref.strings(i), cur.strings(i))
+		return drift.CategoricalCounts(ref.counts(i), cur.counts(i))
 	}
 	return drift.NumericColumn(ref.numbers[i], cur.numbers[i])
 }

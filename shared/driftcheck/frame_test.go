@@ -52,14 +52,14 @@ func TestFrameTestsWhatTheRowsHold(t *testing.T) {
 	numbers := func(rows []predlog.Row, c ColumnSpec) []float64 {
 		out := make([]float64, len(rows))
 		for i, r := range rows {
-			out[i] = c.Number(r)
+			out[i] = c.Number(&r)
 		}
 		return out
 	}
 	categories := func(rows []predlog.Row, c ColumnSpec) []string {
 		out := make([]string, len(rows))
 		for i, r := range rows {
-			out[i] = c.Category(r)
+			out[i] = c.Category(&r)
 		}
 		return out
 	}

@@ -77,7 +77,7 @@ type shift struct {
 func doubling(col driftcheck.ColumnSpec, ref []predlog.Row, set func(*schema.PolicyRecord, string)) shift {
 	counts := map[string]int{}
 	for _, r := range ref {
-		counts[col.Category(r)]++
+		counts[col.Category(&r)]++
 	}
 	// The most common category whose share can double (at most a half).
 	keys := make([]string, 0, len(counts))
@@ -98,7 +98,7 @@ func doubling(col driftcheck.ColumnSpec, ref []predlog.Row, set func(*schema.Pol
 	return shift{col.Name, fmt.Sprintf("share of %s doubled (%.1f%% to %.1f%%)", target, 100*s, 200*s), func(recs []schema.PolicyRecord, r *rand.Rand) {
 		for i := range recs {
 			row := predlog.Row{PolicyRecord: recs[i]}
-			if col.Category(row) != target && r.Float64() < s/(1-s) {
+			if col.Category(&row) != target && r.Float64() < s/(1-s) {
 				set(&recs[i], target)
 			}
 		}
@@ -108,7 +108,7 @@ func doubling(col driftcheck.ColumnSpec, ref []predlog.Row, set func(*schema.Pol
 func sd(ref []predlog.Row, col driftcheck.ColumnSpec) float64 {
 	var sum, sq float64
 	for _, r := range ref {
-		v := col.Number(r)
+		v := col.Number(&r)
 		sum += v
 		sq += v * v
 	}
