@@ -70,13 +70,18 @@ func fullConfig() config {
 		scoreSizes: []int{1_000_000, 5_000_000}, scoreReps: 3,
 		demoReps:   2,
 		benchCount: 5, benchTime: "1s",
-		baseRef: "c34e5318ebc0", // the commit before issue 17
+		baseRef: baseRef,
 	}
 }
+
+// baseRef is the commit before issue 17: a full run compares the Go
+// benchmarks with it, a smoke run checks that they still build against it.
+const baseRef = "c34e5318ebc0"
 
 func smokeConfig() config {
 	return config{
 		smoke:         true,
+		baseRef:       baseRef,
 		serveDuration: time.Second, serveReps: 1, concurrency: []int{1, 32},
 		servePolicies: 8_000, checkRecords: 10, settle: 200 * time.Millisecond,
 		startReps: 1,
