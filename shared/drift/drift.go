@@ -1,7 +1,6 @@
 package drift
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -379,12 +378,7 @@ func ksPValueOf(r, c []float64) (d, p float64) {
 // drop missing values before the call. It returns ErrEmptyColumn if either
 // sample is empty.
 func CategoricalColumn(ref, cur []string) (Result, error) {
-	if err := checkCategorical(ref, cur); err != nil {
-		return Result{}, err
-	}
-	rc, cc := categoricalCounts(ref, cur)
-	t := ChooseTest(len(ref), Categorical, len(rc))
-	return t.run(column{kind: Categorical, refCounts: rc, curCounts: cc, nRef: len(ref), nCur: len(cur)})
+	return CategoricalCounts(valueCounts(ref), valueCounts(cur))
 }
 
 // CategoricalColumnWith runs test t, rather than the default, on a
@@ -395,17 +389,37 @@ func CategoricalColumnWith(t Test, ref, cur []string) (Result, error) {
 	if _, ok := specs[t]; !ok {
 		return Result{}, fmt.Errorf("drift: categorical column: test %q: %w", t, ErrUnknownTest)
 	}
-	if err := checkCategorical(ref, cur); err != nil {
+	c, err := categoricalColumn(valueCounts(ref), valueCounts(cur))
+	if err != nil {
 		return Result{}, err
 	}
-	rc, cc := categoricalCounts(ref, cur)
-	return t.run(column{kind: Categorical, refCounts: rc, curCounts: cc, nRef: len(ref), nCur: len(cur)})
+	return t.run(c)
 }
 
 // CategoricalCounts is CategoricalColumn on a column given as the number
 // of rows of each value in the reference and in the current sample, for a
 // caller that holds its columns as codes.
 func CategoricalCounts(ref, cur map[string]int) (Result, error) {
+	c, err := categoricalColumn(ref, cur)
+	if err != nil {
+		return Result{}, err
+	}
+	return ChooseTest(c.nRef, Categorical, len(c.refCounts)).run(c)
+}
+
+// valueCounts is how many times each value stands in sample.
+func valueCounts(sample []string) map[string]int {
+	m := map[string]int{}
+	for _, v := range sample {
+		m[v]++
+	}
+	return m
+}
+
+// categoricalColumn lays out the counts of ref and cur over the union of
+// their values in ascending byte order. It returns ErrEmptyColumn if
+// either sample is empty.
+func categoricalColumn(ref, cur map[string]int) (column, error) {
 	keys := make([]string, 0, len(ref)+len(cur))
 	nRef, nCur := 0, 0
 	for k, n := range ref {
@@ -420,19 +434,14 @@ func CategoricalCounts(ref, cur map[string]int) (Result, error) {
 		nCur += max(n, 0)
 	}
 	if err := checkSizes(nRef, nCur); err != nil {
-		return Result{}, err
+		return column{}, err
 	}
 	slices.Sort(keys)
 	rc, cc := make([]int, len(keys)), make([]int, len(keys))
 	for i, k := range keys {
 		rc[i], cc[i] = max(ref[k], 0), max(cur[k], 0)
 	}
-	t := ChooseTest(nRef, Categorical, len(keys))
-	return t.run(column{kind: Categorical, refCounts: rc, curCounts: cc, nRef: nRef, nCur: nCur})
-}
-
-func checkCategorical(ref, cur []string) error {
-	return checkSizes(len(ref), len(cur))
+	return column{kind: Categorical, refCounts: rc, curCounts: cc, nRef: nRef, nCur: nCur}, nil
 }
 
 func checkSizes(ref, cur int) error {
@@ -443,39 +452,6 @@ func checkSizes(ref, cur int) error {
 		return fmt.Errorf("drift: current sample is empty: %w", ErrEmptyColumn)
 	}
 	return nil
-}
-
-// categoricalCounts counts each value of ref and cur over the union of their
-// values in ascending byte order.
-func categoricalCounts(ref, cur []string) (rc, cc []int) {
-	index := make(map[string]int)
-	var counts [2][]int
-	for s, sample := range [2][]string{ref, cur} {
-		for _, v := range sample {
-			i, ok := index[v]
-			if !ok {
-				i = len(index)
-				index[v] = i
-				counts[0] = append(counts[0], 0)
-				counts[1] = append(counts[1], 0)
-			}
-			counts[s][i]++
-		}
-	}
-	keys := make([]string, len(index))
-	for k, i := range index {
-		keys[i] = k
-	}
-	order := make([]int, len(keys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(keys[a], keys[b]) })
-	rc, cc = make([]int, len(keys)), make([]int, len(keys))
-	for to, from := range order {
-		rc[to], cc[to] = counts[0][from], counts[1][from]
-	}
-	return rc, cc
 }
 
 // DefaultDriftShare is Evidently's drift_share: the dataset drifts when at

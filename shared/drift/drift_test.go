@@ -163,7 +163,7 @@ func TestCategoricalColumn(t *testing.T) {
 			}
 			checkResult(t, got, tt)
 			// The same column as counts per value.
-			got, err = CategoricalCounts(countValues(ref), countValues(cur))
+			got, err = CategoricalCounts(valueCounts(ref), valueCounts(cur))
 			if err != nil {
 				t.Fatalf("CategoricalCounts: %v", err)
 			}
@@ -173,14 +173,6 @@ func TestCategoricalColumn(t *testing.T) {
 	if _, err := CategoricalCounts(map[string]int{"a": 0}, map[string]int{"a": 3}); !errors.Is(err, ErrEmptyColumn) {
 		t.Errorf("CategoricalCounts with no reference rows: err = %v, want ErrEmptyColumn", err)
 	}
-}
-
-func countValues(sample []string) map[string]int {
-	m := map[string]int{}
-	for _, v := range sample {
-		m[v]++
-	}
-	return m
 }
 
 func checkResult(t *testing.T, got Result, want evidentlyCase) {
