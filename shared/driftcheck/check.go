@@ -1,7 +1,6 @@
 package driftcheck
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -554,12 +553,7 @@ func readObject[T any](ctx context.Context, b *blobstore.Bucket, key string, row
 	if err != nil {
 		return rows, err
 	}
-	r, err := parquetio.Open[T](bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return rows, fmt.Errorf("driftcheck: %s: %w", key, err)
-	}
-	defer r.Close()
-	rows, err = r.AppendAll(rows)
+	rows, err = parquetio.DecodeAppend(rows, data)
 	if err != nil {
 		return rows, fmt.Errorf("driftcheck: %s: %w", key, err)
 	}
