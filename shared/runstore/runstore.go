@@ -30,6 +30,9 @@ const (
 	CalibrationObject = "calibration.png"
 	ROCObject         = "roc.png"
 	LorenzObject      = "lorenz.png"
+	// MLflowClaimObject names the run's one MLflow run; it is created once,
+	// never overwritten (training.Tracker).
+	MLflowClaimObject = "mlflow-run.json"
 )
 
 // Key is the bucket key of an object of a run.

@@ -2,6 +2,7 @@ package training
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -34,15 +35,22 @@ var artifactsToLog = []struct{ object, path string }{
 // LogRun records a stored run in MLflow: parameters, metrics (calibration
 // as steps), tags, the dataset as an input, and the artifacts.
 func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
+	// The bucket's claim names the MLflow run that stays for this training
+	// run. A run finished but never claimed (its delivery was killed between
+	// the two) is adopted rather than logged twice.
+	if id, err := t.claimed(ctx, r.ID); err != nil || id != "" {
+		return id, err
+	}
 	expID, err := t.Client.EnsureExperiment(ctx, Experiment)
 	if err != nil {
 		return "", err
 	}
-	// A run already logged (by another replica given the same event, or by a
-	// delivery killed before it recorded the MLflow id in the bucket) is
-	// reused: a redelivery must not log the run twice.
-	if first, err := t.firstLogged(ctx, expID, r.ID); err != nil || first != "" {
-		return first, err
+	first, err := t.firstLogged(ctx, expID, r.ID)
+	if err != nil {
+		return "", err
+	}
+	if first != "" {
+		return t.claim(ctx, r.ID, first)
 	}
 	info, err := t.Client.CreateRun(ctx, expID, r.Kind+" · "+r.DatasetID, []mlflow.Tag{
 		{Key: "claimrisk.run_id", Value: r.ID},
@@ -64,25 +72,59 @@ func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
 	if err := t.Client.EndRun(ctx, info.RunID, "FINISHED"); err != nil {
 		return "", err
 	}
-	// Replicas given the same event at once may both have logged the run:
-	// the one that finished first stays, and a later one deletes itself. A
-	// replica that finished first sees no earlier run; one that finished
-	// later sees it, since it searches after its own end.
-	first, err := t.firstLogged(ctx, expID, r.ID)
+	// Replicas given the same event at once may each have logged a run. The
+	// first to claim keeps its run; the others delete theirs. MLflow's
+	// end_time cannot decide this: it is the client's clock, stamped before
+	// the server commits.
+	id, err := t.claim(ctx, r.ID, info.RunID)
 	if err != nil {
 		return "", err
 	}
-	if first != "" && first != info.RunID {
+	if id != info.RunID {
 		if err := t.Client.DeleteRun(ctx, info.RunID); err != nil {
 			return "", err
 		}
-		return first, nil
 	}
-	return info.RunID, nil
+	return id, nil
 }
 
-// firstLogged returns the MLflow run of a training run that finished first
-// (then the lowest id), or "" when none did.
+// mlflowClaim is the bucket object that names a training run's MLflow run.
+type mlflowClaim struct {
+	MLflowRunID string `json:"mlflow_run_id"`
+}
+
+// claim records mlflowID as runID's MLflow run unless a run is recorded
+// already, and returns the recorded one.
+func (t *Tracker) claim(ctx context.Context, runID, mlflowID string) (string, error) {
+	err := t.Bucket.CreateJSON(ctx, runstore.Key(runID, runstore.MLflowClaimObject), mlflowClaim{MLflowRunID: mlflowID})
+	if err == nil {
+		return mlflowID, nil
+	}
+	if !errors.Is(err, blobstore.ErrExists) {
+		return "", fmt.Errorf("training: claim MLflow run of %s: %w", runID, err)
+	}
+	id, err := t.claimed(ctx, runID)
+	if err == nil && id == "" {
+		err = fmt.Errorf("training: claim MLflow run of %s: the claim names no run", runID)
+	}
+	return id, err
+}
+
+// claimed returns the MLflow run claimed for runID, or "" when none is.
+func (t *Tracker) claimed(ctx context.Context, runID string) (string, error) {
+	var c mlflowClaim
+	err := t.Bucket.ReadJSON(ctx, runstore.Key(runID, runstore.MLflowClaimObject), &c)
+	if errors.Is(err, blobstore.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("training: read MLflow claim of %s: %w", runID, err)
+	}
+	return c.MLflowRunID, nil
+}
+
+// firstLogged returns a finished MLflow run of a training run (the first to
+// finish, then the lowest id), or "" when none finished.
 func (t *Tracker) firstLogged(ctx context.Context, expID, runID string) (string, error) {
 	found, err := t.Client.SearchRuns(ctx, []string{expID},
 		fmt.Sprintf("tags.`claimrisk.run_id` = '%s' and attributes.status = 'FINISHED'", runID), 100)

@@ -3,6 +3,10 @@ package training_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -21,17 +25,7 @@ import (
 func TestLogRunTwiceLeavesOneMLflowRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bucket := "file://" + filepath.Join(t.TempDir(), "bucket")
-	d := testenv.Train(t, bucket, 42, 3000)
-	b, err := blobstore.Open(ctx, bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	run, err := runstore.New(b).Get(ctx, d.RunID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, run := trainedRun(ctx, t)
 	c, err := mlflow.New(testenv.MLflow(t))
 	if err != nil {
 		t.Fatal(err)
@@ -55,15 +49,101 @@ func TestLogRunTwiceLeavesOneMLflowRun(t *testing.T) {
 	if ids[0] != ids[1] || ids[1] != ids[2] {
 		t.Fatalf("deliveries returned MLflow runs %v; want one run", ids)
 	}
+	assertOneRun(ctx, t, c, run.ID, ids[0])
+}
+
+// The replica whose update reaches MLflow last may have stamped the
+// earlier end_time (the client's clock). Here replica A's "runs/update" is
+// held until replica B has logged, ended and kept its run; both must still
+// agree on one run.
+func TestLogRunAgreesWhenAnUpdateArrivesLate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	b, run := trainedRun(ctx, t)
+	target, err := url.Parse(testenv.MLflow(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/2.0/mlflow/runs/update" {
+			first := false
+			once.Do(func() { first = true })
+			if first { // replica A's end: stamped now, committed after B's
+				close(held)
+				<-release
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	slow, err := mlflow.New(front.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := mlflow.New(target.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var idA string
+	errA := make(chan error, 1)
+	go func() {
+		var err error
+		idA, err = (&training.Tracker{Client: slow, Bucket: b}).LogRun(ctx, run)
+		errA <- err
+	}()
+	select {
+	case <-held:
+	case err := <-errA:
+		t.Fatalf("replica A finished without ending its run: %v", err)
+	}
+	idB, err := (&training.Tracker{Client: direct, Bucket: b}).LogRun(ctx, run)
+	close(release)
+	if err != nil {
+		t.Fatalf("replica B: %v", err)
+	}
+	if err := <-errA; err != nil {
+		t.Fatalf("replica A: %v", err)
+	}
+	if idA != idB {
+		t.Fatalf("replicas kept MLflow runs %s and %s; want one", idA, idB)
+	}
+	assertOneRun(ctx, t, direct, run.ID, idB)
+}
+
+// trainedRun trains a small model into a fresh bucket and returns its run.
+func trainedRun(ctx context.Context, t *testing.T) (*blobstore.Bucket, runstore.Run) {
+	t.Helper()
+	bucket := "file://" + filepath.Join(t.TempDir(), "bucket")
+	d := testenv.Train(t, bucket, 42, 3000)
+	b, err := blobstore.Open(ctx, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	run, err := runstore.New(b).Get(ctx, d.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, run
+}
+
+// assertOneRun fails unless MLflow holds exactly one active run tagged
+// with runID, and it is want.
+func assertOneRun(ctx context.Context, t *testing.T, c *mlflow.Client, runID, want string) {
+	t.Helper()
 	exp, err := c.GetExperimentByName(ctx, training.Experiment)
 	if err != nil {
 		t.Fatal(err)
 	}
-	found, err := c.SearchRuns(ctx, []string{exp.ID}, fmt.Sprintf("tags.`claimrisk.run_id` = '%s'", run.ID), 100)
+	found, err := c.SearchRuns(ctx, []string{exp.ID}, fmt.Sprintf("tags.`claimrisk.run_id` = '%s'", runID), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(found) != 1 || found[0].Info.RunID != ids[0] {
-		t.Fatalf("MLflow holds %d active runs for %s; want only %s", len(found), run.ID, ids[0])
+	if len(found) != 1 || found[0].Info.RunID != want {
+		t.Fatalf("MLflow holds %d active runs for %s; want only %s", len(found), runID, want)
 	}
 }
