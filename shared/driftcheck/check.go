@@ -351,11 +351,14 @@ func (rep *Report) quality(labelled []predlog.ReferenceRow, referenceAUC float64
 // frame holds each row's group) and of its labelled rows (attrs gives each
 // customer's).
 func (c *Checker) fairness(rep *Report, cur *frame, labelled []predlog.ReferenceRow, attrs map[string]string) {
-	rows := make([]governance.Row, cur.n)
-	for i, code := range cur.group {
-		rows[i] = governance.Row{Group: cur.groups[code], Probability: cur.probability[i]}
+	rows := func(yield func(governance.Row) bool) {
+		for i, code := range cur.group {
+			if !yield(governance.Row{Group: cur.groups[code], Probability: cur.probability[i]}) {
+				return
+			}
+		}
 	}
-	f := c.Fairness.Measure("sex", rows, false)
+	f := c.Fairness.MeasureSeq("sex", rows, false)
 	rep.Fairness = &f
 	if f.Flagged {
 		rep.FairnessAlert = true
@@ -473,7 +476,7 @@ func Latest(ctx context.Context, b *blobstore.Bucket) (Report, error) {
 // scanWindow for the objects it reads).
 func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(T) time.Time) ([]T, error) {
 	var out []T
-	err := scanWindow(ctx, b, prefix, from, to, func(r *T) time.Time { return at(*r) }, func(r *T) { out = append(out, *r) })
+	err := scanWindow(ctx, b, prefix, nil, from, to, func(r *T) time.Time { return at(*r) }, func(r *T) { out = append(out, *r) })
 	if err != nil || len(out) == 0 {
 		return nil, err
 	}
@@ -486,8 +489,8 @@ func ReadWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, 
 // last rows of a window can be after midnight. One goroutine reads and
 // decodes the next object while visit sees the rows of this one, so at
 // most two objects' rows are held at a time; visit must copy what it keeps
-// of a row.
-func scanWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, from, to time.Time, at func(*T) time.Time, visit func(*T)) error {
+// of a row. Only the named columns are read (all when columns is nil).
+func scanWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, columns []string, from, to time.Time, at func(*T) time.Time, visit func(*T)) error {
 	var keys []string
 	until := to.Add(24 * time.Hour)
 	for day := from.UTC().Truncate(24 * time.Hour); day.Before(until); day = day.Add(24 * time.Hour) {
@@ -519,7 +522,7 @@ func scanWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, 
 			case <-ctx.Done():
 				return
 			}
-			rows, err := readObject(ctx, b, k, rows[:0])
+			rows, err := readObject(ctx, b, k, columns, rows[:0])
 			select {
 			case read <- object{rows, err}:
 			case <-ctx.Done():
@@ -544,8 +547,9 @@ func scanWindow[T any](ctx context.Context, b *blobstore.Bucket, prefix string, 
 	return ctx.Err()
 }
 
-// readObject appends the rows of the log object at key to rows.
-func readObject[T any](ctx context.Context, b *blobstore.Bucket, key string, rows []T) ([]T, error) {
+// readObject appends the named columns of the rows of the log object at
+// key to rows (all columns when columns is nil).
+func readObject[T any](ctx context.Context, b *blobstore.Bucket, key string, columns []string, rows []T) ([]T, error) {
 	if err := ctx.Err(); err != nil {
 		return rows, err
 	}
@@ -553,7 +557,7 @@ func readObject[T any](ctx context.Context, b *blobstore.Bucket, key string, row
 	if err != nil {
 		return rows, err
 	}
-	rows, err = parquetio.DecodeAppend(rows, data)
+	rows, err = parquetio.DecodeColumnsAppend(rows, data, columns)
 	if err != nil {
 		return rows, fmt.Errorf("driftcheck: %s: %w", key, err)
 	}
@@ -562,10 +566,14 @@ func readObject[T any](ctx context.Context, b *blobstore.Bucket, key string, row
 
 // readWindow reads the predictions of model version in [from, to) into
 // cur, unless it is nil, and returns whole only the rows j's outcomes
-// name, in the log's order.
+// name, in the log's order. With no outcomes it reads only frameColumns.
 func (c *Checker) readWindow(ctx context.Context, from, to time.Time, version int, j *joiner, cur *frame) ([]predlog.Row, error) {
 	var named []predlog.Row
-	err := scanWindow(ctx, c.Bucket, predlog.PredictionsPrefix, from, to, func(r *predlog.Row) time.Time { return r.Time }, func(r *predlog.Row) {
+	var columns []string // all: a named row is kept whole
+	if len(j.fb) == 0 {
+		columns = frameColumns
+	}
+	err := scanWindow(ctx, c.Bucket, predlog.PredictionsPrefix, columns, from, to, func(r *predlog.Row) time.Time { return r.Time }, func(r *predlog.Row) {
 		if int(r.ModelVersion) != version {
 			return
 		}

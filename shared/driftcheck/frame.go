@@ -26,6 +26,17 @@ type frame struct {
 	groupOf     map[string]string // the customers' groups, by customer key
 }
 
+// frameColumns are the payload log's columns a frame and readWindow read:
+// the tested features, the probability, the customer (for the group), and
+// the time and model version that choose the rows.
+var frameColumns = func() []string {
+	names := []string{"time", "model_version", "customer_id", PredictionColumn.Name}
+	for _, c := range FeatureColumns {
+		names = append(names, c.Name)
+	}
+	return names
+}()
+
 // newFrame is an empty frame for about capacity rows; groupOf gives each
 // customer's protected group (nil leaves every row's group empty).
 func newFrame(capacity int, groupOf map[string]string) *frame {

@@ -1,6 +1,7 @@
 package driftcheck
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/drift"
+	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/predlog"
 )
 
@@ -158,5 +161,66 @@ func TestJoinNeedsOnlyTheNamedRows(t *testing.T) {
 		if fmt.Sprintf("%+v", all) != fmt.Sprintf("%+v", some) {
 			t.Fatalf("round %d: joining the %d named predictions labels %d rows, joining all %d labels %d, or differently", round, len(named), len(some), len(preds), len(all))
 		}
+	}
+}
+
+// TestReadWindowFillsTheFrameAsTheRowsWould reads a logged window as the
+// check does: with no outcomes only frameColumns are read, and the frame
+// must hold what the whole rows would give it, protected groups included;
+// with outcomes, the rows they name come back whole.
+func TestReadWindowFillsTheFrameAsTheRowsWould(t *testing.T) {
+	ctx := context.Background()
+	b, err := blobstore.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rows := seededRows(5, 3000, 0.5)
+	groupOf := map[string]string{}
+	for i := range rows {
+		r := &rows[i]
+		r.ModelVersion = int32(1 + i%4/3) // a quarter from version 2
+		r.CrashRate, r.InjuryShare, r.Band = float64(i), 0.5, "high"
+		if i%7 != 0 { // the rest have no known group
+			groupOf[r.CustomerID] = []string{"F", "M"}[i%2]
+		}
+	}
+	for obj := 0; obj*1000 < len(rows); obj++ {
+		data, err := parquetio.Encode(rows[obj*1000 : (obj+1)*1000])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Write(ctx, fmt.Sprintf("%s2026/03/01/%02d.parquet", predlog.PredictionsPrefix, obj), data, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, to := rows[100].Time, rows[2900].Time
+	want := newFrame(0, groupOf)
+	for i := range rows {
+		if r := &rows[i]; r.ModelVersion == 1 && !r.Time.Before(from) && r.Time.Before(to) {
+			want.add(r)
+		}
+	}
+	c := &Checker{Bucket: b}
+	got := newFrame(0, groupOf)
+	named, err := c.readWindow(ctx, from, to, 1, newJoiner(nil), got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(named) != 0 {
+		t.Errorf("no outcomes, yet %d rows came back named", len(named))
+	}
+	// Printed, as a NaN age is not equal to itself.
+	if fmt.Sprintf("%+v", *got) != fmt.Sprintf("%+v", *want) {
+		t.Fatalf("the frame read from the log differs from the rows' frame:\n%+v\nwant\n%+v", got.groups, want.groups)
+	}
+
+	r := rows[1200]
+	named, err = c.readWindow(ctx, from, to, 1, newJoiner([]predlog.Feedback{{RequestID: r.RequestID, PolicyID: r.PolicyID, Claim: 1}}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(named) != 1 || fmt.Sprintf("%+v", named[0]) != fmt.Sprintf("%+v", r) {
+		t.Fatalf("the outcome's row came back as %+v; want it whole: %+v", named, r)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,6 +209,37 @@ func TestDecodeReadsOnlyTheColumnsOfT(t *testing.T) {
 		if got[i] != (narrow{r.Age, r.Probability}) {
 			t.Fatalf("row %d = %+v, want age %v and probability %v", i, got[i], r.Age, r.Probability)
 		}
+	}
+}
+
+// TestDecodeColumnsReadsOnlyTheNamedColumns reads two columns of full
+// rows: those fields hold the file's values, the others are left alone,
+// and a name that is no column of the rows is an error.
+func TestDecodeColumnsReadsOnlyTheNamedColumns(t *testing.T) {
+	t.Parallel()
+	rows := logRows(300, 4)
+	data, err := parquetio.Encode(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]predlog.Row, 1, 400)
+	dst[0].Band = "kept"
+	got, err := parquetio.DecodeColumnsAppend(dst, data, []string{"probability", "customer_id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 301 || got[0].Band != "kept" {
+		t.Fatalf("got %d rows, the first %+v; want the given row kept and 300 more", len(got), got[0])
+	}
+	for i, r := range rows {
+		want := predlog.Row{}
+		want.Probability, want.CustomerID = r.Probability, r.CustomerID
+		if fmt.Sprintf("%+v", got[i+1]) != fmt.Sprintf("%+v", want) {
+			t.Fatalf("row %d = %+v, want only probability and customer_id: %+v", i, got[i+1], want)
+		}
+	}
+	if _, err := parquetio.DecodeColumnsAppend[predlog.Row](nil, data, []string{"probability", "no_such"}); err == nil || !strings.Contains(err.Error(), "no_such") {
+		t.Errorf("an unknown column: err = %v, want one naming it", err)
 	}
 }
 

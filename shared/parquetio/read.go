@@ -33,11 +33,23 @@ type Reader[T any] struct {
 
 // Open checks that the file holds every column of T with T's type and
 // returns a reader over it. Extra columns are ignored.
-func Open[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
+func Open[T any](r io.ReaderAt, size int64) (*Reader[T], error) {
+	return OpenColumns[T](r, size, nil)
+}
+
+// OpenColumns is Open reading only the named columns of T, or all of them
+// when names is nil: a field of another column is never written, and its
+// pages are never read. The file must still hold every column of T.
+func OpenColumns[T any](r io.ReaderAt, size int64, names []string) (rd *Reader[T], err error) {
 	defer recoverMalformed(&err)
 	fields, err := flatparquet.Columns(reflect.TypeFor[T]())
 	if err != nil {
 		return nil, err
+	}
+	if names != nil {
+		if fields, err = selectColumns(fields, names); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkFrame(r, size); err != nil {
 		return nil, err
@@ -82,6 +94,22 @@ func Open[T any](r io.ReaderAt, size int64) (rd *Reader[T], err error) {
 		rd.cols = append(rd.cols, c)
 	}
 	return rd, nil
+}
+
+// selectColumns is the fields of the named columns, in the file's order.
+func selectColumns(fields []flatparquet.Column, names []string) ([]flatparquet.Column, error) {
+	var out []flatparquet.Column
+	for _, n := range names {
+		if !slices.ContainsFunc(fields, func(f flatparquet.Column) bool { return f.Name == n }) {
+			return nil, fmt.Errorf("parquetio: %s is not a column of the rows read", n)
+		}
+	}
+	for _, f := range fields {
+		if slices.Contains(names, f.Name) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // dataEnd is where the footer starts: checkFrame has checked its length.
@@ -210,6 +238,18 @@ func Decode[T any](data []byte) ([]T, error) {
 // the file's row count.
 func DecodeAppend[T any](dst []T, data []byte) ([]T, error) {
 	r, err := Open[T](bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return dst, err
+	}
+	defer r.Close()
+	return r.AppendAll(dst)
+}
+
+// DecodeColumnsAppend is DecodeAppend reading only the named columns (see
+// OpenColumns): the other fields of the rows it adds keep what dst's
+// spare capacity held, zero in rows it allocates.
+func DecodeColumnsAppend[T any](dst []T, data []byte, names []string) ([]T, error) {
+	r, err := OpenColumns[T](bytes.NewReader(data), int64(len(data)), names)
 	if err != nil {
 		return dst, err
 	}
