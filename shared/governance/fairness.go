@@ -2,7 +2,9 @@ package governance
 
 import (
 	"fmt"
-	"sort"
+	"iter"
+	"maps"
+	"slices"
 )
 
 // Fairness defaults: disparate impact outside [0.8, 1.25] is flagged (the
@@ -65,54 +67,61 @@ func PolicyWithin(lower, upper float64) Policy {
 // Measure computes the groups' figures. labelled says whether Claim holds
 // outcomes.
 func (p Policy) Measure(attribute string, rows []Row, labelled bool) Fairness {
+	return p.MeasureSeq(attribute, slices.Values(rows), labelled)
+}
+
+// MeasureSeq is Measure over rows given one at a time: a caller holding
+// columns need not build a Row for each of a window's rows.
+func (p Policy) MeasureSeq(attribute string, rows iter.Seq[Row], labelled bool) Fairness {
 	f := Fairness{Attribute: attribute, Protected: p.Protected, Reference: p.Reference, Lower: p.Lower, Upper: p.Upper, Threshold: p.Threshold}
-	by := map[string][]Row{}
-	for _, r := range rows {
+	type sums struct {
+		n                                int
+		predicted, obs, fp, tp, neg, pos float64
+	}
+	by := map[string]*sums{}
+	for r := range rows {
 		if r.Group == "" {
 			f.Unknown++
 			continue
 		}
-		by[r.Group] = append(by[r.Group], r)
-	}
-	names := make([]string, 0, len(by))
-	for g := range by {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	mean := map[string]float64{}
-	for _, g := range names {
-		rs := by[g]
-		grp := Group{Group: g, N: len(rs)}
-		var obs, fp, tp, neg, pos float64
-		for _, r := range rs {
-			grp.MeanPredicted += r.Probability
-			obs += r.Claim
-			flagged := r.Probability >= p.Threshold
-			switch {
-			case r.Claim == 1:
-				pos++
-				if flagged {
-					tp++
-				}
-			default:
-				neg++
-				if flagged {
-					fp++
-				}
+		s := by[r.Group]
+		if s == nil {
+			s = &sums{}
+			by[r.Group] = s
+		}
+		s.n++
+		s.predicted += r.Probability
+		s.obs += r.Claim
+		flagged := r.Probability >= p.Threshold
+		switch {
+		case r.Claim == 1:
+			s.pos++
+			if flagged {
+				s.tp++
+			}
+		default:
+			s.neg++
+			if flagged {
+				s.fp++
 			}
 		}
-		n := float64(len(rs))
-		grp.MeanPredicted /= n
+	}
+	names := slices.Sorted(maps.Keys(by))
+	mean := map[string]float64{}
+	for _, g := range names {
+		s := by[g]
+		n := float64(s.n)
+		grp := Group{Group: g, N: s.n, MeanPredicted: s.predicted / n}
 		if labelled {
-			o := obs / n
+			o := s.obs / n
 			gap := o - grp.MeanPredicted
 			grp.ObservedRate, grp.CalibrationGap = &o, &gap
-			if neg > 0 {
-				v := fp / neg
+			if s.neg > 0 {
+				v := s.fp / s.neg
 				grp.FalsePositiveRate = &v
 			}
-			if pos > 0 {
-				v := tp / pos
+			if s.pos > 0 {
+				v := s.tp / s.pos
 				grp.TruePositiveRate = &v
 			}
 		}
