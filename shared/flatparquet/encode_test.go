@@ -3,12 +3,14 @@ package flatparquet_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +104,87 @@ func TestEncodeReadsBack(t *testing.T) {
 	roundTrip(t, []predlog.Row{})
 }
 
+// inGroups writes rows with a Writer, a row group per size rows.
+func inGroups[T any](t *testing.T, rows []T, size int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := flatparquet.NewWriter[T](&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lo := 0; lo < len(rows); lo += size {
+		if err := w.Write(rows[lo:min(lo+size, len(rows))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestWriterWritesARowGroupPerWrite streams rows in three row groups; both
+// readers get every row back, in order.
+func TestWriterWritesARowGroupPerWrite(t *testing.T) {
+	t.Parallel()
+	rows := logRows(2500)
+	data := inGroups(t, rows, 1000)
+	if m := footer(t, data); len(m.RowGroups) != 3 || m.NumRows != 2500 {
+		t.Fatalf("the file has %d row groups and %d rows; want 3 and 2500", len(m.RowGroups), m.NumRows)
+	}
+	got, err := parquetio.Decode[predlog.Row](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows, got) {
+		t.Errorf("parquetio.Decode differs (-want +got):\n%s", cmp.Diff(rows, got))
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := make([]predlog.Row, len(rows)+1)
+	n, err := parquet.NewGenericReader[predlog.Row](f).Read(old)
+	if err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rows, old[:n]) {
+		t.Errorf("parquet-go's reader differs (-want +got):\n%s", cmp.Diff(rows, old[:n]))
+	}
+}
+
+// failAfter accepts n bytes, then fails every write.
+type failAfter struct{ n int }
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		k := f.n
+		f.n = 0
+		return k, errors.New("disk full")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestWriterKeepsTheFirstError: a failed write is reported by that Write
+// and by every later call, Close included.
+func TestWriterKeepsTheFirstError(t *testing.T) {
+	t.Parallel()
+	w, err := flatparquet.NewWriter[predlog.Row](&failAfter{n: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(logRows(50)); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Write on a full disk: err = %v", err)
+	}
+	if err := w.Write(logRows(1)); err == nil {
+		t.Error("a Write after the failure: no error")
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Close after the failure: err = %v", err)
+	}
+}
+
 // footer decodes a file's metadata.
 func footer(t *testing.T, data []byte) format.FileMetaData {
 	t.Helper()
@@ -151,24 +234,30 @@ func TestPyarrowReadsItAsItReadsParquetGos(t *testing.T) {
 	rows := logRows(500)
 	ours, _ := flatparquet.Encode(rows)
 	theirs, _ := parquetio.Encode(rows)
-	a, b := filepath.Join(dir, "flat.parquet"), filepath.Join(dir, "parquet-go.parquet")
+	a, b, c := filepath.Join(dir, "flat.parquet"), filepath.Join(dir, "parquet-go.parquet"), filepath.Join(dir, "groups.parquet")
 	if err := os.WriteFile(a, ours, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(b, theirs, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(c, inGroups(t, rows, 150), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	const script = `
 import sys
 import pyarrow.parquet as pq
-a, b = pq.read_table(sys.argv[1]), pq.read_table(sys.argv[2])
+a, b, c = (pq.read_table(p) for p in sys.argv[1:4])
 assert a.schema.equals(b.schema), f"schemas differ:\n{a.schema}\n--\n{b.schema}"
+assert c.schema.equals(b.schema), "the row groups' schema differs"
+assert pq.ParquetFile(sys.argv[3]).num_row_groups == 4
 # parquet-go writes some strings dictionary-encoded; compare the values.
-a, b = a.to_pandas(), b.to_pandas()
+a, b, c = a.to_pandas(), b.to_pandas(), c.to_pandas()
 assert a.equals(b), "values differ"
+assert c.equals(b), "the row groups' values differ"
 print(len(a))
 `
-	out, err := exec.Command(python, "-c", script, a, b).CombinedOutput()
+	out, err := exec.Command(python, "-c", script, a, b, c).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pyarrow: %v\n%s", err, out)
 	}

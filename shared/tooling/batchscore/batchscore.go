@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/claimrisk/claimrisk/shared/flatparquet"
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/schema"
@@ -61,7 +62,11 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 			os.Remove(tmp.Name())
 		}
 	}()
-	w := writeChunks(parquetio.NewWriter[Row](tmp))
+	fw, err := flatparquet.NewWriter[Row](tmp)
+	if err != nil {
+		return 0, fmt.Errorf("score: %s: %w", out, err)
+	}
+	w := writeChunks(fw)
 	defer w.stop()
 	chunks, stop := readChunks(r)
 	defer stop()
@@ -199,7 +204,7 @@ func readChunks(r *parquetio.Reader[schema.PolicyRecord]) (<-chan chunk, func())
 // in the order they come, a row group each, so that encoding the output
 // takes the other core while the next chunk is scored.
 type chunkWriter struct {
-	w        *parquetio.Writer[Row]
+	w        *flatparquet.Writer[Row]
 	rows     chan []Row    // chunks to write
 	free     chan []Row    // buffers written, to fill again
 	done     chan struct{} // closed when the goroutine has finished
@@ -208,7 +213,7 @@ type chunkWriter struct {
 	stopOnce sync.Once
 }
 
-func writeChunks(w *parquetio.Writer[Row]) *chunkWriter {
+func writeChunks(w *flatparquet.Writer[Row]) *chunkWriter {
 	const buffers = 2
 	cw := &chunkWriter{w: w, rows: make(chan []Row), free: make(chan []Row, buffers), done: make(chan struct{}), failed: make(chan struct{})}
 	for range buffers {
@@ -220,10 +225,6 @@ func writeChunks(w *parquetio.Writer[Row]) *chunkWriter {
 			if cw.err == nil {
 				if err := cw.w.Write(rows); err != nil {
 					cw.err = err
-				} else if err := cw.w.Flush(); err != nil {
-					cw.err = err
-				}
-				if cw.err != nil {
 					close(cw.failed)
 				}
 			}
