@@ -96,7 +96,8 @@ func OpenColumns[T any](r io.ReaderAt, size int64, names []string) (rd *Reader[T
 	return rd, nil
 }
 
-// selectColumns is the fields of the named columns, in the file's order.
+// selectColumns is the fields of the named columns, in T's order; a name
+// that is no column of T is an error.
 func selectColumns(fields []flatparquet.Column, names []string) ([]flatparquet.Column, error) {
 	var out []flatparquet.Column
 	for _, n := range names {
@@ -237,12 +238,7 @@ func Decode[T any](data []byte) ([]T, error) {
 // appends them to dst, growing it at most once when it is too small for
 // the file's row count.
 func DecodeAppend[T any](dst []T, data []byte) ([]T, error) {
-	r, err := Open[T](bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return dst, err
-	}
-	defer r.Close()
-	return r.AppendAll(dst)
+	return DecodeColumnsAppend(dst, data, nil)
 }
 
 // DecodeColumnsAppend is DecodeAppend reading only the named columns (see
