@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -18,11 +19,25 @@ import (
 
 // Encode returns rows as a Parquet file of one row group.
 func Encode[T any](rows []T) ([]byte, error) {
+	return encode(rows, false)
+}
+
+// EncodeYielding is Encode for work done beside latency-sensitive
+// goroutines on the same CPUs, such as the payload log's flush beside the
+// requests: it yields the processor (runtime.Gosched) after each column, so
+// waiting goroutines run between columns instead of after the whole file.
+// The bytes are Encode's.
+func EncodeYielding[T any](rows []T) ([]byte, error) {
+	return encode(rows, true)
+}
+
+func encode[T any](rows []T, yield bool) ([]byte, error) {
 	var buf bytes.Buffer
 	w, err := NewWriter[T](&buf)
 	if err != nil {
 		return nil, err
 	}
+	w.yield = yield
 	if err := w.Write(rows); err != nil {
 		return nil, err
 	}
@@ -44,6 +59,7 @@ type Writer[T any] struct {
 	packed []byte
 	proto  thrift.CompactProtocol
 	err    error // the first write error: every later call returns it
+	yield  bool  // runtime.Gosched after each column (EncodeYielding)
 }
 
 // NewWriter starts a Parquet file of T on w. Close finishes it.
@@ -108,6 +124,9 @@ func (w *Writer[T]) Write(rows []T) error {
 			},
 		})
 		group.TotalByteSize += int64(len(header) + len(w.page))
+		if w.yield {
+			runtime.Gosched()
+		}
 	}
 	w.groups = append(w.groups, group)
 	w.rows += int64(len(rows))

@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,5 +253,40 @@ print(len(a))
 	}
 	if string(bytes.TrimSpace(out)) != "500" {
 		t.Errorf("pyarrow read %q rows, want 500", out)
+	}
+}
+
+// TestEncodeYieldingLetsWaitingGoroutinesRun holds EncodeYielding to its
+// purpose on one processor: a goroutine that became runnable before the
+// encode runs before the encode returns, where Encode runs it only after.
+// The bytes are Encode's.
+func TestEncodeYieldingLetsWaitingGoroutinesRun(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	rows := logRows(200)
+	want, err := flatparquet.Encode(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ranDuring := func(encode func([]predlog.Row) ([]byte, error)) bool {
+		runtime.GC() // no collection starts in the middle and reschedules
+		var ran atomic.Bool
+		done := make(chan struct{})
+		go func() { ran.Store(true); close(done) }()
+		data, err := encode(rows)
+		during := ran.Load()
+		<-done
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data, want) {
+			t.Fatal("the yielding encode wrote other bytes than Encode")
+		}
+		return during
+	}
+	if ranDuring(flatparquet.Encode[predlog.Row]) {
+		t.Fatal("the waiting goroutine ran during Encode on one processor: the test cannot tell a yield from none")
+	}
+	if !ranDuring(flatparquet.EncodeYielding[predlog.Row]) {
+		t.Error("the waiting goroutine did not run until EncodeYielding returned")
 	}
 }

@@ -187,8 +187,11 @@ func (l *Logger[T]) writeSealed(ctx context.Context) error {
 		b := l.sealed[0]
 		l.mu.Unlock()
 		// flatparquet, not parquetio: the predict function links no
-		// Parquet reader or codec but Snappy (see its package doc).
-		data, err := flatparquet.Encode(b.rows)
+		// Parquet reader or codec but Snappy (see its package doc). The
+		// encode yields between columns: it shares the CPUs with the
+		// requests, and a 5,000-row batch in one stretch (1.2 ms) was half
+		// of predict's extra p99 (benchmarks/NOTES.md, sixth pass).
+		data, err := flatparquet.EncodeYielding(b.rows)
 		if err != nil {
 			return err
 		}
