@@ -1,6 +1,8 @@
 // Package flatparquet maps flat Go structs to Parquet columns (Columns,
 // which the reader in shared/parquetio uses too) and writes them as
-// Parquet (Encode) with the Parquet format's own structures and Thrift
+// Parquet (Encode, EncodeYielding for work beside latency-sensitive
+// goroutines, and Writer for a row group at a time) with the Parquet
+// format's own structures and Thrift
 // encoding from parquet-go, but without parquet-go's row machinery and its
 // codec, protobuf and geometry support: the predict function, which only
 // writes its payload log, links 5.7 MB less.
