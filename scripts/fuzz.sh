@@ -42,6 +42,11 @@ coordinator_race() {
          END{exit !(fails == 1 && lines == 1 && !other)}' "$1"
 }
 
+# fuzz_target PKG NAME OUT: fuzzes one target for FUZZTIME into OUT.
+fuzz_target() {
+  go test -run '^$' -fuzz "^${2}\$" -fuzztime "$FUZZTIME" "$1" >"$3" 2>&1
+}
+
 failed=0
 total=0
 summary="$log/summary"
@@ -49,7 +54,7 @@ printf '%-28s %-26s %12s  %s\n' package target executions result >"$summary"
 while read -r pkg name; do
   total=$((total + 1))
   out="$log/$total.out"
-  go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg" >"$out" 2>&1
+  fuzz_target "$pkg" "$name" "$out"
   rc=$?
   note=
   if [ $rc -ne 0 ] && coordinator_race "$out"; then
@@ -57,7 +62,7 @@ while read -r pkg name; do
     # (golang/go#75804, fixed in Go 1.27): no input failed and none was
     # written. Say so and run the target once more; a second failure counts.
     echo "== $pkg $name: 'context deadline exceeded' with no failing input (golang/go#75804); running it again" >&2
-    go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg" >"$out" 2>&1
+    fuzz_target "$pkg" "$name" "$out"
     rc=$?
     note=" (rerun after golang/go#75804)"
   fi
