@@ -31,9 +31,11 @@ var ErrNoAccidentData = errors.New("features: no accident data")
 // serving imports this package, and a dependency on shared/dataset would
 // bring the Parquet reader into the predict function.)
 func Examples(customerTable []schema.Customer, policies []schema.Policy, claims []schema.Claim, accidents []schema.AccidentMonth) ([]Example, error) {
-	customers := make(map[string]schema.Customer, len(customerTable))
-	for _, c := range customerTable {
-		customers[c.CustomerID] = c
+	// Each customer's row number, not a copy of the row: the map is then a
+	// few bytes per customer, and one lookup serves the record and the sex.
+	customers := make(map[string]int, len(customerTable))
+	for i, c := range customerTable {
+		customers[c.CustomerID] = i
 	}
 	claimed := make(map[string]bool, len(claims))
 	for _, c := range claims {
@@ -42,14 +44,18 @@ func Examples(customerTable []schema.Customer, policies []schema.Policy, claims 
 	idx := NewAccidentIndex(accidents)
 	out := make([]Example, len(policies))
 	for i, p := range policies {
-		rec := schema.RecordFor(customers[p.CustomerID], p)
+		var c schema.Customer
+		if k, ok := customers[p.CustomerID]; ok {
+			c = customerTable[k]
+		}
+		rec := schema.RecordFor(c, p)
 		start := p.StartDate.Time()
 		acc, ok := idx.At(rec.HomeArea, start)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s: area %d before %s (the accident table ends %s)", ErrNoAccidentData,
 				p.PolicyID, rec.HomeArea, start.Format("2006-01"), idx.LastMonth().Format("2006-01"))
 		}
-		out[i] = Example{Record: rec, Start: start, Claim: claimed[p.PolicyID], Accident: acc, Sex: customers[p.CustomerID].Sex}
+		out[i] = Example{Record: rec, Start: start, Claim: claimed[p.PolicyID], Accident: acc, Sex: c.Sex}
 	}
 	return out, nil
 }
