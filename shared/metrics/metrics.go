@@ -154,10 +154,19 @@ func Lorenz(p, y []float64) (policies, claims []float64) {
 }
 
 // byProbability is the order of the rows by p, descending or ascending,
-// rows of equal p in their original order: a stable sort, done as an
-// unstable sort of (p, row) pairs, which is O(n log n) where sort.SliceStable
-// is O(n log² n).
+// rows of equal p in their original order (-0 and +0 are equal). Large
+// inputs are sorted by radix (order.go); small ones by comparison.
 func byProbability(p []float64, descending bool) []int {
+	if len(p) >= radixMin {
+		return radixOrder(p, descending)
+	}
+	return comparisonOrder(p, descending)
+}
+
+// comparisonOrder is byProbability as a stable sort, done as an unstable
+// sort of (p, row) pairs, which is O(n log n) where sort.SliceStable is
+// O(n log² n).
+func comparisonOrder(p []float64, descending bool) []int {
 	type row struct {
 		p float64
 		i int
