@@ -9,6 +9,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/features"
+	"github.com/claimrisk/claimrisk/shared/flatparquet"
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
@@ -131,7 +132,7 @@ func (s *Store) Save(ctx context.Context, r Run, a Artifacts) error {
 	if err := s.b.WriteJSON(ctx, Key(r.ID, FeaturesObject), a.Features); err != nil {
 		return fmt.Errorf("runstore: save %s: %w", r.ID, err)
 	}
-	val, err := parquetio.Encode(a.Validation)
+	val, err := flatparquet.Encode(a.Validation)
 	if err != nil {
 		return fmt.Errorf("runstore: save %s: %w", r.ID, err)
 	}
@@ -139,7 +140,7 @@ func (s *Store) Save(ctx context.Context, r Run, a Artifacts) error {
 		return fmt.Errorf("runstore: save %s: %w", r.ID, err)
 	}
 	if len(a.Reference) > 0 {
-		ref, err := parquetio.Encode(a.Reference)
+		ref, err := flatparquet.Encode(a.Reference)
 		if err != nil {
 			return fmt.Errorf("runstore: save %s: %w", r.ID, err)
 		}
