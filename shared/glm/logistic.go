@@ -72,7 +72,10 @@ func NewProblem[F Float](x []F, y []float64, p int, l2 float64, workers int) (*P
 		return nil, fmt.Errorf("%w: all %d labels are %v; need both outcomes", ErrBadInput, len(y), y[0])
 	}
 	for i, v := range x {
-		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+		// f-f is 0 for every finite f and NaN for NaN and the infinities:
+		// one subtraction per value where IsNaN and IsInf took a quarter of
+		// a 5M-row fit's time (the check runs before the workers start).
+		if f := float64(v); f-f != 0 {
 			return nil, fmt.Errorf("%w: row %d column %d is %v", ErrBadInput, i/p, i%p, v)
 		}
 	}

@@ -119,6 +119,8 @@ func TestFitRejectsBadInput(t *testing.T) {
 		{"shape", []float64{1, 2, 3}, []float64{0, 1}, 2},
 		{"one class", []float64{1, 2}, []float64{1, 1}, 1},
 		{"NaN", []float64{1, math.NaN()}, []float64{0, 1}, 1},
+		{"+Inf", []float64{math.Inf(1), 1}, []float64{0, 1}, 1},
+		{"-Inf", []float64{1, math.Inf(-1)}, []float64{0, 1}, 1},
 		{"label 2", []float64{1, 2}, []float64{0, 2}, 1},
 		{"no rows", nil, nil, 1},
 	}
@@ -126,6 +128,13 @@ func TestFitRejectsBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := FitLogistic(tt.x, tt.y, tt.p, Options{}); !errors.Is(err, ErrBadInput) {
 				t.Errorf("FitLogistic = %v, want ErrBadInput", err)
+			}
+			x32 := make([]float32, len(tt.x))
+			for i, v := range tt.x {
+				x32[i] = float32(v)
+			}
+			if _, err := FitLogistic(x32, tt.y, tt.p, Options{}); !errors.Is(err, ErrBadInput) {
+				t.Errorf("FitLogistic on float32 = %v, want ErrBadInput", err)
 			}
 		})
 	}
