@@ -142,7 +142,7 @@ func main() {
 	only := flag.String("only", "", "comma-separated sections to run (default: all): "+sectionNames())
 	fitSizes := flag.String("fit-sizes", "", "override the training benchmark's portfolio sizes (comma-separated), for trying things out")
 	driftSizes := flag.String("drift-sizes", "", "override the drift benchmark's sizes as POLICIES,CURRENT (the champion's portfolio, the logged predictions), for trying things out")
-	reps := flag.Int("reps", 0, "override the number of runs of every figure but the predict function's start-up (cheap, ten runs), for shorter runs")
+	reps := flag.Int("reps", 0, "override the number of runs of every figure but the predict function's start-ups (cheap: ten runs of the process, five of the container), for shorter runs")
 	flag.Parse()
 	override = func(cfg *config) {
 		if *fitSizes != "" {
@@ -157,7 +157,7 @@ func main() {
 			fmt.Sscanf(*driftSizes, "%d,%d", &cfg.driftPolicies, &cfg.driftCurrent)
 		}
 		if *reps > 0 {
-			cfg.serveReps, cfg.peerStartReps, cfg.containerReps = *reps, *reps, *reps
+			cfg.serveReps, cfg.peerStartReps = *reps, *reps
 			cfg.fitReps, cfg.driftReps, cfg.scoreReps, cfg.demoReps = *reps, *reps, *reps, *reps
 		}
 	}
