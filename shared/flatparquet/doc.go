@@ -5,7 +5,9 @@
 // format's own structures and Thrift
 // encoding from parquet-go, but without parquet-go's row machinery and its
 // codec, protobuf and geometry support: the predict function, which only
-// writes its payload log, links 5.7 MB less.
+// writes its payload log, links 5.7 MB less. The run store writes a
+// training run's validation and reference rows with it too: at 5M
+// policies a third less CPU than parquet-go's row writer.
 //
 // The files have the schema parquet-go gives the same struct (names,
 // physical and logical types, required columns), one row group, one data
