@@ -2,8 +2,10 @@ package metrics
 
 import "math"
 
-// radixMin is the size from which byProbability sorts by radix: below it
-// the digit counts cost more than the comparisons they save.
+// radixMin is the size from which byProbability sorts by radix. Smaller
+// inputs (a slice's or a fairness group's figures) keep the comparison
+// sort: the radix sort's count tables alone are 98 KB. The crossover was
+// not measured; at a million rows the radix sort is 2.7x faster.
 const radixMin = 4096
 
 // Six passes of 11 bits cover a 64-bit key; 2,048 counts stay in cache.
@@ -16,7 +18,8 @@ const (
 // orderKey maps v to an unsigned integer in the same order as the float:
 // the sign bit flipped for positive values, every bit for negative ones.
 // -0 becomes +0, so that the two tie as they do in a comparison. NaN, which
-// Evaluate rejects, sorts after +Inf. Descending order inverts the key.
+// Evaluate rejects, sorts after +Inf (a NaN with the sign bit set, before
+// -Inf). Descending order inverts the key.
 func orderKey(v float64, descending bool) uint64 {
 	if v == 0 {
 		v = 0
