@@ -10,7 +10,7 @@
 // policies a third less CPU than parquet-go's row writer.
 //
 // The files have the schema parquet-go gives the same struct (names,
-// physical and logical types, required columns), one row group, one data
-// page per column, plain encoding and Snappy compression: pandas, pyarrow
+// physical and logical types, required columns), row groups of at most
+// GroupRows rows, one data page per column of a group, plain encoding and Snappy compression: pandas, pyarrow
 // and the Evidently job read them as they read parquet-go's.
 package flatparquet

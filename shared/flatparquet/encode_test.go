@@ -144,6 +144,50 @@ func TestWriterWritesARowGroupPerWrite(t *testing.T) {
 	readsBack(t, rows, data)
 }
 
+// TestEncodeSplitsLargeInputsIntoRowGroups: Encode puts at most GroupRows
+// rows in a group, so no column's page grows toward the format's 2 GiB
+// limit however many rows a run has, and every row reads back in order.
+func TestEncodeSplitsLargeInputsIntoRowGroups(t *testing.T) {
+	t.Parallel()
+	type narrow struct {
+		N int32 `parquet:"n"`
+	}
+	rows := make([]narrow, 2*flatparquet.GroupRows+3)
+	for i := range rows {
+		rows[i].N = int32(i)
+	}
+	data, err := flatparquet.Encode(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := footer(t, data)
+	if len(m.RowGroups) != 3 || m.NumRows != int64(len(rows)) || m.RowGroups[2].NumRows != 3 {
+		t.Fatalf("the file has %d row groups and %d rows; want 3 groups (the last of 3 rows) and %d rows", len(m.RowGroups), m.NumRows, len(rows))
+	}
+	got, err := parquetio.Decode[narrow](data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(rows) {
+		t.Fatalf("read back %d rows; want %d", len(got), len(rows))
+	}
+	for i := range got {
+		if got[i] != rows[i] {
+			t.Fatalf("row %d reads back as %d", i, got[i].N)
+		}
+	}
+	// Up to GroupRows rows, and none, stay one group.
+	for _, n := range []int{0, flatparquet.GroupRows} {
+		data, err := flatparquet.Encode(rows[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if groups := len(footer(t, data).RowGroups); groups != 1 {
+			t.Errorf("%d rows: %d row groups; want 1", n, groups)
+		}
+	}
+}
+
 // failAfter accepts n bytes, then fails every write.
 type failAfter struct{ n int }
 
