@@ -11,6 +11,7 @@
 //
 // The files have the schema parquet-go gives the same struct (names,
 // physical and logical types, required columns), row groups of at most
-// GroupRows rows, one data page per column of a group, plain encoding and Snappy compression: pandas, pyarrow
-// and the Evidently job read them as they read parquet-go's.
+// GroupRows rows, one data page per column of a group, plain encoding and
+// Snappy compression: pandas, pyarrow and the Evidently job read them as
+// they read parquet-go's.
 package flatparquet
