@@ -97,6 +97,43 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
+// checkMemoryLimit requires a Go collector's soft limit (GOMEMLIMIT) to
+// leave a fifth of the container's memory limit or more for what the Go
+// runtime does not count and for the collector to catch up: a soft limit
+// at or above the hard one lets the heap grow into an out-of-memory kill.
+func checkMemoryLimit(t *testing.T, where string, c corev1.Container) {
+	for _, e := range c.Env {
+		if e.Name != "GOMEMLIMIT" {
+			continue
+		}
+		soft, err := goMemLimit(e.Value)
+		if err != nil {
+			t.Errorf("%s: GOMEMLIMIT %q: %v", where, e.Value, err)
+			continue
+		}
+		hard, ok := c.Resources.Limits[corev1.ResourceMemory]
+		if !ok {
+			t.Errorf("%s: GOMEMLIMIT set without a memory limit", where)
+			continue
+		}
+		if float64(soft) > 0.8*float64(hard.Value()) {
+			t.Errorf("%s: GOMEMLIMIT %s is more than 80%% of the memory limit %s", where, e.Value, hard.String())
+		}
+	}
+}
+
+// goMemLimit parses GOMEMLIMIT's format: a number of bytes with an
+// optional B, KiB, MiB, GiB or TiB suffix.
+func goMemLimit(v string) (int64, error) {
+	for i, unit := range []string{"TiB", "GiB", "MiB", "KiB", "B"} {
+		if n, ok := strings.CutSuffix(v, unit); ok {
+			x, err := strconv.ParseInt(n, 10, 64)
+			return x << (10 * (4 - i)), err
+		}
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
 func checkContainers(t *testing.T, objs []object) {
 	for _, pt := range podTemplates(objs) {
 		pod := pt.Spec.SecurityContext
@@ -108,6 +145,7 @@ func checkContainers(t *testing.T, objs []object) {
 			if !pt.Job && (c.ReadinessProbe == nil || c.LivenessProbe == nil) {
 				t.Errorf("%s: needs a readiness and a liveness probe", where)
 			}
+			checkMemoryLimit(t, where, c)
 			for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 				if _, ok := c.Resources.Limits[r]; !ok {
 					t.Errorf("%s: no %s limit", where, r)
@@ -724,5 +762,16 @@ func TestKindNodeMatchesTheSourceCluster(t *testing.T) {
 	// tested on is 1.34.
 	if kindMinor < 32 || kindMinor > 34 {
 		t.Errorf("Kubernetes 1.%d is outside what Knative 1.20 supports (1.32 to 1.34)", kindMinor)
+	}
+}
+
+func TestGoMemLimitParsesTheRuntimesFormat(t *testing.T) {
+	for v, want := range map[string]int64{"384MiB": 384 << 20, "1GiB": 1 << 30, "1000": 1000, "512B": 512, "2KiB": 2048} {
+		if got, err := goMemLimit(v); err != nil || got != want {
+			t.Errorf("goMemLimit(%q) = %d, %v; want %d", v, got, err, want)
+		}
+	}
+	if _, err := goMemLimit("384Mi"); err == nil {
+		t.Error("goMemLimit accepted Kubernetes' 384Mi, which the Go runtime refuses")
 	}
 }

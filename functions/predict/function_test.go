@@ -656,3 +656,30 @@ func TestShadowChallenger(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectorSettings checks predict's collector defaults (GOGC 400, a
+// 384 MiB soft limit) as its /metrics reports them, and that GOGC and
+// GOMEMLIMIT in the environment still win over them.
+func TestCollectorSettings(t *testing.T) {
+	fn, bucket, _ := served(t)
+	overridden := testenv.StartFunction(t, "predict", "CLAIMRISK_BUCKET="+bucket, "GOGC=150", "GOMEMLIMIT=100MiB")
+	for _, c := range []struct {
+		url         string
+		gogc, limit string
+	}{
+		{fn.URL, "go_gc_gogc_percent 400", "go_gc_gomemlimit_bytes 4.02653184e+08"},
+		{overridden.URL, "go_gc_gogc_percent 150", "go_gc_gomemlimit_bytes 1.048576e+08"},
+	} {
+		resp, err := http.Get(c.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{c.gogc, c.limit} {
+			if !strings.Contains(string(body), "\n"+want+"\n") {
+				t.Errorf("%s/metrics has no line %q", c.url, want)
+			}
+		}
+	}
+}
