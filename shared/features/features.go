@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/legacy"
+	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
@@ -43,19 +45,34 @@ func Examples(customerTable []schema.Customer, policies []schema.Policy, claims 
 	}
 	idx := NewAccidentIndex(accidents)
 	out := make([]Example, len(policies))
-	for i, p := range policies {
-		var c schema.Customer
-		if k, ok := customers[p.CustomerID]; ok {
-			c = customerTable[k]
+	// The policies are joined on all cores; the maps and the index are only
+	// read. The error is the first policy's, by position, as in one loop.
+	var mu sync.Mutex
+	first, firstErr := len(policies), error(nil)
+	parallel.For(len(policies), parallelRows, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			p := &policies[i]
+			var c schema.Customer
+			if k, ok := customers[p.CustomerID]; ok {
+				c = customerTable[k]
+			}
+			rec := schema.RecordFor(c, *p)
+			start := p.StartDate.Time()
+			acc, ok := idx.At(rec.HomeArea, start)
+			if !ok {
+				mu.Lock()
+				if i < first {
+					first, firstErr = i, fmt.Errorf("%w: %s: area %d before %s (the accident table ends %s)", ErrNoAccidentData,
+						p.PolicyID, rec.HomeArea, start.Format("2006-01"), idx.LastMonth().Format("2006-01"))
+				}
+				mu.Unlock()
+				return
+			}
+			out[i] = Example{Record: rec, Start: start, Claim: claimed[p.PolicyID], Accident: acc, Sex: c.Sex}
 		}
-		rec := schema.RecordFor(c, p)
-		start := p.StartDate.Time()
-		acc, ok := idx.At(rec.HomeArea, start)
-		if !ok {
-			return nil, fmt.Errorf("%w: %s: area %d before %s (the accident table ends %s)", ErrNoAccidentData,
-				p.PolicyID, rec.HomeArea, start.Format("2006-01"), idx.LastMonth().Format("2006-01"))
-		}
-		out[i] = Example{Record: rec, Start: start, Claim: claimed[p.PolicyID], Accident: acc, Sex: c.Sex}
+	})
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	return out, nil
 }

@@ -2,8 +2,10 @@ package features
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,4 +139,38 @@ func indexOf(names []string, n string) int {
 
 func examplesOf(d *dataset.Dataset) ([]Example, error) {
 	return Examples(d.Customers, d.Policies, d.Claims, d.Accidents)
+}
+
+// TestExamplesOfManyPoliciesKeepOrderAndTheFirstError joins enough
+// policies to run on several goroutines: the examples stay in the
+// policies' order, and of two policies without accident data the error
+// names the first, as a single loop would.
+func TestExamplesOfManyPoliciesKeepOrderAndTheFirstError(t *testing.T) {
+	t.Parallel()
+	d := tinyDataset()
+	elsewhere := d.Customers[0]
+	elsewhere.CustomerID, elsewhere.HomeArea = "C2", 99 // no accident data
+	d.Customers = append(d.Customers, elsewhere)
+	template := d.Policies[0]
+	d.Policies = nil
+	for i := range 20_000 {
+		p := template
+		p.PolicyID = fmt.Sprintf("P%05d", i)
+		d.Policies = append(d.Policies, p)
+	}
+	exs, err := Examples(d.Customers, d.Policies, d.Claims, d.Accidents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ex := range exs {
+		if ex.Record.PolicyID != d.Policies[i].PolicyID {
+			t.Fatalf("example %d is policy %s, want %s", i, ex.Record.PolicyID, d.Policies[i].PolicyID)
+		}
+	}
+	d.Policies[15_000].CustomerID = "C2"
+	d.Policies[6_000].CustomerID = "C2"
+	_, err = Examples(d.Customers, d.Policies, d.Claims, d.Accidents)
+	if !errors.Is(err, ErrNoAccidentData) || !strings.Contains(err.Error(), "P06000:") {
+		t.Fatalf("Examples = %v, want ErrNoAccidentData naming P06000", err)
+	}
 }

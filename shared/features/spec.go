@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
@@ -136,13 +137,16 @@ func (d *Design) Row(dst []float64, r schema.PolicyRecord, a Accident) {
 }
 
 // Matrix builds the standardised design of examples, row-major, n by Width.
+// The rows are computed on all cores.
 func (d *Design) Matrix(examples []Example) []float64 {
 	p := d.Width()
 	x := make([]float64, len(examples)*p)
-	for i := range examples {
-		ex := &examples[i] // not a copy of each example
-		d.Row(x[i*p:(i+1)*p], ex.Record, ex.Accident)
-	}
+	parallel.For(len(examples), parallelRows, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ex := &examples[i] // not a copy of each example
+			d.Row(x[i*p:(i+1)*p], ex.Record, ex.Accident)
+		}
+	})
 	return x
 }
 
@@ -151,16 +155,22 @@ func (d *Design) Matrix(examples []Example) []float64 {
 func (d *Design) Matrix32(examples []Example) []float32 {
 	p := d.Width()
 	x := make([]float32, len(examples)*p)
-	row := make([]float64, p)
-	for i := range examples {
-		ex := &examples[i]
-		d.Row(row, ex.Record, ex.Accident)
-		for j, v := range row {
-			x[i*p+j] = float32(v)
+	parallel.For(len(examples), parallelRows, func(lo, hi int) {
+		row := make([]float64, p)
+		for i := lo; i < hi; i++ {
+			ex := &examples[i]
+			d.Row(row, ex.Record, ex.Accident)
+			for j, v := range row {
+				x[i*p+j] = float32(v)
+			}
 		}
-	}
+	})
 	return x
 }
+
+// parallelRows is the fewest rows a goroutine computes: below a few
+// thousand, starting goroutines costs more than it saves.
+const parallelRows = 4096
 
 // Labels are the examples' outcomes as 0 and 1.
 func Labels(examples []Example) []float64 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/claimrisk/claimrisk/shared/features"
 	"github.com/claimrisk/claimrisk/shared/logistic"
+	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
@@ -142,14 +143,20 @@ func (m *Model) PredictExample(ex features.Example) float64 {
 	return m.Score(row)
 }
 
-// PredictExamples scores many examples.
+// PredictExamples scores many examples, on all cores.
 func (m *Model) PredictExamples(exs []features.Example) []float64 {
 	out := make([]float64, len(exs))
-	for i, ex := range exs {
-		out[i] = m.PredictExample(ex)
-	}
+	parallel.For(len(exs), parallelRows, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = m.PredictExample(exs[i])
+		}
+	})
 	return out
 }
+
+// parallelRows is the fewest rows a goroutine scores: below a few
+// thousand, starting goroutines costs more than it saves.
+const parallelRows = 4096
 
 // Bands are the risk bands the API reports, by upper probability bound.
 var Bands = []struct {

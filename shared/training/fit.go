@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/features"
@@ -12,6 +13,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/governance"
 	"github.com/claimrisk/claimrisk/shared/metrics"
 	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/claimrisk/claimrisk/shared/plots"
 	"github.com/claimrisk/claimrisk/shared/predlog"
 	"github.com/claimrisk/claimrisk/shared/runstore"
@@ -93,23 +95,39 @@ func Fit(in Input, kind string, l2 float64, pseudonymise func(string) string) (*
 		return nil, fmt.Errorf("training: %s: %w", kind, err)
 	}
 	f := &Fitted{Model: m, Fit: fit, Duration: time.Since(start)}
-	if f.Metrics.Training, err = metrics.Evaluate(m.PredictExamples(in.Train), features.Labels(in.Train)); err != nil {
-		return nil, fmt.Errorf("training: %s: training metrics: %w", kind, err)
-	}
+	// The evaluation's parts are independent: the training metrics and the
+	// governance figures, whose sorts and sums run on one core each, go
+	// beside the rest.
+	var training metrics.Summary
+	var trainingErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		training, trainingErr = metrics.Evaluate(m.PredictExamples(in.Train), features.Labels(in.Train))
+	})
 	pv, yv := m.PredictExamples(in.Valid), features.Labels(in.Valid)
-	if f.Metrics.Validation, err = metrics.Evaluate(pv, yv); err != nil {
-		return nil, fmt.Errorf("training: %s: validation metrics: %w", kind, err)
+	var slices []governance.Slice
+	var fairness *governance.Fairness
+	wg.Go(func() { slices, fairness = governanceFigures(in.Valid, pv) })
+	var validationErr, plotsErr error
+	if f.Metrics.Validation, validationErr = metrics.Evaluate(pv, yv); validationErr == nil {
+		f.Validation = ReferenceRows(m, in.Valid, pseudonymise)
+		size := in.ReferenceRows
+		if size == 0 {
+			size = DefaultReferenceRows
+		}
+		f.Reference = ReferenceRows(m, ReferenceSample(in.Train, size, referenceSeed(in.Fingerprint)), pseudonymise)
+		f.Plots, plotsErr = renderPlots(kind, pv, yv, f.Metrics.Validation)
 	}
-	f.Validation = ReferenceRows(m, in.Valid, pseudonymise)
-	size := in.ReferenceRows
-	if size == 0 {
-		size = DefaultReferenceRows
+	wg.Wait()
+	switch {
+	case trainingErr != nil:
+		return nil, fmt.Errorf("training: %s: training metrics: %w", kind, trainingErr)
+	case validationErr != nil:
+		return nil, fmt.Errorf("training: %s: validation metrics: %w", kind, validationErr)
+	case plotsErr != nil:
+		return nil, plotsErr
 	}
-	f.Reference = ReferenceRows(m, ReferenceSample(in.Train, size, referenceSeed(in.Fingerprint)), pseudonymise)
-	f.Metrics.Slices, f.Metrics.Fairness = governanceFigures(in.Valid, pv)
-	if f.Plots, err = renderPlots(kind, pv, yv, f.Metrics.Validation); err != nil {
-		return nil, err
-	}
+	f.Metrics.Training, f.Metrics.Slices, f.Metrics.Fairness = training, slices, fairness
 	return f, nil
 }
 
@@ -147,25 +165,30 @@ func governanceFigures(valid []features.Example, p []float64) ([]governance.Slic
 // accident figures are those at each policy's start; their probability is
 // what the model answers for the record as served, so that prediction drift
 // compares like with like.
+// The rows are built on all cores, so pseudonymise must be safe for
+// concurrent use.
 func ReferenceRows(m *model.Model, exs []features.Example, pseudonymise func(string) string) []predlog.ReferenceRow {
 	rows := make([]predlog.ReferenceRow, len(exs))
-	for i, ex := range exs {
-		rec := ex.Record
-		rec.PolicyID, rec.CustomerID = pseudonymise(rec.PolicyID), pseudonymise(rec.CustomerID)
-		p := m.Predict(ex.Record)
-		rows[i] = predlog.ReferenceRow{
-			Row: predlog.Row{
-				Time:         ex.Start,
-				PolicyRecord: rec,
-				CrashRate:    ex.Accident.CrashRate,
-				InjuryShare:  ex.Accident.InjuryShare,
-				Probability:  p,
-				Band:         model.Band(p),
-			},
-			StartDate: schema.DateOf(ex.Start),
-			Claim:     int32(indicator(ex.Claim)),
+	parallel.For(len(exs), 4096, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ex := &exs[i]
+			rec := ex.Record
+			rec.PolicyID, rec.CustomerID = pseudonymise(rec.PolicyID), pseudonymise(rec.CustomerID)
+			p := m.Predict(ex.Record)
+			rows[i] = predlog.ReferenceRow{
+				Row: predlog.Row{
+					Time:         ex.Start,
+					PolicyRecord: rec,
+					CrashRate:    ex.Accident.CrashRate,
+					InjuryShare:  ex.Accident.InjuryShare,
+					Probability:  p,
+					Band:         model.Band(p),
+				},
+				StartDate: schema.DateOf(ex.Start),
+				Claim:     int32(indicator(ex.Claim)),
+			}
 		}
-	}
+	})
 	return rows
 }
 

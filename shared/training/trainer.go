@@ -26,8 +26,10 @@ type Trainer struct {
 	// ReferenceRows is the size of each run's reference sample
 	// (DefaultReferenceRows when 0).
 	ReferenceRows int
-	Pseudonymise  func(string) string
-	Log           *slog.Logger
+	// Pseudonymise must be safe for concurrent use: runs are built on
+	// all cores.
+	Pseudonymise func(string) string
+	Log          *slog.Logger
 }
 
 // ErrNoData marks a training whose data does not exist (any more).
