@@ -12,6 +12,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/features"
 	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/claimrisk/claimrisk/shared/runstore"
 )
 
@@ -60,9 +61,12 @@ func (t *Trainer) TrainDataset(ctx context.Context, datasetID, trigger string) (
 // pseudonymised, for the drift function's fairness checks.
 func (t *Trainer) storeAttributes(ctx context.Context, d *dataset.Dataset, id string) error {
 	attrs := make([]customers.Attribute, len(d.Customers))
-	for i, c := range d.Customers {
-		attrs[i] = customers.Attribute{Customer: t.Pseudonymise(c.CustomerID), Sex: c.Sex}
-	}
+	parallel.For(len(d.Customers), 4096, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			c := &d.Customers[i]
+			attrs[i] = customers.Attribute{Customer: t.Pseudonymise(c.CustomerID), Sex: c.Sex}
+		}
+	})
 	return customers.Write(ctx, t.Bucket, "dataset-"+id, attrs)
 }
 
