@@ -174,3 +174,41 @@ func TestExamplesOfManyPoliciesKeepOrderAndTheFirstError(t *testing.T) {
 		t.Fatalf("Examples = %v, want ErrNoAccidentData naming P06000", err)
 	}
 }
+
+// TestAccidentForOutsideTheDistricts: a record's area outside the districts
+// (a gap in their numbers, a negative or a large one) gets no accident
+// figures, and a district gets its own.
+func TestAccidentForOutsideTheDistricts(t *testing.T) {
+	t.Parallel()
+	exs, _ := examplesOf(tinyDataset())
+	spec, err := NewSpec(SetAccident, exs, NewAccidentIndex(accidents()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range schema.Areas {
+		spec.Areas[strconv.Itoa(a)] = Accident{CrashRate: float64(a), InjuryShare: 0.1}
+	}
+	d, err := spec.Design()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(area int) Accident { return d.AccidentFor(schema.PolicyRecord{Driver: schema.Driver{HomeArea: area}}) }
+	for _, area := range []int{-1, 0, 13, 21, 23, 26, 1000, math.MinInt, math.MaxInt} {
+		if got := at(area); got != (Accident{}) {
+			t.Errorf("area %d: %+v, want none", area, got)
+		}
+	}
+	for _, area := range schema.Areas {
+		if got := at(area); got.CrashRate != float64(area) {
+			t.Errorf("district %d: %+v, want its own figures", area, got)
+		}
+	}
+	base, _ := NewSpec(SetBase, exs, nil)
+	bd, err := base.Design()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bd.AccidentFor(schema.PolicyRecord{Driver: schema.Driver{HomeArea: 1}}); got != (Accident{}) {
+		t.Errorf("the base set joins %+v", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -81,8 +82,11 @@ func NewSpec(set string, train []Example, idx *AccidentIndex) (Spec, error) {
 // Design is a Spec ready to compute rows.
 type Design struct {
 	Spec
-	defs  []raw
-	areas map[int]Accident
+	defs []raw
+	// areas holds the accident figures by area number (nil for sets
+	// without them): a slice, not a map, since every record scored looks
+	// its area up.
+	areas []Accident
 }
 
 // Design checks the spec and prepares it for use.
@@ -103,8 +107,9 @@ func (s Spec) Design() (*Design, error) {
 			return nil, fmt.Errorf("features: spec %q: %s has centre %v and scale %v", s.Set, d.name, s.Center[i], s.Scale[i])
 		}
 	}
-	d := &Design{Spec: s, defs: defs, areas: map[int]Accident{}}
+	d := &Design{Spec: s, defs: defs}
 	if s.Set == SetAccident {
+		d.areas = make([]Accident, slices.Max(schema.Areas)+1)
 		for _, area := range schema.Areas {
 			a, ok := s.Areas[strconv.Itoa(area)]
 			if !ok || !finite(a.CrashRate) || !finite(a.InjuryShare) {
@@ -129,7 +134,10 @@ func (d *Design) Width() int { return len(d.defs) }
 // AccidentFor is the accident figures serving joins to a record: the
 // latest known for its area (zero for sets that use none).
 func (d *Design) AccidentFor(r schema.PolicyRecord) Accident {
-	return d.areas[r.HomeArea]
+	if uint(r.HomeArea) < uint(len(d.areas)) {
+		return d.areas[r.HomeArea]
+	}
+	return Accident{}
 }
 
 // Raw writes the unstandardised feature values of r into dst.

@@ -135,7 +135,7 @@ func (rc *recordColumns) checkCode(i, v int) error {
 }
 
 // CheckCode reports whether the integer code v is one of the column's values.
-func (c Column) CheckCode(v int) error {
+func (c *Column) CheckCode(v int) error {
 	var buf [20]byte
 	code := strconv.AppendInt(buf[:0], int64(v), 10)
 	for _, s := range c.Values {

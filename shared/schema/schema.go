@@ -61,7 +61,7 @@ func (t Table) Names() []string {
 func bound(v float64) *float64 { return &v }
 
 // CheckNumber reports whether v is a finite number inside the column's range.
-func (c Column) CheckNumber(v float64) error {
+func (c *Column) CheckNumber(v float64) error {
 	switch {
 	case math.IsNaN(v):
 		return fmt.Errorf("%s: NaN is not a number", c.Name)
@@ -77,7 +77,7 @@ func (c Column) CheckNumber(v float64) error {
 
 // CheckString reports whether s is one of the column's allowed values
 // (any non-empty string when the column lists none).
-func (c Column) CheckString(s string) error {
+func (c *Column) CheckString(s string) error {
 	if s == "" {
 		return fmt.Errorf("%s: must not be empty", c.Name)
 	}
