@@ -192,7 +192,9 @@ func TestAccidentForOutsideTheDistricts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := func(area int) Accident { return d.AccidentFor(schema.PolicyRecord{Driver: schema.Driver{HomeArea: area}}) }
+	at := func(area int) Accident {
+		return d.AccidentFor(schema.PolicyRecord{Driver: schema.Driver{HomeArea: area}})
+	}
 	for _, area := range []int{-1, 0, 13, 21, 23, 26, 1000, math.MinInt, math.MaxInt} {
 		if got := at(area); got != (Accident{}) {
 			t.Errorf("area %d: %+v, want none", area, got)
