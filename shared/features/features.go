@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/legacy"
@@ -47,9 +46,7 @@ func Examples(customerTable []schema.Customer, policies []schema.Policy, claims 
 	out := make([]Example, len(policies))
 	// The policies are joined on all cores; the maps and the index are only
 	// read. The error is the first policy's, by position, as in one loop.
-	var mu sync.Mutex
-	first, firstErr := len(policies), error(nil)
-	parallel.For(len(policies), parallelRows, func(lo, hi int) {
+	_, err := parallel.ForErr(len(policies), parallel.Rows, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
 			p := &policies[i]
 			var c schema.Customer
@@ -60,19 +57,15 @@ func Examples(customerTable []schema.Customer, policies []schema.Policy, claims 
 			start := p.StartDate.Time()
 			acc, ok := idx.At(rec.HomeArea, start)
 			if !ok {
-				mu.Lock()
-				if i < first {
-					first, firstErr = i, fmt.Errorf("%w: %s: area %d before %s (the accident table ends %s)", ErrNoAccidentData,
-						p.PolicyID, rec.HomeArea, start.Format("2006-01"), idx.LastMonth().Format("2006-01"))
-				}
-				mu.Unlock()
-				return
+				return i, fmt.Errorf("%w: %s: area %d before %s (the accident table ends %s)", ErrNoAccidentData,
+					p.PolicyID, rec.HomeArea, start.Format("2006-01"), idx.LastMonth().Format("2006-01"))
 			}
 			out[i] = Example{Record: rec, Start: start, Claim: claimed[p.PolicyID], Accident: acc, Sex: c.Sex}
 		}
+		return 0, nil
 	})
-	if firstErr != nil {
-		return nil, firstErr
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package features
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -43,8 +42,7 @@ func NewSpec(set string, train []Example, idx *AccidentIndex) (Spec, error) {
 	// in example order, so the centres and scales do not depend on the
 	// number of cores.
 	sum, sq := make([]float64, len(defs)), make([]float64, len(defs))
-	procs := runtime.GOMAXPROCS(0)
-	parallel.For(len(defs), (len(defs)+procs-1)/procs, func(lo, hi int) {
+	parallel.PerCore(len(defs), func(lo, hi int) {
 		// Sums of its own, not shared cache lines, until the pass ends.
 		s, q := make([]float64, hi-lo), make([]float64, hi-lo)
 		for i := range train {
@@ -159,7 +157,7 @@ func (d *Design) Row(dst []float64, r schema.PolicyRecord, a Accident) {
 func (d *Design) Matrix(examples []Example) []float64 {
 	p := d.Width()
 	x := make([]float64, len(examples)*p)
-	parallel.For(len(examples), parallelRows, func(lo, hi int) {
+	parallel.For(len(examples), parallel.Rows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ex := &examples[i] // not a copy of each example
 			d.Row(x[i*p:(i+1)*p], ex.Record, ex.Accident)
@@ -173,7 +171,7 @@ func (d *Design) Matrix(examples []Example) []float64 {
 func (d *Design) Matrix32(examples []Example) []float32 {
 	p := d.Width()
 	x := make([]float32, len(examples)*p)
-	parallel.For(len(examples), parallelRows, func(lo, hi int) {
+	parallel.For(len(examples), parallel.Rows, func(lo, hi int) {
 		row := make([]float64, p)
 		for i := lo; i < hi; i++ {
 			ex := &examples[i]
@@ -185,10 +183,6 @@ func (d *Design) Matrix32(examples []Example) []float32 {
 	})
 	return x
 }
-
-// parallelRows is the fewest rows a goroutine computes: below a few
-// thousand, starting goroutines costs more than it saves.
-const parallelRows = 4096
 
 // Labels are the examples' outcomes as 0 and 1.
 func Labels(examples []Example) []float64 {

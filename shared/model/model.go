@@ -146,17 +146,13 @@ func (m *Model) PredictExample(ex features.Example) float64 {
 // PredictExamples scores many examples, on all cores.
 func (m *Model) PredictExamples(exs []features.Example) []float64 {
 	out := make([]float64, len(exs))
-	parallel.For(len(exs), parallelRows, func(lo, hi int) {
+	parallel.For(len(exs), parallel.Rows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			out[i] = m.PredictExample(exs[i])
 		}
 	})
 	return out
 }
-
-// parallelRows is the fewest rows a goroutine scores: below a few
-// thousand, starting goroutines costs more than it saves.
-const parallelRows = 4096
 
 // Bands are the risk bands the API reports, by upper probability bound.
 var Bands = []struct {

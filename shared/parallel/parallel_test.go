@@ -1,6 +1,8 @@
 package parallel
 
 import (
+	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -44,5 +46,56 @@ func TestForSplitsLargeLoops(t *testing.T) {
 	})
 	if calls < 2 {
 		t.Errorf("65,536 items in parts of 1,024 or more ran as %d part(s)", calls)
+	}
+}
+
+// TestPerCoreRunsOnePartPerCore: a loop over 17 features on 2 cores is
+// split in two (For with a minimum part of half the items made it one),
+// and never into more parts than cores or items.
+func TestPerCoreRunsOnePartPerCore(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range []struct{ procs, n, parts int }{{2, 17, 2}, {2, 15, 2}, {2, 1, 1}, {2, 0, 0}, {4, 17, 4}, {4, 3, 3}, {1, 17, 1}} {
+		runtime.GOMAXPROCS(c.procs)
+		var mu sync.Mutex
+		seen := make([]int, c.n)
+		parts := 0
+		PerCore(c.n, func(lo, hi int) {
+			mu.Lock()
+			parts++
+			mu.Unlock()
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+		})
+		if parts != c.parts {
+			t.Errorf("%d items on %d cores: %d parts, want %d", c.n, c.procs, parts, c.parts)
+		}
+		for i, k := range seen {
+			if k != 1 {
+				t.Errorf("%d items on %d cores: item %d visited %d times", c.n, c.procs, i, k)
+			}
+		}
+	}
+}
+
+// TestForErrReturnsTheFirstFailureByIndex: of failures in several parts,
+// the one at the lowest index is returned, whatever part finishes first.
+func TestForErrReturnsTheFirstFailureByIndex(t *testing.T) {
+	bad := map[int]bool{6_000: true, 15_000: true, 19_999: true}
+	for range 20 {
+		i, err := ForErr(20_000, 1024, func(lo, hi int) (int, error) {
+			for i := lo; i < hi; i++ {
+				if bad[i] {
+					return i, fmt.Errorf("item %d", i)
+				}
+			}
+			return 0, nil
+		})
+		if i != 6_000 || err == nil || err.Error() != "item 6000" {
+			t.Fatalf("ForErr = %d, %v; want 6000, item 6000", i, err)
+		}
+	}
+	if i, err := ForErr(20_000, 1024, func(lo, hi int) (int, error) { return 0, nil }); i != 0 || err != nil {
+		t.Errorf("ForErr without failures = %d, %v", i, err)
 	}
 }

@@ -169,7 +169,7 @@ func governanceFigures(valid []features.Example, p []float64) ([]governance.Slic
 // concurrent use.
 func ReferenceRows(m *model.Model, exs []features.Example, pseudonymise func(string) string) []predlog.ReferenceRow {
 	rows := make([]predlog.ReferenceRow, len(exs))
-	parallel.For(len(exs), 4096, func(lo, hi int) {
+	parallel.For(len(exs), parallel.Rows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ex := &exs[i]
 			rec := ex.Record

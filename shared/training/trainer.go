@@ -61,7 +61,7 @@ func (t *Trainer) TrainDataset(ctx context.Context, datasetID, trigger string) (
 // pseudonymised, for the drift function's fairness checks.
 func (t *Trainer) storeAttributes(ctx context.Context, d *dataset.Dataset, id string) error {
 	attrs := make([]customers.Attribute, len(d.Customers))
-	parallel.For(len(d.Customers), 4096, func(lo, hi int) {
+	parallel.For(len(d.Customers), parallel.Rows, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			c := &d.Customers[i]
 			attrs[i] = customers.Attribute{Customer: t.Pseudonymise(c.CustomerID), Sex: c.Sex}

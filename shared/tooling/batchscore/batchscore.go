@@ -9,11 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 
 	"github.com/claimrisk/claimrisk/shared/flatparquet"
 	"github.com/claimrisk/claimrisk/shared/model"
+	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
@@ -108,39 +108,24 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	return n, nil
 }
 
-// scoreRecords validates and scores recs into rows, the chunk split into
-// four parts per core, each on a goroutine. (The reader and the writer
+// scoreRecords validates and scores recs into rows, the chunk split by
+// parallel.ForErr into four parts per core, each on a goroutine. (The reader and the writer
 // share the cores: with one part per core, the part that shared its core
 // with them finished last while the other core waited. Four parts per core
 // took 5M records from 2.19 s to 1.82 s.) It returns the first record that
 // fails validation, by position, with its error.
 func scoreRecords(m *model.Model, recs []schema.PolicyRecord, rows []Row) (int, error) {
-	parts := max(1, min(4*runtime.GOMAXPROCS(0), len(recs)/1024))
-	size := (len(recs) + parts - 1) / parts
-	bad := make([]int, parts)
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for w := range parts {
-		lo, hi := w*size, min((w+1)*size, len(recs))
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				rec := &recs[i]
-				if err := rec.Validate(); err != nil {
-					bad[w], errs[w] = i, err
-					return
-				}
-				p := m.Predict(*rec)
-				rows[i] = Row{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: model.Band(p)}
+	return parallel.ForErr(len(recs), 1024, func(lo, hi int) (int, error) {
+		for i := lo; i < hi; i++ {
+			rec := &recs[i]
+			if err := rec.Validate(); err != nil {
+				return i, err
 			}
-		})
-	}
-	wg.Wait()
-	for w, err := range errs {
-		if err != nil {
-			return bad[w], err
+			p := m.Predict(*rec)
+			rows[i] = Row{PolicyID: rec.PolicyID, ClaimProbability: p, RiskBand: model.Band(p)}
 		}
-	}
-	return 0, nil
+		return 0, nil
+	})
 }
 
 // chunk is records read from the input, or the error that ended reading.
