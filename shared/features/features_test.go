@@ -98,20 +98,13 @@ func TestExamplesWithoutAccidentData(t *testing.T) {
 func TestSpecStandardisesAndRoundTrips(t *testing.T) {
 	t.Parallel()
 	exs, _ := examplesOf(tinyDataset())
-	spec, err := NewSpec(SetAccident, exs, NewAccidentIndex(accidents()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Areas must hold every district for serving; fill the others.
-	for _, a := range schema.Areas {
-		if _, ok := spec.Areas[strconv.Itoa(a)]; !ok {
-			spec.Areas[strconv.Itoa(a)] = Accident{CrashRate: 1, InjuryShare: 0.1}
+	spec, d := accidentDesign(t, exs, func(area int, a Accident, ok bool) Accident {
+		if ok {
+			return a
 		}
-	}
-	d, err := spec.Design()
-	if err != nil {
-		t.Fatal(err)
-	}
+		return Accident{CrashRate: 1, InjuryShare: 0.1}
+	})
 	x := d.Matrix(exs)
 	// Column vehicle_suv is 1 then 0: centre 0.5, scale 0.5, so +1 and -1.
 	col := indexOf(spec.Names, "vehicle_suv")
@@ -126,6 +119,26 @@ func TestSpecStandardisesAndRoundTrips(t *testing.T) {
 	if _, err := spec.Design(); err == nil {
 		t.Error("Design accepted a spec whose names do not match this version's features")
 	}
+}
+
+// accidentDesign fits the accident set's spec on exs, gives each district
+// the figures figure returns (from the spec's own, if it has them, and
+// whether it does), and prepares its design.
+func accidentDesign(t *testing.T, exs []Example, figure func(area int, a Accident, ok bool) Accident) (Spec, *Design) {
+	t.Helper()
+	spec, err := NewSpec(SetAccident, exs, NewAccidentIndex(accidents()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, area := range schema.Areas {
+		a, ok := spec.Areas[strconv.Itoa(area)]
+		spec.Areas[strconv.Itoa(area)] = figure(area, a, ok)
+	}
+	d, err := spec.Design()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, d
 }
 
 func indexOf(names []string, n string) int {
@@ -181,17 +194,9 @@ func TestExamplesOfManyPoliciesKeepOrderAndTheFirstError(t *testing.T) {
 func TestAccidentForOutsideTheDistricts(t *testing.T) {
 	t.Parallel()
 	exs, _ := examplesOf(tinyDataset())
-	spec, err := NewSpec(SetAccident, exs, NewAccidentIndex(accidents()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range schema.Areas {
-		spec.Areas[strconv.Itoa(a)] = Accident{CrashRate: float64(a), InjuryShare: 0.1}
-	}
-	d, err := spec.Design()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, d := accidentDesign(t, exs, func(area int, _ Accident, _ bool) Accident {
+		return Accident{CrashRate: float64(area), InjuryShare: 0.1}
+	})
 	at := func(area int) Accident {
 		return d.AccidentFor(schema.PolicyRecord{Driver: schema.Driver{HomeArea: area}})
 	}
