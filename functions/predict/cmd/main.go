@@ -15,7 +15,7 @@ import (
 func main() {
 	funcmain.HandleArgs("predict", "answers claim probabilities over HTTP from the registry's champion", &config.Predict{})
 	// A quarter as many collections as by default: at c=32 the tail
-	// (p99) is about 13% shorter, for 48 MB of peak memory under load
+	// (p99) is about 14% shorter, for 48 MB of peak memory under load
 	// instead of 32 (benchmarks/NOTES.md, ninth pass). The soft limit
 	// keeps the heap well inside the container's 512Mi.
 	funcmain.TuneGC(400, 384<<20)
