@@ -23,6 +23,10 @@ import (
 // widest column) far below it, at any number of rows.
 const GroupRows = 1 << 20
 
+// maxPage is the largest page the format holds (a page's sizes are int32);
+// a test lowers it.
+var maxPage = math.MaxInt32
+
 // Encode returns rows as a Parquet file, in row groups of GroupRows rows
 // (one group for up to GroupRows rows, and for none).
 func Encode[T any](rows []T) ([]byte, error) {
@@ -102,8 +106,12 @@ func (w *Writer[T]) Write(rows []T) error {
 	group := format.RowGroup{NumRows: int64(len(rows))}
 	for _, c := range w.cols {
 		w.page = plain(w.page[:0], c, rows)
-		if len(w.page) > math.MaxInt32 {
-			return fmt.Errorf("flatparquet: column %s of %d rows is %d bytes, more than one page holds: write fewer rows at a time", c.Name, len(rows), len(w.page))
+		if len(w.page) > maxPage {
+			// The group's earlier columns are written already, so the file
+			// cannot be finished: Close reports this too, and a caller that
+			// checks only Close does not store a file short of these rows.
+			w.err = fmt.Errorf("flatparquet: column %s of %d rows is %d bytes, more than one page holds: write fewer rows at a time", c.Name, len(rows), len(w.page))
+			return w.err
 		}
 		// s2 writes Snappy blocks at its fast level; snappy.Encode is its
 		// "better" level, which took three quarters of the writer.
@@ -118,7 +126,8 @@ func (w *Writer[T]) Write(rows []T) error {
 			}),
 		})
 		if err != nil {
-			return fmt.Errorf("flatparquet: page header of %s: %w", c.Name, err)
+			w.err = fmt.Errorf("flatparquet: page header of %s: %w", c.Name, err)
+			return w.err
 		}
 		offset := w.offset
 		w.put(header)

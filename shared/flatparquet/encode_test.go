@@ -220,6 +220,31 @@ func TestWriterKeepsTheFirstError(t *testing.T) {
 	}
 }
 
+// TestWriterKeepsAPageTooLarge: a group whose column would be more than
+// one page holds fails its Write, and Close and every later Write fail
+// too. Before, Close finished a file without that group's rows, and a
+// caller that checked only Close stored it as whole.
+func TestWriterKeepsAPageTooLarge(t *testing.T) {
+	defer flatparquet.SetMaxPage(1000)()
+	var buf bytes.Buffer
+	w, err := flatparquet.NewWriter[predlog.Row](&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(logRows(2)); err != nil {
+		t.Fatalf("a small group: %v", err)
+	}
+	if err := w.Write(logRows(500)); err == nil || !strings.Contains(err.Error(), "more than one page holds") {
+		t.Fatalf("a group past the page limit: err = %v", err)
+	}
+	if err := w.Write(logRows(2)); err == nil {
+		t.Error("a Write after the failure: no error")
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "more than one page holds") {
+		t.Errorf("Close after the failure: err = %v", err)
+	}
+}
+
 // footer decodes a file's metadata.
 func footer(t *testing.T, data []byte) format.FileMetaData {
 	t.Helper()
