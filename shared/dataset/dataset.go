@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/schema"
@@ -138,19 +139,21 @@ func Decode(objs map[string][]byte, m *Manifest) (*Dataset, error) {
 			return nil, err
 		}
 	}
+	// The tables decode on goroutines of their own (the policies take
+	// most of the time); the error reported is the first table's in the
+	// order of this list, as when they decoded one after another.
 	d := &Dataset{}
-	var err error
-	if d.Customers, err = decode[schema.Customer](objs, CustomersObject); err != nil {
-		return nil, err
-	}
-	if d.Policies, err = decode[schema.Policy](objs, PoliciesObject); err != nil {
-		return nil, err
-	}
-	if d.Claims, err = decode[schema.Claim](objs, ClaimsObject); err != nil {
-		return nil, err
-	}
-	if d.Accidents, err = decode[schema.AccidentMonth](objs, AccidentsObject); err != nil {
-		return nil, err
+	var errs [4]error
+	var wg sync.WaitGroup
+	wg.Go(func() { d.Customers, errs[0] = decode[schema.Customer](objs, CustomersObject) })
+	wg.Go(func() { d.Policies, errs[1] = decode[schema.Policy](objs, PoliciesObject) })
+	wg.Go(func() { d.Claims, errs[2] = decode[schema.Claim](objs, ClaimsObject) })
+	wg.Go(func() { d.Accidents, errs[3] = decode[schema.AccidentMonth](objs, AccidentsObject) })
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := d.Validate(); err != nil {
 		return nil, err

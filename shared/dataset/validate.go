@@ -2,7 +2,10 @@ package dataset
 
 import (
 	"fmt"
+	"hash/maphash"
+	"runtime"
 
+	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
@@ -15,55 +18,100 @@ func (d *Dataset) Validate() error {
 	if len(d.Accidents) == 0 {
 		return fmt.Errorf("%w: %s: has no rows", ErrInvalid, AccidentsObject)
 	}
-	// The maps keep only what the checks between tables read: a few
-	// bytes per row, not a copy of it (at millions of rows the copies were
-	// most of the check's time and memory).
-	births := make(map[string]schema.Date, len(d.Customers))
-	for i, c := range d.Customers {
-		if err := checkCustomer(c); err != nil {
-			return rowError(CustomersObject, i, "customer_id", c.CustomerID, err)
+	// The row checks run on every core, each table's first failing row
+	// found by position. The checks between tables read key indexes that
+	// keep only what they need (a few bytes per row, not a copy of it), and
+	// run for the rows before that first failing row, so the problem
+	// reported is the one a single pass in row order would stop at: the
+	// earliest row with any problem, and of that row's problems the row's
+	// own first, then a duplicate key, then a missing or inconsistent key
+	// in another table.
+	custs := d.Customers
+	bad, err := parallel.ForErr(len(custs), parallel.Rows, func(lo, hi int) (int, error) {
+		for i := lo; i < hi; i++ {
+			if err := checkCustomer(custs[i]); err != nil {
+				return i, err
+			}
 		}
-		if _, dup := births[c.CustomerID]; dup {
-			return rowError(CustomersObject, i, "customer_id", c.CustomerID, fmt.Errorf("customer_id: duplicate key"))
-		}
-		births[c.CustomerID] = c.BirthDate
+		return 0, nil
+	})
+	n := rowsBefore(len(custs), bad, err)
+	births, dup := newKeyIndex(n, func(i int) string { return custs[i].CustomerID }, func(i int) schema.Date { return custs[i].BirthDate })
+	switch {
+	case dup >= 0:
+		return rowError(CustomersObject, dup, "customer_id", custs[dup].CustomerID, fmt.Errorf("customer_id: duplicate key"))
+	case err != nil:
+		return rowError(CustomersObject, bad, "customer_id", custs[bad].CustomerID, err)
 	}
+
 	type period struct{ StartDate, EndDate schema.Date }
-	policies := make(map[string]period, len(d.Policies))
-	for i, p := range d.Policies {
-		if err := checkPolicy(p); err != nil {
-			return rowError(PoliciesObject, i, "policy_id", p.PolicyID, err)
+	pols := d.Policies
+	bad, err = parallel.ForErr(len(pols), parallel.Rows, func(lo, hi int) (int, error) {
+		for i := lo; i < hi; i++ {
+			if err := checkPolicy(pols[i]); err != nil {
+				return i, err
+			}
 		}
-		if _, dup := policies[p.PolicyID]; dup {
-			return rowError(PoliciesObject, i, "policy_id", p.PolicyID, fmt.Errorf("policy_id: duplicate key"))
-		}
-		birth, ok := births[p.CustomerID]
-		if !ok {
-			return rowError(PoliciesObject, i, "policy_id", p.PolicyID, fmt.Errorf("customer_id: %q has no row in %s", p.CustomerID, CustomersObject))
-		}
-		if age := schema.YearsBetween(birth.Time(), p.StartDate.Time()); age < 16 {
-			return rowError(PoliciesObject, i, "policy_id", p.PolicyID, fmt.Errorf("start_date: the customer is %.1f years old, under 16", age))
-		}
-		policies[p.PolicyID] = period{p.StartDate, p.EndDate}
+		return 0, nil
+	})
+	n = rowsBefore(len(pols), bad, err)
+	policies, dup := newKeyIndex(n, func(i int) string { return pols[i].PolicyID }, func(i int) period { return period{pols[i].StartDate, pols[i].EndDate} })
+	if dup >= 0 {
+		n, bad, err = dup, dup, fmt.Errorf("policy_id: duplicate key")
 	}
-	claimIDs := make(map[string]struct{}, len(d.Claims))
-	for i, c := range d.Claims {
-		if err := checkClaim(c); err != nil {
-			return rowError(ClaimsObject, i, "claim_id", c.ClaimID, err)
+	if i, kerr := parallel.ForErr(n, parallel.Rows, func(lo, hi int) (int, error) {
+		for i := lo; i < hi; i++ {
+			p := pols[i]
+			birth, ok := births.get(p.CustomerID)
+			if !ok {
+				return i, fmt.Errorf("customer_id: %q has no row in %s", p.CustomerID, CustomersObject)
+			}
+			if age := schema.YearsBetween(birth.Time(), p.StartDate.Time()); age < 16 {
+				return i, fmt.Errorf("start_date: the customer is %.1f years old, under 16", age)
+			}
 		}
-		if _, dup := claimIDs[c.ClaimID]; dup {
-			return rowError(ClaimsObject, i, "claim_id", c.ClaimID, fmt.Errorf("claim_id: duplicate key"))
-		}
-		claimIDs[c.ClaimID] = struct{}{}
-		p, ok := policies[c.PolicyID]
-		if !ok {
-			return rowError(ClaimsObject, i, "claim_id", c.ClaimID, fmt.Errorf("policy_id: %q has no row in %s", c.PolicyID, PoliciesObject))
-		}
-		if c.ClaimDate < p.StartDate || c.ClaimDate >= p.EndDate {
-			return rowError(ClaimsObject, i, "claim_id", c.ClaimID, fmt.Errorf("claim_date: %s is outside the policy period %s to %s",
-				c.ClaimDate, p.StartDate, p.EndDate))
-		}
+		return 0, nil
+	}); kerr != nil {
+		bad, err = i, kerr
 	}
+	if err != nil {
+		return rowError(PoliciesObject, bad, "policy_id", pols[bad].PolicyID, err)
+	}
+
+	claims := d.Claims
+	bad, err = parallel.ForErr(len(claims), parallel.Rows, func(lo, hi int) (int, error) {
+		for i := lo; i < hi; i++ {
+			if err := checkClaim(claims[i]); err != nil {
+				return i, err
+			}
+		}
+		return 0, nil
+	})
+	n = rowsBefore(len(claims), bad, err)
+	// Claims are only checked for duplicates: the index holds no value.
+	_, dup = newKeyIndex(n, func(i int) string { return claims[i].ClaimID }, func(int) struct{} { return struct{}{} })
+	if dup >= 0 {
+		n, bad, err = dup, dup, fmt.Errorf("claim_id: duplicate key")
+	}
+	if i, kerr := parallel.ForErr(n, parallel.Rows, func(lo, hi int) (int, error) {
+		for i := lo; i < hi; i++ {
+			c := claims[i]
+			p, ok := policies.get(c.PolicyID)
+			if !ok {
+				return i, fmt.Errorf("policy_id: %q has no row in %s", c.PolicyID, PoliciesObject)
+			}
+			if c.ClaimDate < p.StartDate || c.ClaimDate >= p.EndDate {
+				return i, fmt.Errorf("claim_date: %s is outside the policy period %s to %s", c.ClaimDate, p.StartDate, p.EndDate)
+			}
+		}
+		return 0, nil
+	}); kerr != nil {
+		bad, err = i, kerr
+	}
+	if err != nil {
+		return rowError(ClaimsObject, bad, "claim_id", claims[bad].ClaimID, err)
+	}
+
 	type areaMonth struct {
 		area  int32
 		month schema.Date
@@ -81,6 +129,73 @@ func (d *Dataset) Validate() error {
 		seen[k] = true
 	}
 	return nil
+}
+
+// rowsBefore is how many rows precede a table's first failing row: all
+// of them when none failed.
+func rowsBefore(rows, bad int, err error) int {
+	if err != nil {
+		return bad
+	}
+	return rows
+}
+
+// keyIndex maps a table's keys to what the checks between tables need of
+// their rows. It is one map per core, each goroutine inserting the keys
+// whose hash falls in its shard, so that the inserts (most of the check's
+// time at millions of rows) run on every core; lookups are safe from many
+// goroutines once it is built.
+type keyIndex[V any] struct {
+	seed   maphash.Seed
+	shards []map[string]V
+}
+
+// newKeyIndex indexes the first n rows by key, and returns the index of
+// the first row whose key an earlier row already has, or -1.
+func newKeyIndex[V any](n int, key func(int) string, value func(int) V) (*keyIndex[V], int) {
+	shards := 1
+	if n >= parallel.Rows {
+		shards = runtime.GOMAXPROCS(0)
+	}
+	x := &keyIndex[V]{seed: maphash.MakeSeed(), shards: make([]map[string]V, shards)}
+	dups := make([]int, shards)
+	parallel.PerCore(shards, func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			m := make(map[string]V, n/shards)
+			dups[s] = -1
+			for i := range n {
+				k := key(i)
+				if shards > 1 && x.shard(k) != s {
+					continue
+				}
+				if _, dup := m[k]; dup {
+					dups[s] = i
+					break
+				}
+				m[k] = value(i)
+			}
+			x.shards[s] = m
+		}
+	})
+	first := -1
+	for _, d := range dups {
+		if d >= 0 && (first < 0 || d < first) {
+			first = d
+		}
+	}
+	return x, first
+}
+
+func (x *keyIndex[V]) shard(k string) int {
+	if len(x.shards) == 1 {
+		return 0
+	}
+	return int(maphash.String(x.seed, k) % uint64(len(x.shards)))
+}
+
+func (x *keyIndex[V]) get(k string) (V, bool) {
+	v, ok := x.shards[x.shard(k)][k]
+	return v, ok
 }
 
 func rowError(object string, row int, keyName, key string, err error) error {
