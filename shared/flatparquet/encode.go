@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -48,7 +49,7 @@ func encode[T any](rows []T, yield bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.yield = yield
+	w.yield, w.parallel = yield, !yield
 	for lo := 0; lo == 0 || lo < len(rows); lo += GroupRows {
 		if err := w.Write(rows[lo:min(lo+GroupRows, len(rows))]); err != nil {
 			return nil, err
@@ -68,12 +69,17 @@ type Writer[T any] struct {
 	groups []format.RowGroup
 	rows   int64
 	offset int64 // bytes written so far
-	page   []byte
-	packed []byte
+	slots  []pageSlot
 	proto  thrift.CompactProtocol
 	err    error // the first write error: every later call returns it
 	yield  bool  // runtime.Gosched after each column (EncodeYielding)
+	// parallel builds a large group's pages on every core (Encode).
+	parallel bool
 }
+
+// pageSlot holds one column's page, plain and compressed, while a group is
+// written; the Writer keeps its buffers for the next group.
+type pageSlot struct{ page, packed []byte }
 
 // NewWriter starts a Parquet file of T on w. Close finishes it.
 func NewWriter[T any](w io.Writer) (*Writer[T], error) {
@@ -103,52 +109,82 @@ func (w *Writer[T]) Write(rows []T) error {
 	if w.err != nil {
 		return w.err
 	}
+	// Encode's large groups build their columns' pages on every core, as
+	// many at a time as there are cores, and write them in column order:
+	// the bytes are the same as one at a time, and no more than that many
+	// pages are held at once.
+	width := 1
+	if w.parallel && len(rows) >= parallel.Rows {
+		width = max(1, min(runtime.GOMAXPROCS(0), len(w.cols)))
+	}
+	for len(w.slots) < width {
+		w.slots = append(w.slots, pageSlot{})
+	}
 	group := format.RowGroup{NumRows: int64(len(rows))}
-	for _, c := range w.cols {
-		w.page = plain(w.page[:0], c, rows)
-		if len(w.page) > maxPage {
-			// The group's earlier columns are written already, so the file
-			// cannot be finished: Close reports this too, and a caller that
-			// checks only Close does not store a file short of these rows.
-			w.err = fmt.Errorf("flatparquet: column %s of %d rows is %d bytes, more than one page holds: write fewer rows at a time", c.Name, len(rows), len(w.page))
-			return w.err
-		}
-		// s2 writes Snappy blocks at its fast level; snappy.Encode is its
-		// "better" level, which took three quarters of the writer.
-		w.packed = s2.EncodeSnappy(w.packed[:cap(w.packed)], w.page)
-		header, err := thrift.Marshal(&w.proto, &format.PageHeader{
-			Type:                 format.DataPage,
-			UncompressedPageSize: int32(len(w.page)),
-			CompressedPageSize:   int32(len(w.packed)),
-			DataPageHeader: thrift.New(format.DataPageHeader{
-				NumValues: int32(len(rows)), Encoding: format.Plain,
-				DefinitionLevelEncoding: format.RLE, RepetitionLevelEncoding: format.RLE,
-			}),
+	for lo := 0; lo < len(w.cols); lo += width {
+		cols := w.cols[lo:min(lo+width, len(w.cols))]
+		parallel.PerCore(len(cols), func(a, b int) {
+			for j := a; j < b; j++ {
+				s := &w.slots[j]
+				s.page = plain(s.page[:0], cols[j], rows)
+				if len(s.page) <= maxPage {
+					// s2 writes Snappy blocks at its fast level; snappy.Encode
+					// is its "better" level, which took three quarters of the
+					// writer.
+					s.packed = s2.EncodeSnappy(s.packed[:cap(s.packed)], s.page)
+				}
+			}
 		})
-		if err != nil {
-			w.err = fmt.Errorf("flatparquet: page header of %s: %w", c.Name, err)
-			return w.err
-		}
-		offset := w.offset
-		w.put(header)
-		w.put(w.packed)
-		group.Columns = append(group.Columns, format.ColumnChunk{
-			FileOffset: offset,
-			MetaData: format.ColumnMetaData{
-				Type: c.element().Type.V, Encoding: []format.Encoding{format.Plain, format.RLE}, PathInSchema: []string{c.Name},
-				Codec: format.Snappy, NumValues: int64(len(rows)),
-				TotalUncompressedSize: int64(len(header) + len(w.page)), TotalCompressedSize: int64(len(header) + len(w.packed)),
-				DataPageOffset: offset,
-			},
-		})
-		group.TotalByteSize += int64(len(header) + len(w.page))
-		if w.yield {
-			runtime.Gosched()
+		for j, c := range cols {
+			if err := w.writePage(&group, c, &w.slots[j], len(rows)); err != nil {
+				return err
+			}
+			if w.yield {
+				runtime.Gosched()
+			}
 		}
 	}
 	w.groups = append(w.groups, group)
 	w.rows += int64(len(rows))
 	return w.err
+}
+
+// writePage writes column c's page of a group of n rows, built in s.
+func (w *Writer[T]) writePage(group *format.RowGroup, c Column, s *pageSlot, n int) error {
+	if len(s.page) > maxPage {
+		// The group's earlier columns are written already, so the file
+		// cannot be finished: Close reports this too, and a caller that
+		// checks only Close does not store a file short of these rows.
+		w.err = fmt.Errorf("flatparquet: column %s of %d rows is %d bytes, more than one page holds: write fewer rows at a time", c.Name, n, len(s.page))
+		return w.err
+	}
+	header, err := thrift.Marshal(&w.proto, &format.PageHeader{
+		Type:                 format.DataPage,
+		UncompressedPageSize: int32(len(s.page)),
+		CompressedPageSize:   int32(len(s.packed)),
+		DataPageHeader: thrift.New(format.DataPageHeader{
+			NumValues: int32(n), Encoding: format.Plain,
+			DefinitionLevelEncoding: format.RLE, RepetitionLevelEncoding: format.RLE,
+		}),
+	})
+	if err != nil {
+		w.err = fmt.Errorf("flatparquet: page header of %s: %w", c.Name, err)
+		return w.err
+	}
+	offset := w.offset
+	w.put(header)
+	w.put(s.packed)
+	group.Columns = append(group.Columns, format.ColumnChunk{
+		FileOffset: offset,
+		MetaData: format.ColumnMetaData{
+			Type: c.element().Type.V, Encoding: []format.Encoding{format.Plain, format.RLE}, PathInSchema: []string{c.Name},
+			Codec: format.Snappy, NumValues: int64(n),
+			TotalUncompressedSize: int64(len(header) + len(s.page)), TotalCompressedSize: int64(len(header) + len(s.packed)),
+			DataPageOffset: offset,
+		},
+	})
+	group.TotalByteSize += int64(len(header) + len(s.page))
+	return nil
 }
 
 // Close writes the footer; it does not close the io.Writer.
