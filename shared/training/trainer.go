@@ -46,14 +46,26 @@ func (t *Trainer) TrainDataset(ctx context.Context, datasetID, trigger string) (
 	if err != nil {
 		return Result{}, err
 	}
+	// The customers' attribute is written beside the training, which does
+	// not read it; both must succeed for the training to.
+	stored := make(chan error, 1)
+	go func() { stored <- t.storeAttributes(ctx, d, m.ID()) }()
+	res, err := t.trainInput(ctx, d, m, trigger)
+	if serr := <-stored; serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+func (t *Trainer) trainInput(ctx context.Context, d *dataset.Dataset, m dataset.Manifest, trigger string) (Result, error) {
 	in, err := InputFor(d, m)
 	if err != nil {
 		return Result{}, err
 	}
 	in.Trigger = trigger
-	if err := t.storeAttributes(ctx, d, m.ID()); err != nil {
-		return Result{}, err
-	}
 	return t.Train(ctx, in)
 }
 

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/customers"
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/features"
 	"github.com/claimrisk/claimrisk/shared/governance"
@@ -285,4 +288,55 @@ func TestSlicesAndFairnessOnTheDefaultData(t *testing.T) {
 		t.Fatalf("fairness on the default data: %+v; want a disparate impact near 1", f)
 	}
 	t.Logf("default data: disparate impact %.4f (F %.4f, M %.4f)", f.DisparateImpact, f.Groups[0].MeanPredicted, f.Groups[1].MeanPredicted)
+}
+
+// TestTrainingNeedsTheAttributesStored: the customers' attribute is
+// written beside the training, and the training fails when it cannot be
+// written (the event is then delivered again), and stores it otherwise.
+func TestTrainingNeedsTheAttributesStored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, err := blobstore.Open(ctx, "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	cfg := synth.DefaultConfig()
+	cfg.Policies = 1000
+	d, err := synth.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, m, err := d.Encode("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dataset.Upload(ctx, b, objs, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A file where the attributes' folder must be: their write fails.
+	blocker := filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(customers.Prefix, "/")))
+	if err := os.MkdirAll(filepath.Dir(blocker), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(blocker, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trainer(b).TrainDataset(ctx, m.ID(), "test"); err == nil || !strings.Contains(err.Error(), "customers: write") {
+		t.Fatalf("training with the attributes unwritable: err = %v, want the attributes' write error", err)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := trainer(b).TrainDataset(ctx, m.ID(), "test"); err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := customers.Load(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(attrs) != len(d.Customers) {
+		t.Errorf("%d customers' attributes stored, want %d", len(attrs), len(d.Customers))
+	}
 }
