@@ -56,7 +56,7 @@ $(VENV_BENCH)/.done: requirements-bench.txt
 # local broker, the payload log, the registry, the prediction API) are tested
 # with the race detector, and the function binaries their tests start are
 # race-built too (shared/tooling/testenv); every other package runs without it.
-RACE_PKGS := ./shared/funcmain/ ./shared/events/ ./shared/tooling/localrun/ ./shared/predlog/ ./shared/registry/ ./shared/driftcheck/ ./shared/cbpe/ ./functions/predict/
+RACE_PKGS := ./shared/parallel/ ./shared/dataset/ ./shared/flatparquet/ ./shared/features/ ./shared/model/ ./shared/training/ ./shared/funcmain/ ./shared/events/ ./shared/tooling/localrun/ ./shared/predlog/ ./shared/registry/ ./shared/driftcheck/ ./shared/cbpe/ ./functions/predict/
 
 test: venv build ## run the Go and Python tests (with the labs' commands) and build the docs
 	@$(MAKE) --no-print-directory docs-check
