@@ -27,14 +27,7 @@ func (d *Dataset) Validate() error {
 	// own first, then a duplicate key, then a missing or inconsistent key
 	// in another table.
 	custs := d.Customers
-	bad, err := parallel.ForErr(len(custs), parallel.Rows, func(lo, hi int) (int, error) {
-		for i := lo; i < hi; i++ {
-			if err := checkCustomer(custs[i]); err != nil {
-				return i, err
-			}
-		}
-		return 0, nil
-	})
+	bad, err := firstBadRow(custs, checkCustomer)
 	n := rowsBefore(len(custs), bad, err)
 	births, dup := newKeyIndex(n, func(i int) string { return custs[i].CustomerID }, func(i int) schema.Date { return custs[i].BirthDate })
 	switch {
@@ -46,14 +39,7 @@ func (d *Dataset) Validate() error {
 
 	type period struct{ StartDate, EndDate schema.Date }
 	pols := d.Policies
-	bad, err = parallel.ForErr(len(pols), parallel.Rows, func(lo, hi int) (int, error) {
-		for i := lo; i < hi; i++ {
-			if err := checkPolicy(pols[i]); err != nil {
-				return i, err
-			}
-		}
-		return 0, nil
-	})
+	bad, err = firstBadRow(pols, checkPolicy)
 	n = rowsBefore(len(pols), bad, err)
 	policies, dup := newKeyIndex(n, func(i int) string { return pols[i].PolicyID }, func(i int) period { return period{pols[i].StartDate, pols[i].EndDate} })
 	if dup >= 0 {
@@ -79,14 +65,7 @@ func (d *Dataset) Validate() error {
 	}
 
 	claims := d.Claims
-	bad, err = parallel.ForErr(len(claims), parallel.Rows, func(lo, hi int) (int, error) {
-		for i := lo; i < hi; i++ {
-			if err := checkClaim(claims[i]); err != nil {
-				return i, err
-			}
-		}
-		return 0, nil
-	})
+	bad, err = firstBadRow(claims, checkClaim)
 	n = rowsBefore(len(claims), bad, err)
 	// Claims are only checked for duplicates: the index holds no value.
 	_, dup = newKeyIndex(n, func(i int) string { return claims[i].ClaimID }, func(int) struct{} { return struct{}{} })
@@ -129,6 +108,19 @@ func (d *Dataset) Validate() error {
 		seen[k] = true
 	}
 	return nil
+}
+
+// firstBadRow checks the rows on every core, and returns the first
+// failing row by position and its error, or an error of nil.
+func firstBadRow[T any](rows []T, check func(T) error) (int, error) {
+	return parallel.ForErr(len(rows), parallel.Rows, func(lo, hi int) (int, error) {
+		for i := lo; i < hi; i++ {
+			if err := check(rows[i]); err != nil {
+				return i, err
+			}
+		}
+		return 0, nil
+	})
 }
 
 // rowsBefore is how many rows precede a table's first failing row: all

@@ -27,8 +27,16 @@ func identity(s string) string { return s }
 // upload generates a dataset of n policies into a fresh mem:// bucket.
 func upload(t *testing.T, n int) (*blobstore.Bucket, dataset.Manifest) {
 	t.Helper()
+	b, m, _ := uploadTo(t, "mem://", n)
+	return b, m
+}
+
+// uploadTo generates a dataset of n policies into a fresh bucket at url,
+// and returns the dataset too.
+func uploadTo(t *testing.T, url string, n int) (*blobstore.Bucket, dataset.Manifest, *dataset.Dataset) {
+	t.Helper()
 	ctx := context.Background()
-	b, err := blobstore.Open(ctx, "mem://")
+	b, err := blobstore.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +54,7 @@ func upload(t *testing.T, n int) (*blobstore.Bucket, dataset.Manifest) {
 	if err := dataset.Upload(ctx, b, objs, m, nil); err != nil {
 		t.Fatal(err)
 	}
-	return b, m
+	return b, m, d
 }
 
 func trainer(b *blobstore.Bucket) *Trainer {
@@ -297,24 +305,7 @@ func TestTrainingNeedsTheAttributesStored(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	b, err := blobstore.Open(ctx, "file://"+dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	cfg := synth.DefaultConfig()
-	cfg.Policies = 1000
-	d, err := synth.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, m, err := d.Encode("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dataset.Upload(ctx, b, objs, m, nil); err != nil {
-		t.Fatal(err)
-	}
+	b, m, d := uploadTo(t, "file://"+dir, 1000)
 	// A file where the attributes' folder must be: their write fails.
 	blocker := filepath.Join(dir, filepath.FromSlash(strings.TrimSuffix(customers.Prefix, "/")))
 	if err := os.MkdirAll(filepath.Dir(blocker), 0o755); err != nil {
