@@ -18,79 +18,48 @@ func (d *Dataset) Validate() error {
 	if len(d.Accidents) == 0 {
 		return fmt.Errorf("%w: %s: has no rows", ErrInvalid, AccidentsObject)
 	}
-	// The row checks run on every core, each table's first failing row
-	// found by position. The checks between tables read key indexes that
-	// keep only what they need (a few bytes per row, not a copy of it), and
-	// run for the rows before that first failing row, so the problem
-	// reported is the one a single pass in row order would stop at: the
-	// earliest row with any problem, and of that row's problems the row's
-	// own first, then a duplicate key, then a missing or inconsistent key
-	// in another table.
-	custs := d.Customers
-	bad, err := firstBadRow(custs, checkCustomer)
-	n := rowsBefore(len(custs), bad, err)
-	births, dup := newKeyIndex(n, func(i int) string { return custs[i].CustomerID }, func(i int) schema.Date { return custs[i].BirthDate })
-	switch {
-	case dup >= 0:
-		return rowError(CustomersObject, dup, "customer_id", custs[dup].CustomerID, fmt.Errorf("customer_id: duplicate key"))
-	case err != nil:
-		return rowError(CustomersObject, bad, "customer_id", custs[bad].CustomerID, err)
+	// The tables with keys, in the order a single pass would read them;
+	// each one's checks between tables read the index of the one before.
+	births, err := checkTable(CustomersObject, "customer_id", d.Customers, checkCustomer,
+		func(c *schema.Customer) string { return c.CustomerID },
+		func(c *schema.Customer) schema.Date { return c.BirthDate }, nil)
+	if err != nil {
+		return err
 	}
-
 	type period struct{ StartDate, EndDate schema.Date }
-	pols := d.Policies
-	bad, err = firstBadRow(pols, checkPolicy)
-	n = rowsBefore(len(pols), bad, err)
-	policies, dup := newKeyIndex(n, func(i int) string { return pols[i].PolicyID }, func(i int) period { return period{pols[i].StartDate, pols[i].EndDate} })
-	if dup >= 0 {
-		n, bad, err = dup, dup, fmt.Errorf("policy_id: duplicate key")
-	}
-	if i, kerr := parallel.ForErr(n, parallel.Rows, func(lo, hi int) (int, error) {
-		for i := lo; i < hi; i++ {
-			p := pols[i]
+	policies, err := checkTable(PoliciesObject, "policy_id", d.Policies, checkPolicy,
+		func(p *schema.Policy) string { return p.PolicyID },
+		func(p *schema.Policy) period { return period{p.StartDate, p.EndDate} },
+		func(p *schema.Policy) error {
 			birth, ok := births.get(p.CustomerID)
 			if !ok {
-				return i, fmt.Errorf("customer_id: %q has no row in %s", p.CustomerID, CustomersObject)
+				return fmt.Errorf("customer_id: %q has no row in %s", p.CustomerID, CustomersObject)
 			}
 			if age := schema.YearsBetween(birth.Time(), p.StartDate.Time()); age < 16 {
-				return i, fmt.Errorf("start_date: the customer is %.1f years old, under 16", age)
+				return fmt.Errorf("start_date: the customer is %.1f years old, under 16", age)
 			}
-		}
-		return 0, nil
-	}); kerr != nil {
-		bad, err = i, kerr
-	}
+			return nil
+		})
 	if err != nil {
-		return rowError(PoliciesObject, bad, "policy_id", pols[bad].PolicyID, err)
+		return err
 	}
-
-	claims := d.Claims
-	bad, err = firstBadRow(claims, checkClaim)
-	n = rowsBefore(len(claims), bad, err)
-	// Claims are only checked for duplicates: the index holds no value.
-	_, dup = newKeyIndex(n, func(i int) string { return claims[i].ClaimID }, func(int) struct{} { return struct{}{} })
-	if dup >= 0 {
-		n, bad, err = dup, dup, fmt.Errorf("claim_id: duplicate key")
-	}
-	if i, kerr := parallel.ForErr(n, parallel.Rows, func(lo, hi int) (int, error) {
-		for i := lo; i < hi; i++ {
-			c := claims[i]
+	// Nothing looks claims up: their index only finds duplicate keys.
+	_, err = checkTable(ClaimsObject, "claim_id", d.Claims, checkClaim,
+		func(c *schema.Claim) string { return c.ClaimID },
+		func(*schema.Claim) struct{} { return struct{}{} },
+		func(c *schema.Claim) error {
 			p, ok := policies.get(c.PolicyID)
 			if !ok {
-				return i, fmt.Errorf("policy_id: %q has no row in %s", c.PolicyID, PoliciesObject)
+				return fmt.Errorf("policy_id: %q has no row in %s", c.PolicyID, PoliciesObject)
 			}
 			if c.ClaimDate < p.StartDate || c.ClaimDate >= p.EndDate {
-				return i, fmt.Errorf("claim_date: %s is outside the policy period %s to %s", c.ClaimDate, p.StartDate, p.EndDate)
+				return fmt.Errorf("claim_date: %s is outside the policy period %s to %s", c.ClaimDate, p.StartDate, p.EndDate)
 			}
-		}
-		return 0, nil
-	}); kerr != nil {
-		bad, err = i, kerr
-	}
+			return nil
+		})
 	if err != nil {
-		return rowError(ClaimsObject, bad, "claim_id", claims[bad].ClaimID, err)
+		return err
 	}
-
 	type areaMonth struct {
 		area  int32
 		month schema.Date
@@ -110,26 +79,46 @@ func (d *Dataset) Validate() error {
 	return nil
 }
 
-// firstBadRow checks the rows on every core, and returns the first
-// failing row by position and its error, or an error of nil.
-func firstBadRow[T any](rows []T, check func(T) error) (int, error) {
-	return parallel.ForErr(len(rows), parallel.Rows, func(lo, hi int) (int, error) {
+// checkTable checks one table of keyed rows on every core: each row on
+// its own (check), its key against the earlier rows', and its keys into
+// other tables (between, nil when it has none). It returns the table's key
+// index, or the problem a single pass in row order stops at: the earliest
+// row with a problem, and of that row's problems its own first, then a
+// duplicate key, then one between tables. The index and the checks between
+// tables cover only the rows before the first row that fails its own check.
+func checkTable[T, V any](object, keyName string, rows []T, check func(T) error,
+	key func(*T) string, value func(*T) V, between func(*T) error) (*keyIndex[V], error) {
+	bad, err := firstBadRow(len(rows), func(i int) error { return check(rows[i]) })
+	n := len(rows)
+	if err != nil {
+		n = bad
+	}
+	idx, dup := newKeyIndex(n, func(i int) string { return key(&rows[i]) }, func(i int) V { return value(&rows[i]) })
+	if dup >= 0 {
+		n, bad, err = dup, dup, fmt.Errorf("%s: duplicate key", keyName)
+	}
+	if between != nil {
+		if i, berr := firstBadRow(n, func(i int) error { return between(&rows[i]) }); berr != nil {
+			bad, err = i, berr
+		}
+	}
+	if err != nil {
+		return nil, rowError(object, bad, keyName, key(&rows[bad]), err)
+	}
+	return idx, nil
+}
+
+// firstBadRow runs check on rows 0 to n-1 on every core, and returns the
+// first failing row by position and its error, or an error of nil.
+func firstBadRow(n int, check func(i int) error) (int, error) {
+	return parallel.ForErr(n, parallel.Rows, func(lo, hi int) (int, error) {
 		for i := lo; i < hi; i++ {
-			if err := check(rows[i]); err != nil {
+			if err := check(i); err != nil {
 				return i, err
 			}
 		}
 		return 0, nil
 	})
-}
-
-// rowsBefore is how many rows precede a table's first failing row: all
-// of them when none failed.
-func rowsBefore(rows, bad int, err error) int {
-	if err != nil {
-		return bad
-	}
-	return rows
 }
 
 // keyIndex maps a table's keys to what the checks between tables need of
