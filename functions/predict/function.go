@@ -103,17 +103,20 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	f.bucket, f.reg = b, registry.Open(b, model.Name)
 	f.signer = events.NewSigner(cfg.EventKey)
 	f.metrics = newMetrics()
+	// logPace spreads each background flush of the logs over the requests
+	// it shares the CPU with (predlog.Options.Pace).
+	const logPace = time.Millisecond
 	f.predictions = predlog.NewLogger[predlog.Row](b, predlog.Options{
 		Prefix: predlog.PredictionsPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
-		Log: f.log, OnFlush: f.metrics.flushed("predictions"),
+		Log: f.log, OnFlush: f.metrics.flushed("predictions"), Pace: logPace,
 	})
 	f.feedback = predlog.NewLogger[predlog.Feedback](b, predlog.Options{
 		Prefix: predlog.FeedbackPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
-		Log: f.log, OnFlush: f.metrics.flushed("feedback"),
+		Log: f.log, OnFlush: f.metrics.flushed("feedback"), Pace: logPace,
 	})
 	f.shadowLog = predlog.NewLogger[predlog.ShadowRow](b, predlog.Options{
 		Prefix: predlog.ShadowPrefix, Instance: cfg.Instance, BatchRows: cfg.LogBatchRows, MaxAge: cfg.LogMaxAge,
-		Log: f.log, OnFlush: f.metrics.flushed("shadow"),
+		Log: f.log, OnFlush: f.metrics.flushed("shadow"), Pace: logPace,
 	})
 	f.metrics.pending(func() float64 {
 		return float64(f.predictions.Pending() + f.feedback.Pending() + f.shadowLog.Pending())

@@ -1,6 +1,6 @@
 // Package flatparquet maps flat Go structs to Parquet columns (Columns,
 // which the reader in shared/parquetio uses too) and writes them as
-// Parquet (Encode, EncodeYielding for work beside latency-sensitive
+// Parquet (Encode, EncodePaced for work beside latency-sensitive
 // goroutines, and Writer for a row group at a time) with the Parquet
 // format's own structures and Thrift
 // encoding from parquet-go, but without parquet-go's row machinery and its

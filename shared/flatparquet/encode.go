@@ -31,25 +31,28 @@ var maxPage = math.MaxInt32
 // Encode returns rows as a Parquet file, in row groups of GroupRows rows
 // (one group for up to GroupRows rows, and for none).
 func Encode[T any](rows []T) ([]byte, error) {
-	return encode(rows, false)
+	return encode(rows, false, 0)
 }
 
-// EncodeYielding is Encode for work done beside latency-sensitive
-// goroutines on the same CPUs, such as the payload log's flush beside the
-// requests: it yields the processor (runtime.Gosched) after each column, so
-// waiting goroutines run between columns instead of after the whole file.
-// The bytes are Encode's.
-func EncodeYielding[T any](rows []T) ([]byte, error) {
-	return encode(rows, true)
+// EncodePaced is Encode for work done beside latency-sensitive goroutines
+// on the same CPUs, such as the payload log's flush beside the requests: it
+// pauses after each column, so the requests run between columns instead of
+// waiting for the whole file. With pause 0 it yields the processor
+// (runtime.Gosched), which lets only goroutines already runnable go first;
+// a pause of a millisecond also lets the requests that arrive meanwhile be
+// read and answered, and spreads the encode's CPU thinly over many of them
+// (benchmarks/NOTES.md, eleventh pass). The bytes are Encode's.
+func EncodePaced[T any](rows []T, pause time.Duration) ([]byte, error) {
+	return encode(rows, true, pause)
 }
 
-func encode[T any](rows []T, yield bool) ([]byte, error) {
+func encode[T any](rows []T, yield bool, pause time.Duration) ([]byte, error) {
 	var buf bytes.Buffer
 	w, err := NewWriter[T](&buf)
 	if err != nil {
 		return nil, err
 	}
-	w.yield, w.parallel = yield, !yield
+	w.yield, w.pause, w.parallel = yield, pause, !yield
 	for lo := 0; lo == 0 || lo < len(rows); lo += GroupRows {
 		if err := w.Write(rows[lo:min(lo+GroupRows, len(rows))]); err != nil {
 			return nil, err
@@ -71,8 +74,9 @@ type Writer[T any] struct {
 	offset int64 // bytes written so far
 	slots  []pageSlot
 	proto  thrift.CompactProtocol
-	err    error // the first write error: every later call returns it
-	yield  bool  // runtime.Gosched after each column (EncodeYielding)
+	err    error         // the first write error: every later call returns it
+	yield  bool          // pause after each column (EncodePaced)
+	pause  time.Duration // how long: 0 yields the processor
 	// parallel builds a large group's pages on every core (Encode).
 	parallel bool
 }
@@ -140,7 +144,7 @@ func (w *Writer[T]) Write(rows []T) error {
 				return err
 			}
 			if w.yield {
-				runtime.Gosched()
+				pace(w.pause)
 			}
 		}
 	}
@@ -267,4 +271,14 @@ func plain[T any](b []byte, c Column, rows []T) []byte {
 		}
 	}
 	return b
+}
+
+// pace lets other goroutines run: for d, or, when d is 0, until the
+// scheduler comes back to this one.
+func pace(d time.Duration) {
+	if d > 0 {
+		time.Sleep(d)
+		return
+	}
+	runtime.Gosched()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -374,16 +375,26 @@ print(len(a))
 	}
 }
 
-// TestEncodeYieldingLetsWaitingGoroutinesRun holds EncodeYielding to its
-// purpose on one processor: a goroutine that became runnable before the
-// encode runs before the encode returns, where Encode runs it only after.
-// The bytes are Encode's.
-func TestEncodeYieldingLetsWaitingGoroutinesRun(t *testing.T) {
+// TestEncodePacedLetsWaitingGoroutinesRun holds EncodePaced to its purpose
+// on one processor: a goroutine that became runnable before the encode runs
+// before the encode returns, where Encode runs it only after; with a pause,
+// so does one that only becomes runnable while the encode runs (a timer's
+// here, a request's read in the predict function). The bytes are Encode's.
+func TestEncodePacedLetsWaitingGoroutinesRun(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	rows := logRows(200)
 	want, err := flatparquet.Encode(rows)
 	if err != nil {
 		t.Fatal(err)
+	}
+	check := func(data []byte, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data, want) {
+			t.Fatal("the paced encode wrote other bytes than Encode")
+		}
 	}
 	ranDuring := func(encode func([]predlog.Row) ([]byte, error)) bool {
 		runtime.GC() // no collection starts in the middle and reschedules
@@ -393,13 +404,11 @@ func TestEncodeYieldingLetsWaitingGoroutinesRun(t *testing.T) {
 		data, err := encode(rows)
 		during := ran.Load()
 		<-done
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(data, want) {
-			t.Fatal("the yielding encode wrote other bytes than Encode")
-		}
+		check(data, err)
 		return during
+	}
+	paced := func(d time.Duration) func([]predlog.Row) ([]byte, error) {
+		return func(rows []predlog.Row) ([]byte, error) { return flatparquet.EncodePaced(rows, d) }
 	}
 	// The scheduler also preempts a goroutine that has run for 10 ms, which
 	// a loaded machine (or the race detector) can stretch an Encode past:
@@ -409,9 +418,55 @@ func TestEncodeYieldingLetsWaitingGoroutinesRun(t *testing.T) {
 			t.Fatal("the waiting goroutine ran during Encode on one processor, five times: the test cannot tell a yield from none")
 		}
 	}
-	if !ranDuring(flatparquet.EncodeYielding[predlog.Row]) {
-		t.Error("the waiting goroutine did not run until EncodeYielding returned")
+	if !ranDuring(paced(0)) {
+		t.Error("the waiting goroutine did not run until EncodePaced(rows, 0) returned")
 	}
+	// A request's read: a goroutine waiting on a socket whose bytes have
+	// arrived is runnable only once the scheduler polls the network, which
+	// Gosched does not do while the encode is runnable. Paced by a
+	// millisecond, the encode lets it read before the encode ends.
+	if got, want := readDuring(t, paced(time.Millisecond), rows), true; got != want {
+		t.Error("a goroutine whose socket had bytes to read did not read them until EncodePaced(rows, 1ms) returned")
+	}
+}
+
+// readDuring reports whether a goroutine reading a loopback socket reads
+// the bytes sent to it before encode returns, on the one processor.
+func readDuring(t *testing.T, encode func([]predlog.Row) ([]byte, error), rows []predlog.Row) bool {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	var read atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := server.Read(make([]byte, 1)); err == nil {
+			read.Store(true)
+		}
+	}()
+	time.Sleep(10 * time.Millisecond) // the reader is parked on the socket
+	if _, err := client.Write([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := encode(rows); err != nil {
+		t.Fatal(err)
+	}
+	during := read.Load()
+	<-done
+	return during
 }
 
 // BenchmarkEncode is Encode of a million payload-log rows, one group, as a

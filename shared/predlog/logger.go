@@ -43,6 +43,13 @@ type Options struct {
 	Log        *slog.Logger
 	// OnFlush, when set, is told of every flush attempt (for metrics).
 	OnFlush func(rows int, err error)
+	// Pace, when set, spreads the background flush beside the caller's
+	// requests: the encode pauses this long after each column and the write
+	// after each 64 KiB, so no request waits for a whole batch's CPU (the
+	// predict function sets 1 ms; benchmarks/NOTES.md, eleventh pass). It
+	// adds about 30 ms to a 5,000-row batch's write. Flush and Close, which
+	// someone waits for, do not pace.
+	Pace time.Duration
 }
 
 // batch is a sealed set of rows with its object key, written until it succeeds.
@@ -160,7 +167,7 @@ func (l *Logger[T]) run() {
 			l.sealLocked()
 		}
 		l.mu.Unlock()
-		if err := l.writeSealed(context.Background()); err != nil {
+		if err := l.writeSealed(context.Background(), l.opts.Pace); err != nil {
 			l.opts.Log.Warn("payload log write failed; keeping the rows and retrying", "error", err.Error(), "pending_rows", l.Pending(), "retry_in", backoff.String())
 			select {
 			case <-l.stop:
@@ -174,8 +181,9 @@ func (l *Logger[T]) run() {
 	}
 }
 
-// writeSealed writes the sealed batches in order, stopping at the first failure.
-func (l *Logger[T]) writeSealed(ctx context.Context) error {
+// writeSealed writes the sealed batches in order, stopping at the first
+// failure; pace is Options.Pace or 0.
+func (l *Logger[T]) writeSealed(ctx context.Context, pace time.Duration) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	for {
@@ -188,14 +196,14 @@ func (l *Logger[T]) writeSealed(ctx context.Context) error {
 		l.mu.Unlock()
 		// flatparquet, not parquetio: the predict function links no
 		// Parquet reader or codec but Snappy (see its package doc). The
-		// encode yields between columns: it shares the CPUs with the
-		// requests, and a 5,000-row batch in one stretch (1.2 ms) was half
-		// of predict's extra p99 (benchmarks/NOTES.md, sixth pass).
-		data, err := flatparquet.EncodeYielding(b.rows)
+		// encode and the write pause between columns and chunks: they share
+		// the CPUs with the requests (benchmarks/NOTES.md, sixth and
+		// eleventh passes).
+		data, err := flatparquet.EncodePaced(b.rows, pace)
 		if err != nil {
 			return err
 		}
-		err = l.b.Write(ctx, b.key, data, "application/vnd.apache.parquet")
+		err = l.b.WritePaced(ctx, b.key, data, "application/vnd.apache.parquet", pace)
 		if l.opts.OnFlush != nil {
 			l.opts.OnFlush(len(b.rows), err)
 		}
@@ -209,6 +217,9 @@ func (l *Logger[T]) writeSealed(ctx context.Context) error {
 	}
 }
 
+// writeNow is writeSealed unpaced, for Flush and Close.
+func (l *Logger[T]) writeNow(ctx context.Context) error { return l.writeSealed(ctx, 0) }
+
 // Flush and Close write the sealed batches again until they succeed or
 // their context ends.
 var (
@@ -221,7 +232,7 @@ func (l *Logger[T]) Flush(ctx context.Context) error {
 	l.mu.Lock()
 	l.sealLocked()
 	l.mu.Unlock()
-	if err := retry.Do(ctx, flushRetries, l.writeSealed); err != nil {
+	if err := retry.Do(ctx, flushRetries, l.writeNow); err != nil {
 		return fmt.Errorf("predlog: flush: %d rows not written: %w", l.Pending(), err)
 	}
 	return nil
@@ -241,7 +252,7 @@ func (l *Logger[T]) Close(ctx context.Context) error {
 	l.mu.Unlock()
 	close(l.stop)
 	<-l.done
-	if err := retry.Do(ctx, closeRetries, l.writeSealed); err != nil {
+	if err := retry.Do(ctx, closeRetries, l.writeNow); err != nil {
 		return fmt.Errorf("predlog: %d rows could not be written before shutdown: %w", l.Pending(), err)
 	}
 	return nil

@@ -46,22 +46,29 @@ func add(t *testing.T, l *Logger[Feedback], n int) {
 	}
 }
 
+// TestFlushBySizeAgeAndClose holds with the background flush paced, as
+// the predict function runs it, and without.
 func TestFlushBySizeAgeAndClose(t *testing.T) {
 	t.Parallel()
-	b, _ := blobstore.Open(context.Background(), "mem://")
-	defer b.Close()
-	l := NewLogger[Feedback](b, Options{Prefix: FeedbackPrefix, Instance: "t", BatchRows: 10, MaxAge: 300 * time.Millisecond, Log: quiet})
-	add(t, l, 25) // two batches by size; five rows wait for their age
-	waitFor(t, func() bool { return rowsIn(t, b) == 25 })
-	add(t, l, 3)
-	if err := l.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if n := rowsIn(t, b); n != 28 {
-		t.Fatalf("%d rows written, want 28", n)
-	}
-	if err := l.Add(Feedback{}); err == nil {
-		t.Error("Add after Close succeeded")
+	for _, pace := range []time.Duration{0, time.Millisecond} {
+		t.Run("pace "+pace.String(), func(t *testing.T) {
+			t.Parallel()
+			b, _ := blobstore.Open(context.Background(), "mem://")
+			defer b.Close()
+			l := NewLogger[Feedback](b, Options{Prefix: FeedbackPrefix, Instance: "t", BatchRows: 10, MaxAge: 300 * time.Millisecond, Log: quiet, Pace: pace})
+			add(t, l, 25) // two batches by size; five rows wait for their age
+			waitFor(t, func() bool { return rowsIn(t, b) == 25 })
+			add(t, l, 3)
+			if err := l.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := rowsIn(t, b); n != 28 {
+				t.Fatalf("%d rows written, want 28", n)
+			}
+			if err := l.Add(Feedback{}); err == nil {
+				t.Error("Add after Close succeeded")
+			}
+		})
 	}
 }
 
