@@ -150,6 +150,11 @@ func physicalOf(k flatparquet.Kind) parquet.Kind {
 // NumRows is the number of rows in the file.
 func (r *Reader[T]) NumRows() int64 { return r.rows }
 
+// tile is how many rows Read fills column by column before moving on: a
+// tile of rows stays in the core's cache while each column writes its
+// field, where a whole buffer of rows would be fetched again per column.
+const tile = 512
+
 // Read fills buf with the next rows; it returns io.EOF after the last.
 func (r *Reader[T]) Read(buf []T) (n int, err error) {
 	defer recoverMalformed(&err)
@@ -161,7 +166,7 @@ func (r *Reader[T]) Read(buf []T) (n int, err error) {
 			}
 			continue
 		}
-		k := int(min(int64(len(buf)-n), r.left))
+		k := int(min(int64(len(buf)-n), r.left, tile))
 		base := unsafe.Pointer(&buf[n])
 		for _, c := range r.cols {
 			if err := c.fill(base, stride, k); err != nil {
