@@ -46,6 +46,8 @@ func TestRecordValidate(t *testing.T) {
 		{"unknown usage", func(r *PolicyRecord) { r.Usage = "racing" }, `usage: "racing" is not one of pleasure, commute, business`},
 		{"unknown district", func(r *PolicyRecord) { r.HomeArea = 13 }, `home_area: "13" is not one of`},
 		{"odd deductible", func(r *PolicyRecord) { r.Deductible = 750 }, `deductible: "750" is not one of 250, 500, 1000, 2000`},
+		{"negative deductible", func(r *PolicyRecord) { r.Deductible = -250 }, `deductible: "-250" is not one of`},
+		{"huge district", func(r *PolicyRecord) { r.HomeArea = 1 << 40 }, `home_area: "1099511627776" is not one of`},
 		{"empty policy id", func(r *PolicyRecord) { r.PolicyID = "" }, "policy_id: must not be empty"},
 		{"licensed before 14", func(r *PolicyRecord) { r.YearsLicensed = 30 }, "years_licensed: 30 years is more than age 40 minus 14"},
 	}
@@ -126,5 +128,67 @@ func TestRecordColumnsAreFlat(t *testing.T) {
 	}
 	if want := Request.Names(); !slices.Equal(got, want) {
 		t.Errorf("PolicyRecord's Parquet columns = %v\nwant Request's %v", got, want)
+	}
+}
+
+// TestValidateFastPathAgreesWithTheChecks: Validate answers a valid record
+// from comparisons alone and asks the field checks only otherwise, so the
+// comparisons must accept exactly the records the checks find nothing in,
+// at the bounds and past them.
+func TestValidateFastPathAgreesWithTheChecks(t *testing.T) {
+	t.Parallel()
+	rc := requestColumns()
+	numbers := []float64{math.NaN(), math.Inf(-1), math.Inf(1), -math.MaxFloat64, math.MaxFloat64, -1, math.Copysign(0, -1), 0, 0.5, 14, 15.999, 16, 26, 40, 94.999, 95, 95.001, 110, 110.001, 39.5, 40.5, 41, 99999.99, 100000, 100000.01}
+	ints := []int{-1 << 62, -500, -1, 0, 1, 13, 18, 40, 41, 77, 78, 250, 499, 500, 750, 1000, 2000, 2001, maxCode, 1 << 40}
+	strs := []string{"", "sedan", "Sedan", "sedan ", "suv", "van", "sports", "commute", "business", "pleasure", "standard", "liability", "comprehensive", "x"}
+	agree := func(r PolicyRecord) {
+		t.Helper()
+		if got, want := rc.accepts(&r), rc.problem(&r) == nil; got != want {
+			t.Fatalf("accepts = %v, the checks say valid = %v (problem %v) for %+v", got, want, rc.problem(&r), r)
+		}
+	}
+	// Every value of the lists in every field, the rest of the record valid.
+	for _, v := range numbers {
+		for _, set := range []func(*PolicyRecord, float64){
+			func(r *PolicyRecord, v float64) { r.Age = v },
+			func(r *PolicyRecord, v float64) { r.YearsLicensed = v },
+			func(r *PolicyRecord, v float64) { r.AnnualMileage = v },
+		} {
+			r := validRecord()
+			set(&r, v)
+			agree(r)
+		}
+	}
+	for _, v := range ints {
+		for _, set := range []func(*PolicyRecord, int){
+			func(r *PolicyRecord, v int) { r.HomeArea = v },
+			func(r *PolicyRecord, v int) { r.VehicleAge = v },
+			func(r *PolicyRecord, v int) { r.Deductible = v },
+		} {
+			r := validRecord()
+			set(&r, v)
+			agree(r)
+		}
+	}
+	for _, v := range strs {
+		for _, set := range []func(*PolicyRecord, string){
+			func(r *PolicyRecord, v string) { r.PolicyID = v },
+			func(r *PolicyRecord, v string) { r.CustomerID = v },
+			func(r *PolicyRecord, v string) { r.VehicleType = v },
+			func(r *PolicyRecord, v string) { r.Usage = v },
+			func(r *PolicyRecord, v string) { r.Coverage = v },
+		} {
+			r := validRecord()
+			set(&r, v)
+			agree(r)
+		}
+	}
+	// Age against years licensed, both ways round the 14-year gap.
+	for _, age := range numbers {
+		for _, years := range numbers {
+			r := validRecord()
+			r.Age, r.YearsLicensed = age, years
+			agree(r)
+		}
 	}
 }
