@@ -15,6 +15,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/parallel"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
+	"github.com/claimrisk/claimrisk/shared/prefault"
 	"github.com/claimrisk/claimrisk/shared/schema"
 )
 
@@ -144,7 +145,9 @@ func readChunks(r *parquetio.Reader[schema.PolicyRecord]) (<-chan chunk, func())
 	out := make(chan chunk)
 	free := make(chan []schema.PolicyRecord, buffers)
 	for range buffers {
-		free <- make([]schema.PolicyRecord, Chunk)
+		buf := make([]schema.PolicyRecord, Chunk)
+		prefault.Slice(buf)
+		free <- buf
 	}
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -205,7 +208,9 @@ func writeChunks(w *flatparquet.Writer[Row]) *chunkWriter {
 	const buffers = 2
 	cw := &chunkWriter{w: w, rows: make(chan []Row), free: make(chan []Row, buffers), done: make(chan struct{}), failed: make(chan struct{})}
 	for range buffers {
-		cw.free <- make([]Row, Chunk)
+		buf := make([]Row, Chunk)
+		prefault.Slice(buf)
+		cw.free <- buf
 	}
 	go func() {
 		defer close(cw.done)
