@@ -148,47 +148,38 @@ func TestValidateFastPathAgreesWithTheChecks(t *testing.T) {
 		}
 	}
 	// Every value of the lists in every field, the rest of the record valid.
-	for _, v := range numbers {
-		for _, set := range []func(*PolicyRecord, float64){
-			func(r *PolicyRecord, v float64) { r.Age = v },
-			func(r *PolicyRecord, v float64) { r.YearsLicensed = v },
-			func(r *PolicyRecord, v float64) { r.AnnualMileage = v },
-		} {
-			r := validRecord()
-			set(&r, v)
-			agree(r)
-		}
-	}
-	for _, v := range ints {
-		for _, set := range []func(*PolicyRecord, int){
-			func(r *PolicyRecord, v int) { r.HomeArea = v },
-			func(r *PolicyRecord, v int) { r.VehicleAge = v },
-			func(r *PolicyRecord, v int) { r.Deductible = v },
-		} {
-			r := validRecord()
-			set(&r, v)
-			agree(r)
-		}
-	}
-	for _, v := range strs {
-		for _, set := range []func(*PolicyRecord, string){
-			func(r *PolicyRecord, v string) { r.PolicyID = v },
-			func(r *PolicyRecord, v string) { r.CustomerID = v },
-			func(r *PolicyRecord, v string) { r.VehicleType = v },
-			func(r *PolicyRecord, v string) { r.Usage = v },
-			func(r *PolicyRecord, v string) { r.Coverage = v },
-		} {
-			r := validRecord()
-			set(&r, v)
-			agree(r)
-		}
-	}
+	eachField(numbers, agree,
+		func(r *PolicyRecord, v float64) { r.Age = v },
+		func(r *PolicyRecord, v float64) { r.YearsLicensed = v },
+		func(r *PolicyRecord, v float64) { r.AnnualMileage = v })
+	eachField(ints, agree,
+		func(r *PolicyRecord, v int) { r.HomeArea = v },
+		func(r *PolicyRecord, v int) { r.VehicleAge = v },
+		func(r *PolicyRecord, v int) { r.Deductible = v })
+	eachField(strs, agree,
+		func(r *PolicyRecord, v string) { r.PolicyID = v },
+		func(r *PolicyRecord, v string) { r.CustomerID = v },
+		func(r *PolicyRecord, v string) { r.VehicleType = v },
+		func(r *PolicyRecord, v string) { r.Usage = v },
+		func(r *PolicyRecord, v string) { r.Coverage = v })
 	// Age against years licensed, both ways round the 14-year gap.
 	for _, age := range numbers {
 		for _, years := range numbers {
 			r := validRecord()
 			r.Age, r.YearsLicensed = age, years
 			agree(r)
+		}
+	}
+}
+
+// eachField calls check with a valid record that has one field set to one
+// value, for every value and every setter.
+func eachField[V any](vals []V, check func(PolicyRecord), sets ...func(*PolicyRecord, V)) {
+	for _, v := range vals {
+		for _, set := range sets {
+			r := validRecord()
+			set(&r, v)
+			check(r)
 		}
 	}
 }
