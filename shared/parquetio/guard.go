@@ -134,7 +134,8 @@ func chunkPages(r io.ReaderAt, c chunk) error {
 			return fmt.Errorf("the pages hold more than the %d values of their row group", c.rows)
 		}
 		if h.Type == format.DataPage || h.Type == format.DataPageV2 || c.codec != format.Uncompressed {
-			need := min(size, checked(h, c))
+			k := kindOfPage(h, c)
+			need := min(size, k.checked(c.codec))
 			if int64(cap(data)) < need {
 				data = make([]byte, need)
 			}
@@ -142,7 +143,7 @@ func chunkPages(r io.ReaderAt, c chunk) error {
 			if _, err := r.ReadAt(data, pos+n); err != nil {
 				return fmt.Errorf("page at byte %d: %w", pos, err)
 			}
-			if err := checkPage(h, data, c); err != nil {
+			if err := checkPage(h, k, data, c); err != nil {
 				return fmt.Errorf("page at byte %d: %w", pos, err)
 			}
 		}
@@ -159,11 +160,10 @@ func chunkPages(r io.ReaderAt, c chunk) error {
 // definition levels and dictionary indexes hold no more values than the
 // page has. Pages of neither are only checked for their decompressed size,
 // and Snappy's without decompressing them.
-func checkPage(h *format.PageHeader, data []byte, c chunk) error {
+func checkPage(h *format.PageHeader, k pageKind, data []byte, c chunk) error {
 	full := int(h.UncompressedPageSize)
 	var levels []byte // definition levels, when the page has them apart from its values
 	values := data    // the compressed values (and, in version 1 pages, levels)
-	k := kindOfPage(h, c)
 	n, compressed, rle, dictionary := k.values, k.compressed, k.rle, k.dictionary
 	if h.Type == format.DataPageV2 {
 		v2 := h.DataPageHeaderV2.V
@@ -253,10 +253,9 @@ func kindOfPage(h *format.PageHeader, c chunk) pageKind {
 // length at the front of a Snappy page's values, and none of a page of
 // plain uncompressed values. Reading no more than that took the reader's
 // reads of a file of required columns from twice its size to once.
-func checked(h *format.PageHeader, c chunk) int64 {
-	k := kindOfPage(h, c)
+func (k pageKind) checked(codec format.CompressionCodec) int64 {
 	switch {
-	case k.rle || (k.compressed && c.codec != format.Snappy):
+	case k.rle || (k.compressed && codec != format.Snappy):
 		return math.MaxInt64
 	case k.compressed:
 		return int64(k.levels) + binary.MaxVarintLen64
