@@ -12,7 +12,8 @@
 # Each target must run at least FUZZ_MIN_EXECS (250) inputs, or it fails:
 # a target that hardly runs does not fuzz. New inputs are minimized for
 # FUZZMINIMIZETIME (100 runs), not Go's 60 s, which left the Parquet
-# decoders' workers minimizing instead of fuzzing (about 5 inputs in 5 s).
+# decoders' workers minimizing instead of fuzzing (116 to 176 inputs in
+# 5 s, against 1,664 and more with the cap).
 #
 # A failing input is written by `go test` under the package's
 # testdata/fuzz/<Target>/; commit it with the fix, and `go test` replays it.
