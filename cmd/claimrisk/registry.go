@@ -363,8 +363,11 @@ func (a *app) syncIfConfigured(ctx context.Context, reg *registry.Registry) erro
 
 func (a *app) registrySyncCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "sync-mlflow",
-		Short:   "Bring MLflow's model registry in line with the bucket's (versions, tags, aliases)",
+		Use:   "sync-mlflow",
+		Short: "Bring MLflow's model registry in line with the bucket's (versions, tags, aliases)",
+		Long: "The bucket is the source of truth. " +
+			"A version MLflow lacks is created from its training run, and that run is logged to MLflow first when MLflow does not hold it " +
+			"(it was down at training, or its store has been replaced since).",
 		Example: "  claimrisk registry sync-mlflow\n  claimrisk registry sync-mlflow --mlflow http://127.0.0.1:5050",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

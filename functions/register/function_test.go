@@ -152,10 +152,7 @@ func mirrorFollowsAndHeals(t *testing.T, backend string) {
 	}
 
 	testenv.MLflowOn(t, testenv.MLflowOptions{Backend: backend, Addr: mlflowAddr})
-	out := testenv.CLI(t, nil, "registry", "sync-mlflow", "--bucket", bucket, "--mlflow", uri)
-	if !strings.Contains(out, "1 version(s) created") {
-		t.Fatalf("sync-mlflow printed %q", out)
-	}
+	syncMLflow(t, bucket, uri, "1 version(s) created")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, _ := mlflow.New(uri)
@@ -185,7 +182,7 @@ func mirrorFollowsAndHeals(t *testing.T, backend string) {
 	// A human promotion is mirrored at once; syncing again changes nothing.
 	testenv.CLI(t, nil, "data", "generate", "--policies", "8000", "--seed", "7", "--out", data)
 	testenv.CLI(t, []string{"MLFLOW_TRACKING_URI=" + uri}, "data", "upload", "--dir", data, "--bucket", bucket, "--sink", sys.URL("broker"), "--wait", "3m")
-	out = testenv.CLI(t, nil, "registry", "promote", "2", "--reason", "pricing committee decision", "--bucket", bucket, "--mlflow", uri)
+	out := testenv.CLI(t, nil, "registry", "promote", "2", "--reason", "pricing committee decision", "--bucket", bucket, "--mlflow", uri)
 	if !strings.Contains(out, "mirrored to") && !strings.Contains(out, "already the champion") {
 		t.Fatalf("promote printed %q", out)
 	}
@@ -199,9 +196,47 @@ func mirrorFollowsAndHeals(t *testing.T, backend string) {
 	if tagValue(champ.Tags, "claimrisk.version") != "2" {
 		t.Fatalf("MLflow champion is bucket version %s after the promotion, want 2", tagValue(champ.Tags, "claimrisk.version"))
 	}
-	out = testenv.CLI(t, nil, "registry", "sync-mlflow", "--bucket", bucket, "--mlflow", uri)
-	if !strings.Contains(out, "0 version(s) created, aliases set map[]") {
-		t.Errorf("a second sync changed something: %q", out)
+	syncMLflow(t, bucket, uri, "0 version(s) created, aliases set map[]") // nothing left to change
+}
+
+// A new MLflow store (a database replaced, a server reset) holds none of
+// the runs the bucket names. The bucket is the source of truth: a sync logs
+// the registered versions' runs again and rebuilds the registry from them.
+func TestMLflowMirrorRebuildsALostStore(t *testing.T) {
+	mlflowAddr := testenv.FreeAddr(t)
+	uri, stop := testenv.MLflowStoppable(t, testenv.MLflowOptions{Addr: mlflowAddr})
+	sys, bucket := testenv.System(t, uri, "train", "register")
+	data := filepath.Join(t.TempDir(), "data")
+	testenv.CLI(t, nil, "data", "generate", "--policies", "8000", "--out", data)
+	testenv.CLI(t, []string{"MLFLOW_TRACKING_URI=" + uri}, "data", "upload", "--dir", data, "--bucket", bucket, "--sink", sys.URL("broker"), "--wait", "3m")
+	if registryList(t, bucket).Aliases["champion"] != 1 {
+		t.Fatal("no champion after the upload")
+	}
+
+	stop()
+	testenv.MLflowOn(t, testenv.MLflowOptions{Addr: mlflowAddr})
+	syncMLflow(t, bucket, uri, "1 version(s) created")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, _ := mlflow.New(uri)
+	champ, err := c.GetByAlias(ctx, "claim-risk", "champion")
+	if err != nil || tagValue(champ.Tags, "claimrisk.version") != "1" {
+		t.Fatalf("MLflow champion in the new store = %+v, %v; want bucket version 1", champ, err)
+	}
+	files, err := c.ListArtifacts(ctx, champ.RunID, "model")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the champion's run %s in the new store has no model: %+v, %v", champ.RunID, files, err)
+	}
+	syncMLflow(t, bucket, uri, "0 version(s) created, aliases set map[]") // nothing left to change
+}
+
+// syncMLflow runs `claimrisk registry sync-mlflow` and fails unless it
+// prints want.
+func syncMLflow(t *testing.T, bucket, uri, want string) {
+	t.Helper()
+	out := testenv.CLI(t, nil, "registry", "sync-mlflow", "--bucket", bucket, "--mlflow", uri)
+	if !strings.Contains(out, want) {
+		t.Fatalf("sync-mlflow printed %q; want %q", out, want)
 	}
 }
 

@@ -170,15 +170,17 @@ func tagOf(mv mlflow.ModelVersion, key string) string {
 }
 
 func (m *Mirror) create(ctx context.Context, v Version) (mlflow.ModelVersion, error) {
-	runID := v.Lineage.MLflowRunID
-	if runID == "" {
-		id, err := m.MLflowRun(ctx, v.Lineage.RunID)
-		if err != nil {
+	// The version names the MLflow run of its registration. When there was
+	// none (MLflow was down), or MLflow no longer holds it (its store was
+	// replaced), the training run is logged to MLflow now.
+	run, held, err := m.heldRun(ctx, v.Lineage.MLflowRunID)
+	if err == nil && !held {
+		var runID string
+		if runID, err = m.MLflowRun(ctx, v.Lineage.RunID); err != nil {
 			return mlflow.ModelVersion{}, fmt.Errorf("registry: mirror v%d: log its run %s to MLflow: %w", v.Version, v.Lineage.RunID, err)
 		}
-		runID = id
+		run, err = m.Client.GetRun(ctx, runID)
 	}
-	run, err := m.Client.GetRun(ctx, runID)
 	if err != nil {
 		return mlflow.ModelVersion{}, fmt.Errorf("registry: mirror v%d: %w", v.Version, err)
 	}
@@ -193,9 +195,22 @@ func (m *Mirror) create(ctx context.Context, v Version) (mlflow.ModelVersion, er
 	for k, val := range v.Tags {
 		tags = append(tags, mlflow.Tag{Key: k, Value: val})
 	}
-	mv, err := m.Client.CreateModelVersion(ctx, m.Registry.Name(), source, runID, v.Description, tags)
+	mv, err := m.Client.CreateModelVersion(ctx, m.Registry.Name(), source, run.Info.RunID, v.Description, tags)
 	if err != nil {
 		return mlflow.ModelVersion{}, fmt.Errorf("registry: mirror v%d: %w", v.Version, err)
 	}
 	return mv, nil
+}
+
+// heldRun returns the MLflow run id names, and whether MLflow holds it; an
+// empty id is held by no server.
+func (m *Mirror) heldRun(ctx context.Context, id string) (mlflow.Run, bool, error) {
+	if id == "" {
+		return mlflow.Run{}, false, nil
+	}
+	run, err := m.Client.GetRun(ctx, id)
+	if mlflow.IsNotFound(err) {
+		return mlflow.Run{}, false, nil
+	}
+	return run, err == nil, err
 }

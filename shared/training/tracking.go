@@ -11,6 +11,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/dataset"
 	"github.com/claimrisk/claimrisk/shared/mlflow"
 	"github.com/claimrisk/claimrisk/shared/runstore"
+	"gocloud.dev/gcerrors"
 )
 
 // Experiment is the MLflow experiment every run goes to.
@@ -37,9 +38,16 @@ var artifactsToLog = []struct{ object, path string }{
 func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
 	// The bucket's claim names the MLflow run that stays for this training
 	// run. A run finished but never claimed (its delivery was killed between
-	// the two) is adopted rather than logged twice.
-	if id, err := t.claimed(ctx, r.ID); err != nil || id != "" {
-		return id, err
+	// the two) is adopted rather than logged twice. A claimed run that
+	// MLflow no longer holds (its store was replaced) is logged again.
+	lost, err := t.claimed(ctx, r.ID)
+	if err != nil {
+		return "", err
+	}
+	if lost != "" {
+		if held, err := t.holds(ctx, lost); err != nil || held {
+			return lost, err
+		}
 	}
 	expID, err := t.Client.EnsureExperiment(ctx, Experiment)
 	if err != nil {
@@ -50,7 +58,7 @@ func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
 		return "", err
 	}
 	if first != "" {
-		return t.claim(ctx, r.ID, first)
+		return t.claim(ctx, r.ID, first, lost)
 	}
 	info, err := t.Client.CreateRun(ctx, expID, r.Kind+" · "+r.DatasetID, []mlflow.Tag{
 		{Key: "claimrisk.run_id", Value: r.ID},
@@ -76,7 +84,7 @@ func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
 	// first to claim keeps its run; the others delete theirs. MLflow's
 	// end_time cannot decide this: it is the client's clock, stamped before
 	// the server commits.
-	id, err := t.claim(ctx, r.ID, info.RunID)
+	id, err := t.claim(ctx, r.ID, info.RunID, lost)
 	if err != nil {
 		return "", err
 	}
@@ -94,9 +102,22 @@ type mlflowClaim struct {
 }
 
 // claim records mlflowID as runID's MLflow run unless a run is recorded
-// already, and returns the recorded one.
-func (t *Tracker) claim(ctx context.Context, runID, mlflowID string) (string, error) {
-	err := t.Bucket.CreateJSON(ctx, runstore.Key(runID, runstore.MLflowClaimObject), mlflowClaim{MLflowRunID: mlflowID})
+// already, and returns the recorded one. A claim that still names lost, a
+// run MLflow no longer holds, is removed first. (Two replicas replacing
+// the same lost claim at once can each keep a run; the bucket cannot
+// compare and swap. The claim still names one of them.)
+func (t *Tracker) claim(ctx context.Context, runID, mlflowID, lost string) (string, error) {
+	key := runstore.Key(runID, runstore.MLflowClaimObject)
+	if lost != "" {
+		if cur, err := t.claimed(ctx, runID); err != nil {
+			return "", err
+		} else if cur == lost {
+			if err := t.Bucket.Delete(ctx, key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+				return "", fmt.Errorf("training: replace MLflow claim of %s: %w", runID, err)
+			}
+		}
+	}
+	err := t.Bucket.CreateJSON(ctx, key, mlflowClaim{MLflowRunID: mlflowID})
 	if err == nil {
 		return mlflowID, nil
 	}
@@ -121,6 +142,16 @@ func (t *Tracker) claimed(ctx context.Context, runID string) (string, error) {
 		return "", fmt.Errorf("training: read MLflow claim of %s: %w", runID, err)
 	}
 	return c.MLflowRunID, nil
+}
+
+// holds reports whether MLflow has the run mlflowID: a server whose store
+// was replaced answers that it does not exist.
+func (t *Tracker) holds(ctx context.Context, mlflowID string) (bool, error) {
+	_, err := t.Client.GetRun(ctx, mlflowID)
+	if mlflow.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // firstLogged returns a finished MLflow run of a training run (the first to
@@ -200,14 +231,17 @@ func (t *Tracker) logData(ctx context.Context, info mlflow.RunInfo, r runstore.R
 }
 
 // Ensure returns the MLflow run id of a stored run, logging the run to
-// MLflow first if it never was (MLflow was down when it was trained).
+// MLflow first if it never was (MLflow was down when it was trained) or if
+// MLflow no longer holds it (its store was replaced).
 func (t *Tracker) Ensure(ctx context.Context, runs *runstore.Store, runID string) (string, error) {
 	r, err := runs.Get(ctx, runID)
 	if err != nil {
 		return "", err
 	}
 	if r.MLflowRunID != "" {
-		return r.MLflowRunID, nil
+		if held, err := t.holds(ctx, r.MLflowRunID); err != nil || held {
+			return r.MLflowRunID, err
+		}
 	}
 	id, err := t.LogRun(ctx, r)
 	if err != nil {

@@ -114,6 +114,47 @@ func TestLogRunAgreesWhenAnUpdateArrivesLate(t *testing.T) {
 	assertOneRun(ctx, t, direct, run.ID, idB)
 }
 
+// MLflow's store can be replaced while the bucket keeps its claims: a new
+// database, or a server reset by hand. The bucket is the source of truth,
+// so the run is logged again, and the claim and the stored run then name
+// the new MLflow run, not the lost one.
+func TestRunsAreLoggedAgainWhenMLflowLostThem(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	b, run := trainedRun(ctx, t)
+	runs := runstore.New(b)
+	addr := testenv.FreeAddr(t)
+	uri, stop := testenv.MLflowStoppable(t, testenv.MLflowOptions{Addr: addr})
+	c, err := mlflow.New(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &training.Tracker{Client: c, Bucket: b}
+	lost, err := tr.Ensure(ctx, runs, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stop()
+	testenv.MLflowOn(t, testenv.MLflowOptions{Addr: addr}) // the same address, a new store
+	id, err := tr.Ensure(ctx, runs, run.ID)
+	if err != nil {
+		t.Fatalf("after MLflow lost the run: %v", err)
+	}
+	if id == lost {
+		t.Fatalf("Ensure returned MLflow run %s, which the new store does not hold", lost)
+	}
+	assertOneRun(ctx, t, c, run.ID, id)
+	if stored, err := runs.Get(ctx, run.ID); err != nil || stored.MLflowRunID != id {
+		t.Errorf("the stored run names MLflow run %q (%v); want %s", stored.MLflowRunID, err, id)
+	}
+	again, err := tr.LogRun(ctx, run) // a redelivery finds the new claim
+	if err != nil || again != id {
+		t.Fatalf("LogRun again = %s, %v; want %s", again, err, id)
+	}
+	assertOneRun(ctx, t, c, run.ID, id)
+}
+
 // trainedRun trains a small model into a fresh bucket and returns its run.
 func trainedRun(ctx context.Context, t *testing.T) (*blobstore.Bucket, runstore.Run) {
 	t.Helper()

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +49,15 @@ type MLflowOptions struct {
 // dropped afterwards.
 func MLflowOn(t testing.TB, o MLflowOptions) string {
 	t.Helper()
+	url, _ := MLflowStoppable(t, o)
+	return url
+}
+
+// MLflowStoppable is MLflowOn, and also returns a function that stops the
+// server before the test ends (a second call does nothing): a test can then
+// start another on the same address, with a store of its own.
+func MLflowStoppable(t testing.TB, o MLflowOptions) (string, func()) {
+	t.Helper()
 	if o.Addr == "" {
 		o.Addr = FreeAddr(t)
 	}
@@ -81,8 +91,10 @@ func MLflowOn(t testing.TB, o MLflowOptions) string {
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
+	var once sync.Once
+	stop := func() { once.Do(func() { p.Stop(10 * time.Second) }) }
 	t.Cleanup(func() {
-		p.Stop(10 * time.Second)
+		stop()
 		if t.Failed() {
 			data, _ := os.ReadFile(p.LogPath)
 			if len(data) > 4000 {
@@ -91,7 +103,7 @@ func MLflowOn(t testing.TB, o MLflowOptions) string {
 			t.Logf("tail of the MLflow log:\n%s", data)
 		}
 	})
-	return p.URL
+	return p.URL, stop
 }
 
 func setArg(args []string, flag, value string) {
