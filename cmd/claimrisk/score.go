@@ -27,7 +27,8 @@ champion, or --version N. Memory stays bounded whatever the file's size.
 
 A record the prediction API would refuse stops the run with its row number;
 --output is written to a temporary file first and renamed into place at the
-end, so a failed run leaves no partial output.`,
+end, so a failed run leaves no partial output. An --output that is the
+input file (by any path) is refused: the scores would replace the records.`,
 		Example: "  claimrisk score --input policies.parquet --output scores.parquet\n  claimrisk score --input quotes.parquet --output scores.parquet --version 3",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -50,6 +51,9 @@ end, so a failed run leaves no partial output.`,
 					a.progressf("scoring with %s v%d: %s of %s records (%.0f%%)", ver.Model, ver.Version, thousands(int(done)), thousands(int(total)), 100*float64(done)/float64(max(total, 1)))
 				}
 			})
+			if errors.Is(err, batchscore.ErrOutputIsInput) {
+				return usageError{err} // a mistake in the flags: status 2
+			}
 			if err != nil {
 				return err
 			}

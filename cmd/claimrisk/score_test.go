@@ -49,6 +49,50 @@ func TestScoreWritesEveryRecordInOrder(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("the directory holds %d entries, want the input and the output", len(entries))
 	}
+	// The scores get the mode any new file gets here (0666 less the umask),
+	// not a temporary file's 0600.
+	ref := filepath.Join(t.TempDir(), "ref")
+	f, err := os.Create(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	st, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := os.Stat(ref); st.Mode().Perm() != want.Mode().Perm() {
+		t.Errorf("the scores' mode is %v; a new file's is %v", st.Mode().Perm(), want.Mode().Perm())
+	}
+}
+
+// An --output that is the input, by any path, would replace the records
+// with their scores: it is refused, and the input is left as it was.
+func TestScoreRefusesToReplaceItsInput(t *testing.T) {
+	bucket, _ := champion(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	testenv.WriteParquet(t, in, testenv.PolicyRecords(t, 7, 300))
+	before, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.parquet")
+	if err := os.Symlink(in, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{in, dir + "/./in.parquet", link} {
+		stdout, stderr, code := cli(t, "score", "--input", in, "--output", out, "--bucket", bucket)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, "the output is the input file") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("--output %s: exit %d, stdout %q, stderr %q; want 2 and one line", out, code, stdout, stderr)
+		}
+	}
+	if after, _ := os.ReadFile(in); !bytes.Equal(after, before) {
+		t.Fatal("the input file changed")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("the directory holds %d entries, want the input and the link", len(entries))
+	}
 }
 
 func TestScoreBadInputLeavesNoOutput(t *testing.T) {

@@ -5,8 +5,11 @@ package batchscore
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -31,6 +34,10 @@ type Row struct {
 // bounds the memory a file of any size takes.
 const Chunk = 32 * 1024
 
+// ErrOutputIsInput is File's answer when the output names the input file
+// (by any path): renaming the scores into place would replace the records.
+var ErrOutputIsInput = errors.New("the output is the input file; the scores would replace its records")
+
 // File scores the records of the Parquet file in with m into the
 // Parquet file out, in the input's order, and returns the number of
 // records. progress is called after each chunk with the records done and
@@ -47,12 +54,15 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	if err != nil {
 		return 0, fmt.Errorf("score: %w", err)
 	}
+	if ost, err := os.Stat(out); err == nil && os.SameFile(st, ost) {
+		return 0, fmt.Errorf("score: %s: %w", out, ErrOutputIsInput)
+	}
 	r, err := parquetio.Open[schema.PolicyRecord](f, st.Size())
 	if err != nil {
 		return 0, fmt.Errorf("score: %s: %w", in, err)
 	}
 	defer r.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	tmp, err := createBeside(out)
 	if err != nil {
 		return 0, fmt.Errorf("score: %w", err)
 	}
@@ -107,6 +117,20 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	done = true
 	progress(n, n)
 	return n, nil
+}
+
+// createBeside creates a new temporary file in out's directory, to be
+// renamed to out. Its mode is what os.Create gives (0666 less the umask):
+// os.CreateTemp's 0600 would leave the scores readable by their owner only.
+func createBeside(out string) (*os.File, error) {
+	for range 10 {
+		name := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+"."+rand.Text()[:10]+".tmp")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("no free temporary name beside %s", out)
 }
 
 // scoreRecords validates and scores recs into rows, the chunk split by
