@@ -19,6 +19,8 @@ import (
 	_ "gocloud.dev/blob/memblob" // mem:// buckets
 	_ "gocloud.dev/blob/s3blob"  // s3:// buckets, and S3-compatible stores
 	"gocloud.dev/gcerrors"
+
+	"github.com/claimrisk/claimrisk/shared/tempfile"
 )
 
 // optionalDrivers are the bucket schemes compiled in only with a build tag:
@@ -173,7 +175,8 @@ func (b *Bucket) Create(ctx context.Context, key string, data []byte, contentTyp
 }
 
 // createFile writes a temporary file beside the target and hard-links it
-// into place: link(2) fails when the target exists, in every process.
+// into place: link(2) fails when the target exists, in every process. The
+// object gets the mode fileblob's writes get (0666 less the umask).
 func (b *Bucket) createFile(key string, data []byte) error {
 	if strings.Contains(key, "..") || strings.HasPrefix(key, "/") {
 		return fmt.Errorf("blobstore: create %s: key must be a relative path", key)
@@ -182,7 +185,7 @@ func (b *Bucket) createFile(key string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("blobstore: create %s: %w", key, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".create-*.tmp")
+	tmp, err := tempfile.Beside(path)
 	if err != nil {
 		return fmt.Errorf("blobstore: create %s: %w", key, err)
 	}

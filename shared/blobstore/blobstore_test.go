@@ -206,3 +206,34 @@ func TestWritePacedStoresTheBytes(t *testing.T) {
 		})
 	}
 }
+
+// In a file:// bucket, an object made by Create gets the mode of one made
+// by Write (gocloud's fileblob: 0666 less the umask), not a temporary
+// file's 0600 that only its owner can read: a job under another uid reads
+// the bucket too.
+func TestCreatedObjectsAreAsReadableAsWrittenOnes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, err := Open(ctx, "file://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Write(ctx, "written.json", []byte("{}"), "application/json"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Create(ctx, "created.json", []byte("{}"), "application/json"); err != nil {
+		t.Fatal(err)
+	}
+	written, err := os.Stat(filepath.Join(dir, "written.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := os.Stat(filepath.Join(dir, "created.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.Mode().Perm() != written.Mode().Perm() {
+		t.Errorf("Create made mode %v; Write makes %v", created.Mode().Perm(), written.Mode().Perm())
+	}
+}

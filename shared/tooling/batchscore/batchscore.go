@@ -5,13 +5,10 @@ package batchscore
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/claimrisk/claimrisk/shared/flatparquet"
@@ -20,6 +17,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/prefault"
 	"github.com/claimrisk/claimrisk/shared/schema"
+	"github.com/claimrisk/claimrisk/shared/tempfile"
 )
 
 // Row is one row of the file File writes: a record's policy id, claim
@@ -62,7 +60,7 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 		return 0, fmt.Errorf("score: %s: %w", in, err)
 	}
 	defer r.Close()
-	tmp, err := createBeside(out)
+	tmp, err := tempfile.Beside(out) // the mode os.Create gives, not 0600
 	if err != nil {
 		return 0, fmt.Errorf("score: %w", err)
 	}
@@ -117,20 +115,6 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	done = true
 	progress(n, n)
 	return n, nil
-}
-
-// createBeside creates a new temporary file in out's directory, to be
-// renamed to out. Its mode is what os.Create gives (0666 less the umask):
-// os.CreateTemp's 0600 would leave the scores readable by their owner only.
-func createBeside(out string) (*os.File, error) {
-	for range 10 {
-		name := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+"."+rand.Text()[:10]+".tmp")
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if !errors.Is(err, fs.ErrExist) {
-			return f, err
-		}
-	}
-	return nil, fmt.Errorf("no free temporary name beside %s", out)
 }
 
 // scoreRecords validates and scores recs into rows, the chunk split by
