@@ -66,6 +66,31 @@ func TestScoreWritesEveryRecordInOrder(t *testing.T) {
 	}
 }
 
+// An --output that cannot be written is refused before any scoring, in
+// one line that names it, not at the rename after the whole file.
+func TestScoreRefusesAnOutputItCannotWrite(t *testing.T) {
+	bucket, _ := champion(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.parquet")
+	testenv.WriteParquet(t, in, testenv.PolicyRecords(t, 7, 300))
+	outDir := filepath.Join(dir, "scores")
+	if err := os.Mkdir(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for out, want := range map[string]string{
+		outDir: "the output " + outDir + " is a directory",
+		filepath.Join(dir, "missing", "s.parquet"): "the output's directory " + filepath.Join(dir, "missing") + " does not exist",
+	} {
+		stdout, stderr, code := cli(t, "score", "--input", in, "--output", out, "--bucket", bucket)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("--output %s: exit %d, stdout %q, stderr %q; want 1 and one line with %q", out, code, stdout, stderr, want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("the directory holds %d entries, want the input and the output directory", len(entries))
+	}
+}
+
 // An --output that is the input, by any path, would replace the records
 // with their scores: it is refused, and the input is left as it was.
 func TestScoreRefusesToReplaceItsInput(t *testing.T) {
@@ -117,6 +142,7 @@ func TestScoreBadInputLeavesNoOutput(t *testing.T) {
 		{"other columns", wrongColumns, "column policy_id is missing", 1},
 		{"no records", empty, "holds no records", 1},
 		{"missing file", filepath.Join(dir, "nothing.parquet"), "no such file", 1},
+		{"a directory", t.TempDir(), "is a directory, not a Parquet file", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

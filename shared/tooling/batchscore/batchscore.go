@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/claimrisk/claimrisk/shared/flatparquet"
@@ -52,8 +54,14 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	if err != nil {
 		return 0, fmt.Errorf("score: %w", err)
 	}
+	if st.IsDir() {
+		return 0, fmt.Errorf("score: %s is a directory, not a Parquet file", in)
+	}
+	// Refused before any scoring, rather than at the rename at the end.
 	if ost, err := os.Stat(out); err == nil && os.SameFile(st, ost) {
 		return 0, fmt.Errorf("score: %s: %w", out, ErrOutputIsInput)
+	} else if err == nil && ost.IsDir() {
+		return 0, fmt.Errorf("score: the output %s is a directory; name a file in it", out)
 	}
 	r, err := parquetio.Open[schema.PolicyRecord](f, st.Size())
 	if err != nil {
@@ -61,8 +69,11 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	}
 	defer r.Close()
 	tmp, err := tempfile.Beside(out) // the mode os.Create gives, not 0600
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("score: the output's directory %s does not exist", filepath.Dir(out))
+	}
 	if err != nil {
-		return 0, fmt.Errorf("score: %w", err)
+		return 0, fmt.Errorf("score: %s: %w", out, err)
 	}
 	done := false
 	defer func() {
