@@ -80,6 +80,7 @@ func TestScoreRefusesAnOutputItCannotWrite(t *testing.T) {
 	for out, want := range map[string]string{
 		outDir: "the output " + outDir + " is a directory",
 		filepath.Join(dir, "missing", "s.parquet"): "the output's directory " + filepath.Join(dir, "missing") + " does not exist",
+		filepath.Join(in, "s.parquet"):             "the output's directory " + in + " is not a directory",
 	} {
 		stdout, stderr, code := cli(t, "score", "--input", in, "--output", out, "--bucket", bucket)
 		if code != 1 || stdout != "" || !strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 {

@@ -68,10 +68,10 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 		return 0, fmt.Errorf("score: %s: %w", in, err)
 	}
 	defer r.Close()
-	tmp, err := tempfile.Beside(out) // the mode os.Create gives, not 0600
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, fmt.Errorf("score: the output's directory %s does not exist", filepath.Dir(out))
+	if err := dirOf(out); err != nil {
+		return 0, fmt.Errorf("score: %w", err)
 	}
+	tmp, err := tempfile.Beside(out) // the mode os.Create gives, not 0600
 	if err != nil {
 		return 0, fmt.Errorf("score: %s: %w", out, err)
 	}
@@ -126,6 +126,21 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	done = true
 	progress(n, n)
 	return n, nil
+}
+
+// dirOf checks that the directory out is to be written in is one.
+func dirOf(out string) error {
+	dir := filepath.Dir(out)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the output's directory %s does not exist", dir)
+	case err != nil:
+		return fmt.Errorf("the output's directory %s: %w", dir, err)
+	case !st.IsDir():
+		return fmt.Errorf("the output's directory %s is not a directory", dir)
+	}
+	return nil
 }
 
 // scoreRecords validates and scores recs into rows, the chunk split by
