@@ -149,3 +149,28 @@ func TestATagSetByTwoWritersAtOnceIsSetOnceMore(t *testing.T) {
 		t.Errorf("a refused tag was sent %d times, want 1", n)
 	}
 }
+
+// LookupRun tells a run the server does not hold (a replaced store) from
+// one it could not be asked about: only the first may be logged again.
+func TestLookupRunTellsAMissingRunFromAFailure(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, id     string
+		status       int
+		body         string
+		held, failed bool
+	}{
+		{"held", "r1", 200, `{"run":{"info":{"run_id":"r1"}}}`, true, false},
+		{"not held", "r1", 404, `{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Run 'r1' not found"}`, false, false},
+		{"server failing", "r1", 500, "<html>oops</html>", false, true},
+		{"no id", "", 500, "never asked", false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newRecorder(t, func(string) (int, string) { return tt.status, tt.body })
+			run, held, err := c.LookupRun(context.Background(), tt.id)
+			if held != tt.held || (err != nil) != tt.failed || (held && run.Info.RunID != tt.id) {
+				t.Errorf("LookupRun(%q) = %+v, %v, %v; want held %v, failed %v", tt.id, run.Info, held, err, tt.held, tt.failed)
+			}
+		})
+	}
+}

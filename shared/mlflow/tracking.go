@@ -137,6 +137,20 @@ func (c *Client) GetRun(ctx context.Context, runID string) (Run, error) {
 	return out.Run, err
 }
 
+// LookupRun returns a run and true, or false when the server does not hold
+// it (an empty id, or a store replaced since the id was recorded); any
+// other failure is an error.
+func (c *Client) LookupRun(ctx context.Context, runID string) (Run, bool, error) {
+	if runID == "" {
+		return Run{}, false, nil
+	}
+	run, err := c.GetRun(ctx, runID)
+	if IsNotFound(err) {
+		return Run{}, false, nil
+	}
+	return run, err == nil, err
+}
+
 // SearchRuns returns up to max runs of the experiments that match filter
 // (MLflow's search syntax; empty for all).
 func (c *Client) SearchRuns(ctx context.Context, experimentIDs []string, filter string, max int) ([]Run, error) {

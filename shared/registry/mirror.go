@@ -173,7 +173,7 @@ func (m *Mirror) create(ctx context.Context, v Version) (mlflow.ModelVersion, er
 	// The version names the MLflow run of its registration. When there was
 	// none (MLflow was down), or MLflow no longer holds it (its store was
 	// replaced), the training run is logged to MLflow now.
-	run, held, err := m.heldRun(ctx, v.Lineage.MLflowRunID)
+	run, held, err := m.Client.LookupRun(ctx, v.Lineage.MLflowRunID)
 	if err == nil && !held {
 		var runID string
 		if runID, err = m.MLflowRun(ctx, v.Lineage.RunID); err != nil {
@@ -200,17 +200,4 @@ func (m *Mirror) create(ctx context.Context, v Version) (mlflow.ModelVersion, er
 		return mlflow.ModelVersion{}, fmt.Errorf("registry: mirror v%d: %w", v.Version, err)
 	}
 	return mv, nil
-}
-
-// heldRun returns the MLflow run id names, and whether MLflow holds it; an
-// empty id is held by no server.
-func (m *Mirror) heldRun(ctx context.Context, id string) (mlflow.Run, bool, error) {
-	if id == "" {
-		return mlflow.Run{}, false, nil
-	}
-	run, err := m.Client.GetRun(ctx, id)
-	if mlflow.IsNotFound(err) {
-		return mlflow.Run{}, false, nil
-	}
-	return run, err == nil, err
 }

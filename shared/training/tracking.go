@@ -45,7 +45,7 @@ func (t *Tracker) LogRun(ctx context.Context, r runstore.Run) (string, error) {
 		return "", err
 	}
 	if lost != "" {
-		if held, err := t.holds(ctx, lost); err != nil || held {
+		if _, held, err := t.Client.LookupRun(ctx, lost); err != nil || held {
 			return lost, err
 		}
 	}
@@ -144,16 +144,6 @@ func (t *Tracker) claimed(ctx context.Context, runID string) (string, error) {
 	return c.MLflowRunID, nil
 }
 
-// holds reports whether MLflow has the run mlflowID: a server whose store
-// was replaced answers that it does not exist.
-func (t *Tracker) holds(ctx context.Context, mlflowID string) (bool, error) {
-	_, err := t.Client.GetRun(ctx, mlflowID)
-	if mlflow.IsNotFound(err) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // firstLogged returns a finished MLflow run of a training run (the first to
 // finish, then the lowest id), or "" when none finished.
 func (t *Tracker) firstLogged(ctx context.Context, expID, runID string) (string, error) {
@@ -239,7 +229,7 @@ func (t *Tracker) Ensure(ctx context.Context, runs *runstore.Store, runID string
 		return "", err
 	}
 	if r.MLflowRunID != "" {
-		if held, err := t.holds(ctx, r.MLflowRunID); err != nil || held {
+		if _, held, err := t.Client.LookupRun(ctx, r.MLflowRunID); err != nil || held {
 			return r.MLflowRunID, err
 		}
 	}
