@@ -57,20 +57,14 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	if st.IsDir() {
 		return 0, fmt.Errorf("score: %s is a directory, not a Parquet file", in)
 	}
-	// Refused before any scoring, rather than at the rename at the end.
-	if ost, err := os.Stat(out); err == nil && os.SameFile(st, ost) {
-		return 0, fmt.Errorf("score: %s: %w", out, ErrOutputIsInput)
-	} else if err == nil && ost.IsDir() {
-		return 0, fmt.Errorf("score: the output %s is a directory; name a file in it", out)
+	if err := checkOutput(st, out); err != nil {
+		return 0, fmt.Errorf("score: %w", err)
 	}
 	r, err := parquetio.Open[schema.PolicyRecord](f, st.Size())
 	if err != nil {
 		return 0, fmt.Errorf("score: %s: %w", in, err)
 	}
 	defer r.Close()
-	if err := dirOf(out); err != nil {
-		return 0, fmt.Errorf("score: %w", err)
-	}
 	tmp, err := tempfile.Beside(out) // the mode os.Create gives, not 0600
 	if err != nil {
 		return 0, fmt.Errorf("score: %s: %w", out, err)
@@ -128,8 +122,19 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	return n, nil
 }
 
-// dirOf checks that the directory out is to be written in is one.
-func dirOf(out string) error {
+// checkOutput refuses, before any scoring rather than at the rename at the
+// end, an output that is the input file, a directory, or not in one. An
+// existing file is replaced.
+func checkOutput(in fs.FileInfo, out string) error {
+	if ost, err := os.Stat(out); err == nil {
+		switch {
+		case os.SameFile(in, ost):
+			return fmt.Errorf("%s: %w", out, ErrOutputIsInput)
+		case ost.IsDir():
+			return fmt.Errorf("the output %s is a directory; name a file in it", out)
+		}
+		return nil
+	}
 	dir := filepath.Dir(out)
 	st, err := os.Stat(dir)
 	switch {
