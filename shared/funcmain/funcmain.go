@@ -29,6 +29,16 @@ func HandleArgs(name, summary string, spec any) {
 	}
 }
 
+// Exit ends a function whose runtime stopped: with status 1 and the error
+// in one line when there is one (the runtime itself prints nothing, so a
+// port already in use used to end the process without a word).
+func Exit(name string, err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
 // PrintHelp writes the help text.
 func PrintHelp(w io.Writer, name, summary string, spec any) {
 	fmt.Fprintf(w, "%s: %s\n\nUsage: %s   (no arguments; listens on LISTEN_ADDRESS, default [::]:8080)\n\n", name, summary, name)

@@ -161,7 +161,5 @@ func Result(name string, err error, permanent ...error) error {
 func RunEvents(name, summary string, spec, f any, timeout time.Duration) {
 	HandleArgs(name, summary, spec)
 	fce.SetLogLevel(fce.LogWarn)
-	if err := NewEventService(name, f, timeout).Start(context.Background()); err != nil {
-		os.Exit(1)
-	}
+	Exit(name, NewEventService(name, f, timeout).Start(context.Background()))
 }

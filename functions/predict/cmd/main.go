@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	fhttp "knative.dev/func-go/http"
 
@@ -20,7 +19,5 @@ func main() {
 	// keeps the heap well inside the container's 512Mi.
 	funcmain.TuneGC(400, 384<<20)
 	fhttp.SetLogLevel(fhttp.LogWarn)
-	if err := fhttp.New(function.New()).Start(context.Background()); err != nil {
-		os.Exit(1)
-	}
+	funcmain.Exit("predict", fhttp.New(function.New()).Start(context.Background()))
 }
