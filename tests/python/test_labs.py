@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -62,14 +63,22 @@ BLOCK_TIMEOUT = 300
 BACKGROUND_TIMEOUT = 300
 
 
+def _ephemeral_start() -> int:
+    """The first port the kernel hands out for bind(0) and outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def _free_run(n: int) -> int:
-    """The first of n consecutive free loopback ports."""
+    """The first of n consecutive free loopback ports, below the ephemeral
+    range: a port from bind(0) can be handed out again, to a connection or
+    another listener, before the lab's server binds it (predict once found
+    its port taken that way, and the lab failed)."""
+    high = min(_ephemeral_start(), 65000) - n
     for _ in range(100):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + n > 65000:
-            continue
+        base = random.randrange(20000, high)
         try:
             socks = []
             for p in range(base, base + n):
