@@ -18,33 +18,8 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
+	"github.com/claimrisk/claimrisk/shared/tooling/testenv"
 )
-
-// freePorts returns the first of n consecutive free loopback ports.
-func freePorts(t *testing.T, n int) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		ok := true
-		for p := base; p < base+n && ok; p++ {
-			if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
-				l.Close()
-			} else {
-				ok = false
-			}
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no run of free ports")
-	return 0
-}
 
 // runningUp is `claimrisk up` run in-process, without MLflow and Evidently;
 // the function binaries are not beside the test binary, so only the broker
@@ -60,7 +35,7 @@ type runningUp struct {
 // returns it exited when it refuses to start.
 func startUp(t *testing.T, home string, args ...string) *runningUp {
 	t.Helper()
-	base := freePorts(t, 5)
+	base := testenv.FreeBasePort(t, 5)
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &runningUp{cancel: cancel, done: make(chan int, 1), broker: fmt.Sprintf("http://127.0.0.1:%d", base)}
 	args = append([]string{"up", "--no-mlflow", "--no-evidently", "--drift-interval", "0", "--base-port", strconv.Itoa(base)}, args...)

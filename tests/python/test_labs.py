@@ -34,11 +34,9 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -50,6 +48,7 @@ import pytest
 from conftest import require_tool
 from labdocs import Block, matches, parse
 from notebookshape import differences
+from ports import free_run
 
 REPO = Path(__file__).resolve().parents[2]
 LABS = [REPO / "docs" / "labs" / f"lab-{n}.md" for n in range(1, 7)]
@@ -61,37 +60,6 @@ DEFAULT_PORTS = {"broker": 8700, "train": 8701, "register": 8702, "predict": 870
 NOTEBOOKS = ["lab2-data.ipynb", "lab3-mlflow.ipynb", "lab5-monitoring.ipynb"]
 BLOCK_TIMEOUT = 300
 BACKGROUND_TIMEOUT = 300
-
-
-def _ephemeral_start() -> int:
-    """The first port the kernel hands out for bind(0) and outgoing connections."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768  # Linux's default
-
-
-def _free_run(n: int) -> int:
-    """The first of n consecutive free loopback ports, below the ephemeral
-    range: a port from bind(0) can be handed out again, to a connection or
-    another listener, before the lab's server binds it (predict once found
-    its port taken that way, and the lab failed)."""
-    high = min(_ephemeral_start(), 65000) - n
-    for _ in range(100):
-        base = random.randrange(20000, high)
-        try:
-            socks = []
-            for p in range(base, base + n):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-        return base
-    raise RuntimeError("no run of free ports")
 
 
 @dataclass
@@ -160,9 +128,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
     # A participant's builds use their own caches: the stand-in HOME must not
     # make the Go builds, or make cluster-up's build from source, start cold.
     env.update(_user_caches())
-    base = _free_run(6)
+    base = free_run(6)
     ports = {name: base + i for i, name in enumerate(["broker", "train", "register", "predict", "drift", "notify"])}
-    ports["mlflow"], ports["evidently"] = _free_run(1), _free_run(1)
+    ports["mlflow"], ports["evidently"] = free_run(1), free_run(1)
     ws = Workspace(root=root, home=home, claimrisk_home=claimrisk_home, env=env, ports=ports)
     try:
         yield ws

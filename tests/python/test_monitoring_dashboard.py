@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import require_tool
+from ports import free_port
 from test_monitoring_data import (
     UTC,
     Shift,
@@ -144,12 +144,6 @@ def test_dashboard_has_the_panels_once(workspace: Workspace) -> None:
     assert workspace.dashboard_output.splitlines()[-1].startswith("wrote the dashboard of project claim-risk")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize("required", [False, True])
 def test_missing_tool_skips_unless_required(required: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLAIMRISK_REQUIRE_TOOLS", "1" if required else "0")
@@ -166,7 +160,7 @@ def ui(workspace: Workspace) -> Iterator[str]:
         importlib.util.find_spec(m) is not None for m in ("evidently.ui.service.app", "uvicorn", "litestar")
     )
     require_tool("evidently ui", available, "install evidently with its UI service (uvicorn, litestar)")
-    port = _free_port()
+    port = free_port()
     log = workspace.path.parent / "ui.log"
     with log.open("w") as out:
         server = subprocess.Popen(

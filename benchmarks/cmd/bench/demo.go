@@ -38,17 +38,3 @@ func demoBench(ctx context.Context, cfg *config) (*result, error) {
 	res.Targets = append(res.Targets, target{"make demo wall time", "< 3 min", data.Seconds.String(), data.Seconds.Median < 180})
 	return res, nil
 }
-
-// freeRun is the first of n consecutive free loopback ports.
-func freeRun(n int) int {
-	for {
-		base := freePort()
-		ok := true
-		for i := 1; i < n && ok; i++ {
-			ok = portFree(base + i)
-		}
-		if ok {
-			return base
-		}
-	}
-}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/claimrisk/claimrisk/shared/tooling/freeport"
 )
 
 // server is a process the harness started, in a process group of its own
@@ -105,24 +106,21 @@ func (s *server) waitFor(timeout, interval time.Duration, try func() bool) (time
 	}
 }
 
-// freePort is a loopback port nothing listens on.
+// freePort is a loopback port nothing listens on, reserved until the
+// benchmark ends (shared/tooling/freeport): the servers bind their ports
+// after they were picked, while the load generators open connections.
 func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return freeRun(1)
+}
+
+// freeRun is the first of n consecutive free loopback ports, reserved as
+// freePort's are.
+func freeRun(n int) int {
+	r, err := freeport.Reserve(n)
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// portFree reports whether nothing listens on the loopback port.
-func portFree(port int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
+	return r.Base
 }
 
 // quickClient never reuses a connection, so each probe sees the server as

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +21,7 @@ import (
 	"time"
 
 	"github.com/claimrisk/claimrisk/shared/fnspec"
+	"github.com/claimrisk/claimrisk/shared/tooling/freeport"
 	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 )
 
@@ -113,15 +112,11 @@ func RaceEnv() []string {
 	return nil
 }
 
-// FreeAddr returns a loopback address with a port nothing listens on.
+// FreeAddr returns a loopback address with a port nothing listens on,
+// reserved for this test as FreeBasePort's are.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", FreeBasePort(t, 1))
 }
 
 // Function is a function binary running for a test.
@@ -181,26 +176,18 @@ func MLflowAt(t testing.TB, addr string) string {
 	return MLflowOn(t, MLflowOptions{Addr: addr})
 }
 
-// FreeBasePort finds n consecutive free loopback ports and returns the first.
+// FreeBasePort finds n consecutive free loopback ports and returns the
+// first. They are below the kernel's ephemeral range and reserved for this
+// test until it ends (shared/tooling/freeport), so neither an outgoing
+// connection nor another test takes them before a server binds them.
 func FreeBasePort(t testing.TB, n int) int {
 	t.Helper()
-	for try := 0; try < 50; try++ {
-		base := 20000 + rand.IntN(40000)
-		free := true
-		for i := 0; i < n && free; i++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
-			if err != nil {
-				free = false
-				continue
-			}
-			l.Close()
-		}
-		if free {
-			return base
-		}
+	r, err := freeport.Reserve(n)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
 	}
-	t.Fatal("testenv: no run of free ports")
-	return 0
+	t.Cleanup(r.Release)
+	return r.Base
 }
 
 // System starts the local runtime (broker and function binaries) on free
