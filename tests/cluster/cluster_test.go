@@ -552,8 +552,32 @@ func (s *story) coldStarts() {
 			}
 		}
 		s.colds = append(s.colds, cs)
-		fmt.Printf("== cold start %d: answered by v%d in %v (idle to zero %v, predict started to ready %v)\n",
-			i+1, resp.Model.Version, answer.Round(time.Millisecond), cs.idleToZero.Round(time.Second), cs.processToReady.Round(time.Millisecond))
+		phases := ""
+		if cs.sandbox > 0 {
+			phases = fmt.Sprintf("; request to sandbox asked for %v, sandbox %v, to predict's container started %v",
+				cs.toSandbox.Round(time.Millisecond), cs.sandbox.Round(time.Millisecond), cs.toContainers.Round(time.Millisecond))
+		}
+		fmt.Printf("== cold start %d: answered by v%d in %v (idle to zero %v, predict started to ready %v%s)\n",
+			i+1, resp.Model.Version, answer.Round(time.Millisecond), cs.idleToZero.Round(time.Second), cs.processToReady.Round(time.Millisecond), phases)
+		if answer > slowColdStart {
+			s.explainSlow(ctx)
+		}
+	}
+}
+
+// slowColdStart is a cold start worth explaining in the log: five times the
+// usual (about a second on the 2-core node).
+const slowColdStart = 5 * time.Second
+
+// explainSlow prints what may say where a slow cold start's time went: the
+// events of predict's pods and of Knative Serving, while they are recent.
+func (s *story) explainSlow(ctx context.Context) {
+	for _, args := range [][]string{
+		{"-n", ns, "get", "events", "--sort-by=.lastTimestamp", "--field-selector", "involvedObject.kind=Pod"},
+		{"-n", "knative-serving", "get", "events", "--sort-by=.lastTimestamp"},
+	} {
+		out, err := kubectl(ctx, args...)
+		fmt.Printf("== slow cold start: kubectl %s\n%s%v\n", strings.Join(args, " "), out, errOrEmpty(err))
 	}
 }
 

@@ -8,7 +8,8 @@
 #   node.sh up       start everything (building first if needed); idempotent
 #   node.sh down     stop every process it started and remove what it added to
 #                    the host: iptables chains, the bridge, the node address,
-#                    mounts, its state directory and its kubectl context
+#                    mounts, its state directory and its kubectl context; the
+#                    node's logs are kept in /var/log/claimrisk-cluster
 #   node.sh status   which of its processes run
 #   node.sh check-disk  whether the build and the node have room (up checks)
 #
@@ -23,6 +24,10 @@ STATE_DIR=${CLAIMRISK_CLUSTER_STATE:-/var/lib/claimrisk-cluster}
 RUN_STATE=/run/claimrisk-cluster
 PKI=$STATE_DIR/pki
 LOGS=$STATE_DIR/logs
+# down keeps the last cluster's node logs here, so a slow or failed run can
+# still be explained after the teardown (the pods' logs stay in /var/log/pods
+# until the next cluster's kubelet removes them).
+KEPT_LOGS=${CLAIMRISK_CLUSTER_KEPT_LOGS:-/var/log/claimrisk-cluster}
 PIDS=$RUN_STATE/pids
 NODE_NAME=claimrisk
 NODE_IP=10.200.0.1
@@ -407,13 +412,18 @@ down() {
 	# Some sandboxes (gVisor) keep an unmounted namespace file busy; it is
 	# empty and named at random, so it cannot disturb the next cluster.
 	((left == 0)) || echo "   $left pod network namespace file(s) in /run/netns are still busy and stay"
+	if [[ -d $LOGS ]]; then
+		rm -rf "$KEPT_LOGS"
+		mkdir -p "$(dirname "$KEPT_LOGS")"
+		mv "$LOGS" "$KEPT_LOGS" 2>/dev/null || cp -r "$LOGS" "$KEPT_LOGS" 2>/dev/null || true
+	fi
 	rm -rf "$STATE_DIR" "$RUN_STATE"
 	if kubectl config get-contexts "$CONTEXT" >/dev/null 2>&1; then
 		kubectl config delete-context "$CONTEXT" >/dev/null
 		kubectl config delete-cluster "$CONTEXT" >/dev/null
 		kubectl config unset "users.$CONTEXT" >/dev/null
 	fi
-	say "the source-built cluster is down; its build stays in $CACHE_DIR"
+	say "the source-built cluster is down; its build stays in $CACHE_DIR, its node's logs in $KEPT_LOGS"
 }
 
 status() {
@@ -429,7 +439,7 @@ down) down ;;
 status) status ;;
 check-disk) check_disk ;;
 import) import_images "$2" ;;
--h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
 *)
 	echo "usage: $0 up|down|status|check-disk (--help)" >&2
 	exit 2
