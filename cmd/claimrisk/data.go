@@ -19,6 +19,7 @@ import (
 	"github.com/claimrisk/claimrisk/shared/events"
 	"github.com/claimrisk/claimrisk/shared/parquetio"
 	"github.com/claimrisk/claimrisk/shared/schema"
+	"github.com/claimrisk/claimrisk/shared/tempfile"
 	"github.com/claimrisk/claimrisk/shared/tooling/crashes"
 	"github.com/claimrisk/claimrisk/shared/tooling/localrun"
 	"github.com/claimrisk/claimrisk/shared/tooling/synth"
@@ -224,15 +225,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return tempfile.WriteFile(path, data)
 }
 
 // loadDir reads and validates the tables in dir.

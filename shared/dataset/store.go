@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/claimrisk/claimrisk/shared/blobstore"
+	"github.com/claimrisk/claimrisk/shared/tempfile"
 )
 
 // Prefix is where datasets live in the bucket.
@@ -41,14 +42,10 @@ func WriteDir(dir string, objs map[string][]byte, m Manifest) error {
 	return writeFile(filepath.Join(dir, ManifestObject), data)
 }
 
+// writeFile writes a file of the dataset whole or not at all.
 func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("dataset: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("dataset: write %s: %w", path, err)
+	if err := tempfile.WriteFile(path, data); err != nil {
+		return fmt.Errorf("dataset: %w", err)
 	}
 	return nil
 }

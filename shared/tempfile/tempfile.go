@@ -31,3 +31,27 @@ func Beside(target string) (*os.File, error) {
 	}
 	return nil, fmt.Errorf("tempfile: no free temporary name beside %s", target)
 }
+
+// WriteFile writes data to path through a temporary file beside it and a
+// rename, so a reader sees the old file or the new one, never a part, and
+// two writers at once each write a file of their own: the last rename wins.
+// The file gets the mode os.Create gives; the temporary file is removed on
+// every failure.
+func WriteFile(path string, data []byte) error {
+	f, err := Beside(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

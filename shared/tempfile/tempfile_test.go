@@ -1,9 +1,12 @@
 package tempfile
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -43,5 +46,62 @@ func TestBesideInAMissingDirectoryFails(t *testing.T) {
 	if f, err := Beside(filepath.Join(t.TempDir(), "gone", "x")); err == nil {
 		f.Close()
 		t.Fatal("Beside made a file in a directory that does not exist")
+	}
+}
+
+// Two writers of one file at once each finish, and the file is one of
+// theirs whole (a fixed temporary name let one truncate the other's, or
+// rename it away so that the other's rename failed).
+func TestWriteFileWithTwoWritersAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "manifest.json")
+	payloads := make([][]byte, 4)
+	for i := range payloads {
+		payloads[i] = bytes.Repeat([]byte{byte('a' + i)}, 1<<20)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(payloads)*20)
+	for _, p := range payloads {
+		wg.Go(func() {
+			for range 20 {
+				if err := WriteFile(path, p); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(payloads, func(p []byte) bool { return bytes.Equal(p, got) }) {
+		t.Errorf("the file (%d bytes) is none of the writers' payloads whole", len(got))
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("the directory holds %d entries, want only the file", len(entries))
+	}
+}
+
+// A failed write leaves neither a temporary file nor a changed target.
+func TestWriteFileIntoAMissingDirectoryLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteFile(filepath.Join(dir, "no", "such"), []byte("x")); err == nil {
+		t.Fatal("writing into a missing directory succeeded")
+	}
+	target := filepath.Join(dir, "target")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(target, []byte("x")); err == nil {
+		t.Fatal("replacing a directory with a file succeeded")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "target" || !entries[0].IsDir() {
+		t.Errorf("the directory holds %v, want only the untouched target directory", entries)
 	}
 }
