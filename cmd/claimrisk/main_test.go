@@ -158,3 +158,29 @@ func TestRegistryCard(t *testing.T) {
 		t.Errorf("card --format pdf exited %d, want 2", code)
 	}
 }
+
+// A --dir that is missing or a file is named as such, not as a missing
+// table inside it or a failed read of one.
+func TestValidateAndUploadNameAMissingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tables")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "no-such-dir")
+	bucket := filepath.Join(dir, "bucket")
+	for _, tc := range []struct{ dir, want string }{
+		{missing, "claimrisk: dataset: invalid data: directory " + missing + " does not exist\n"},
+		{file, "claimrisk: dataset: invalid data: " + file + " is a file, not a directory of tables\n"},
+	} {
+		for _, args := range [][]string{{"data", "validate", "--dir", tc.dir}, {"data", "upload", "--dir", tc.dir, "--bucket", bucket, "--sink", ""}} {
+			_, errOut, code := cli(t, args...)
+			if code != 1 || errOut != tc.want {
+				t.Errorf("%s --dir %s: exit %d, stderr %q; want 1 and %q", args[1], tc.dir, code, errOut, tc.want)
+			}
+		}
+	}
+	if _, err := os.Stat(bucket); err == nil {
+		t.Error("an upload that found no tables created the bucket")
+	}
+}

@@ -53,6 +53,11 @@ func writeFile(path string, data []byte) error {
 // ReadDir reads the four table files in dir and its manifest.json when
 // present (nil otherwise). It does not validate.
 func ReadDir(dir string) (map[string][]byte, *Manifest, error) {
+	if fi, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%w: directory %s does not exist", ErrInvalid, dir)
+	} else if err == nil && !fi.IsDir() {
+		return nil, nil, fmt.Errorf("%w: %s is a file, not a directory of tables", ErrInvalid, dir)
+	}
 	objs := map[string][]byte{}
 	for _, name := range ObjectNames {
 		data, err := os.ReadFile(filepath.Join(dir, name))
