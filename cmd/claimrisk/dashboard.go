@@ -42,7 +42,7 @@ the system is not running. Ctrl-C stops it.`,
 				return err
 			}
 			if refresh {
-				b, err := a.openBucket(cmd.Context())
+				b, err := a.readBucket(cmd.Context())
 				if err != nil {
 					return err
 				}

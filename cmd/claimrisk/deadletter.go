@@ -23,7 +23,7 @@ was going and the answer.`,
 		Example: "  claimrisk deadletter list\n  claimrisk deadletter list --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := a.openBucket(cmd.Context())
+			b, err := a.readBucket(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -69,7 +69,7 @@ func (a *app) driftCheck(ctx context.Context, sink string, wait time.Duration) (
 		return driftcheck.Report{}, err
 	}
 	a.progressf("sent the drift check to %s; waiting for the report ...", sink)
-	b, err := a.openBucket(ctx)
+	b, err := a.readBucket(ctx)
 	if err != nil {
 		return driftcheck.Report{}, err
 	}
@@ -172,7 +172,7 @@ data_quality and quality).`,
 		Example: "  claimrisk drift report\n  claimrisk drift report --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := a.openBucket(cmd.Context())
+			b, err := a.readBucket(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -184,3 +184,29 @@ func TestValidateAndUploadNameAMissingDirectory(t *testing.T) {
 		t.Error("an upload that found no tables created the bucket")
 	}
 }
+
+// A command that reads the bucket, given a bucket path that does not exist
+// (a typo), says so in one line and creates nothing; it used to create the
+// directory and answer "no versions yet". (lab check is the exception: on
+// a fresh machine its answer is the list of what is still to do.)
+func TestReadingCommandsRefuseAMissingBucket(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo")
+	for _, args := range [][]string{
+		{"runs", "list"},
+		{"registry", "list"},
+		{"registry", "show", "1"},
+		{"deadletter", "list"},
+		{"drift", "report"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, errOut, code := cli(t, append(args, "--bucket", missing)...)
+			want := "claimrisk: no bucket at " + missing + ": check --bucket"
+			if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 1 and one line starting %q", code, out, errOut, want)
+			}
+			if _, err := os.Stat(missing); err == nil {
+				t.Fatalf("%s created the mistyped bucket %s", args, missing)
+			}
+		})
+	}
+}

@@ -50,7 +50,7 @@ through $CLAIMRISK_HOME/up.json). --mlflow "" turns the mirror off.`,
 }
 
 func (a *app) openRegistry(ctx context.Context) (*registry.Registry, *blobstore.Bucket, error) {
-	b, err := a.openBucket(ctx)
+	b, err := a.readBucket(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -64,7 +64,9 @@ func (a *app) rootCmd() *cobra.Command {
 models, serves and monitors them, and runs the whole system on one machine.
 
 Every command reads and writes the same bucket: --bucket, else
-CLAIMRISK_BUCKET, else ~/.claimrisk/bucket.`,
+CLAIMRISK_BUCKET, else ~/.claimrisk/bucket. A directory bucket is made by
+up, demo and data upload; runs, registry, drift, dashboard, deadletter and
+score refuse one that does not exist.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version.String(),
@@ -81,9 +83,21 @@ CLAIMRISK_BUCKET, else ~/.claimrisk/bucket.`,
 	return root
 }
 
-// openBucket opens the bucket named by --bucket.
+// openBucket opens the bucket named by --bucket, making a file bucket's
+// directory when missing: for the commands that put data in.
 func (a *app) openBucket(ctx context.Context) (*blobstore.Bucket, error) {
 	return blobstore.Open(ctx, a.bucketURL)
+}
+
+// readBucket opens the bucket named by --bucket for a command that reads
+// or changes what is there: a missing file bucket is a mistyped --bucket
+// or a system not yet started, said so, not a new bucket with nothing yet.
+func (a *app) readBucket(ctx context.Context) (*blobstore.Bucket, error) {
+	b, err := blobstore.OpenExisting(ctx, a.bucketURL)
+	if errors.Is(err, blobstore.ErrNoBucket) {
+		return nil, fmt.Errorf("%w: check --bucket (or CLAIMRISK_BUCKET); 'claimrisk up' and 'claimrisk data upload' make it", err)
+	}
+	return b, err
 }
 
 // progressf writes a progress line to stderr.

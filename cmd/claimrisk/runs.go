@@ -17,7 +17,7 @@ func (a *app) runsCmd() *cobra.Command {
 		Example: "  claimrisk runs list\n  claimrisk runs list --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := a.openBucket(cmd.Context())
+			b, err := a.readBucket(cmd.Context())
 			if err != nil {
 				return err
 			}

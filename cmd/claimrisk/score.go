@@ -72,7 +72,7 @@ input file (by any path) is refused: the scores would replace the records.`,
 
 // scoringModel loads the champion, or version v when v > 0.
 func (a *app) scoringModel(ctx context.Context, v int) (*model.Model, registry.Version, error) {
-	b, err := a.openBucket(ctx)
+	b, err := a.readBucket(ctx)
 	if err != nil {
 		return nil, registry.Version{}, err
 	}

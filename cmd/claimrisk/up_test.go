@@ -235,6 +235,7 @@ func TestRegistrySyncFindsTheRunningMLflow(t *testing.T) {
 	defer mlflow.Close()
 	state, _ := json.Marshal([]localrun.Component{{Name: "mlflow", URL: mlflow.URL}})
 	os.WriteFile(localrun.StateFile(home), state, 0o644)
+	os.Mkdir(filepath.Join(home, "bucket"), 0o755) // as the running system made it
 
 	_, errOut, code := cli(t, "registry", "sync-mlflow")
 	mu.Lock()

@@ -60,6 +60,41 @@ func Normalize(raw string) (string, error) {
 	return raw, nil
 }
 
+// ErrNoBucket marks a file:// bucket whose directory does not exist, from
+// OpenExisting.
+var ErrNoBucket = errors.New("no bucket")
+
+// OpenExisting is Open for a caller that only reads or changes what is
+// there: a file:// bucket whose directory is missing (a mistyped --bucket,
+// or a system never started) is ErrNoBucket rather than a new, empty
+// bucket that answers "nothing yet".
+func OpenExisting(ctx context.Context, rawURL string) (*Bucket, error) {
+	norm, err := Normalize(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if dir, ok := fileDir(norm); ok {
+		if fi, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s", ErrNoBucket, dir)
+		} else if err == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("%w at %s: it is a file", ErrNoBucket, dir)
+		}
+	}
+	return Open(ctx, norm)
+}
+
+// fileDir is the directory of a normalized file:// bucket URL.
+func fileDir(norm string) (string, bool) {
+	u, err := url.Parse(norm)
+	if err != nil || u.Scheme != "file" {
+		return "", false
+	}
+	if u.Host == "." {
+		return "." + u.Path, true
+	}
+	return u.Path, true
+}
+
 // Open opens the bucket named by rawURL. A file:// bucket's directory is
 // created when missing, and its temporary files are kept beside the objects
 // so that renames never cross file systems.
@@ -82,10 +117,7 @@ func Open(ctx context.Context, rawURL string) (*Bucket, error) {
 		}
 		return &Bucket{Bucket: b, URL: norm}, nil
 	}
-	dir := u.Path
-	if u.Host == "." {
-		dir = "." + u.Path
-	}
+	dir, _ := fileDir(norm)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("blobstore: create %s: %w", dir, err)
 	}

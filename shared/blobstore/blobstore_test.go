@@ -237,3 +237,39 @@ func TestCreatedObjectsAreAsReadableAsWrittenOnes(t *testing.T) {
 		t.Errorf("Create made mode %v; Write makes %v", created.Mode().Perm(), written.Mode().Perm())
 	}
 }
+
+// OpenExisting opens what is there and refuses a file bucket that is not,
+// without making it; Open makes it.
+func TestOpenExistingRefusesAMissingFileBucket(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	for _, raw := range []string{missing, "file://" + missing, file} {
+		if _, err := OpenExisting(ctx, raw); !errors.Is(err, ErrNoBucket) {
+			t.Errorf("OpenExisting(%s) = %v, want ErrNoBucket", raw, err)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("OpenExisting made the missing bucket")
+	}
+	for _, raw := range []string{dir, "file://" + dir, "mem://"} {
+		b, err := OpenExisting(ctx, raw)
+		if err != nil {
+			t.Errorf("OpenExisting(%s): %v", raw, err)
+			continue
+		}
+		b.Close()
+	}
+	b, err := Open(ctx, missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if fi, err := os.Stat(missing); err != nil || !fi.IsDir() {
+		t.Errorf("Open did not make the missing bucket: %v", err)
+	}
+}
