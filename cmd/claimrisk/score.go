@@ -27,8 +27,10 @@ champion, or --version N. Memory stays bounded whatever the file's size.
 
 A record the prediction API would refuse stops the run with its row number;
 --output is written to a temporary file first and renamed into place at the
-end, so a failed run leaves no partial output. An --output that is the
-input file (by any path) is refused: the scores would replace the records.`,
+end, so a failed run leaves no partial output (a run killed with SIGKILL
+leaves its hidden temporary file, which the next run for the same --output
+removes). An --output that is the input file (by any path) is refused: the
+scores would replace the records.`,
 		Example: "  claimrisk score --input policies.parquet --output scores.parquet\n  claimrisk score --input quotes.parquet --output scores.parquet --version 3",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claimrisk/claimrisk/shared/model"
 	"github.com/claimrisk/claimrisk/shared/schema"
@@ -168,5 +169,35 @@ func TestScoreBadInputLeavesNoOutput(t *testing.T) {
 	}
 	if _, stderr, code := cli(t, "score", "--input", bad, "--output", filepath.Join(dir, "x.parquet"), "--bucket", t.TempDir()); code != 1 || !strings.Contains(stderr, "no champion") {
 		t.Errorf("empty bucket: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// A run killed with SIGKILL leaves its hidden temporary file beside the
+// output (nothing can remove it then); the next run for that output
+// removes it, and leaves only the input and the scores.
+func TestScoreRemovesAKilledRunsTemporaryFile(t *testing.T) {
+	bucket, _ := champion(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.parquet"), filepath.Join(dir, "scores.parquet")
+	testenv.WriteParquet(t, in, testenv.PolicyRecords(t, 3, 500))
+	// What a killed run leaves: its temporary file, whose lock went with it.
+	left := filepath.Join(dir, ".scores.parquet.K1LL3DRUN0.tmp")
+	if err := os.WriteFile(left, []byte("PAR1 half a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now().Add(-time.Minute) // its run was killed a minute ago
+	if err := os.Chtimes(left, killed, killed); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := cli(t, "score", "--input", in, "--output", out, "--bucket", bucket); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "in.parquet scores.parquet" {
+		t.Errorf("the directory holds %v, want only the input and the scores", names)
 	}
 }

@@ -1,13 +1,17 @@
 package tempfile
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestBesideIsNewHiddenAndHasTheModeOfANewFile(t *testing.T) {
@@ -104,4 +108,92 @@ func TestWriteFileIntoAMissingDirectoryLeavesNothing(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != "target" || !entries[0].IsDir() {
 		t.Errorf("the directory holds %v, want only the untouched target directory", entries)
 	}
+}
+
+// A killed writer's temporary file (no lock: the kernel dropped it with the
+// process) is removed; one still being written, in this process or
+// another, is left; files that merely look alike are left.
+func TestRemoveAbandonedTakesOnlyTheDeadWritersFiles(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "scores[1].parquet")
+	live, err := Beside(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	dead := killedWriter(t, target)
+	other := filepath.Join(dir, ".scores.parquet.ABCDEFGHIJ.tmp")
+	plain := filepath.Join(dir, "scores[1].parquet")
+	for _, name := range []string{other, plain} {
+		if err := os.WriteFile(name, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Just killed: left for the moment, as a new file whose writer has not
+	// locked it yet would be.
+	if n, err := RemoveAbandoned(target); err != nil || n != 0 {
+		t.Fatalf("RemoveAbandoned = %d, %v; want a just-written file left", n, err)
+	}
+	old := time.Now().Add(-time.Minute)
+	for _, name := range []string{live.Name(), dead, other, plain} {
+		if err := os.Chtimes(name, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := RemoveAbandoned(target)
+	if err != nil || n != 1 {
+		t.Fatalf("RemoveAbandoned = %d, %v; want the one dead writer's file", n, err)
+	}
+	for name, want := range map[string]bool{live.Name(): true, dead: false, other: true, plain: true} {
+		if _, err := os.Stat(name); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(name), err == nil, want)
+		}
+	}
+	live.Close()
+	os.Chtimes(live.Name(), old, old)
+	if n, _ := RemoveAbandoned(target); n != 1 {
+		t.Errorf("a temporary file closed without a rename was not taken as abandoned (%d removed)", n)
+	}
+}
+
+// killedWriter runs this test binary as a writer that makes a temporary
+// file beside target, kills it with SIGKILL while the file is open, and
+// returns the file's name.
+func killedWriter(t *testing.T, target string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestHelperWriter$")
+	cmd.Env = append(os.Environ(), "TEMPFILE_HELPER_TARGET="+target)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	name, err := bufio.NewReader(stdout).ReadString('\n')
+	cmd.Process.Kill()
+	cmd.Wait()
+	if err != nil {
+		t.Fatalf("the writer said nothing: %v", err)
+	}
+	name = strings.TrimSpace(name)
+	if _, err := os.Stat(name); err != nil {
+		t.Fatalf("the killed writer's file is not there: %v", err)
+	}
+	return name
+}
+
+// TestHelperWriter is killedWriter's child: it makes the temporary file,
+// prints its name and waits to be killed.
+func TestHelperWriter(t *testing.T) {
+	target := os.Getenv("TEMPFILE_HELPER_TARGET")
+	if target == "" {
+		return // run as a test of its own: nothing to do
+	}
+	f, err := Beside(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(f.Name())
+	time.Sleep(time.Minute)
 }

@@ -43,7 +43,7 @@ var ErrOutputIsInput = errors.New("the output is the input file; the scores woul
 // records. progress is called after each chunk with the records done and
 // the file's total. out appears only when every
 // record is scored: the rows go to a temporary file beside it, renamed at
-// the end.
+// the end; a killed run's temporary file is removed by the next.
 func File(ctx context.Context, m *model.Model, in, out string, progress func(done, total int64)) (int64, error) {
 	f, err := os.Open(in)
 	if err != nil {
@@ -65,6 +65,11 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 		return 0, fmt.Errorf("score: %s: %w", in, err)
 	}
 	defer r.Close()
+	// A run killed with SIGKILL cannot remove its temporary file: the next
+	// run for the same output does.
+	if _, err := tempfile.RemoveAbandoned(out); err != nil {
+		return 0, fmt.Errorf("score: %s: %w", out, err)
+	}
 	tmp, err := tempfile.Beside(out) // the mode os.Create gives, not 0600
 	if err != nil {
 		return 0, fmt.Errorf("score: %s: %w", out, err)
@@ -111,13 +116,14 @@ func File(ctx context.Context, m *model.Model, in, out string, progress func(don
 	if n == 0 {
 		return 0, fmt.Errorf("score: %s holds no records", in)
 	}
-	if err := tmp.Close(); err != nil {
-		return n, fmt.Errorf("score: %s: %w", out, err)
-	}
+	// Renamed while open, so still locked (see tempfile.RemoveAbandoned).
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return n, fmt.Errorf("score: %w", err)
 	}
 	done = true
+	if err := tmp.Close(); err != nil {
+		return n, fmt.Errorf("score: %s: %w", out, err)
+	}
 	progress(n, n)
 	return n, nil
 }
