@@ -16,7 +16,7 @@ import random
 import socket
 from pathlib import Path
 
-_LOCKS: list = []  # the reservations, released when the process ends
+_LOCKS: list[int] = []  # the reservations' descriptors, released when the process ends
 
 
 def _ephemeral_start() -> int:
@@ -31,21 +31,25 @@ def free_run(n: int) -> int:
     """The first of n consecutive free loopback ports, reserved as above."""
     lock_dir = Path(os.environ.get("TMPDIR") or "/tmp") / "claimrisk-ports"
     lock_dir.mkdir(exist_ok=True)
+    try:
+        lock_dir.chmod(0o1777)  # shared by every user, as /tmp is (its owner sets it)
+    except PermissionError:
+        pass
     high = min(_ephemeral_start(), 65536) - n
     for _ in range(200):
         base = random.randrange(10000, high)
         locks, socks = [], []
         try:
             for p in range(base, base + n):
-                f = open(lock_dir / str(p), "a")
-                locks.append(f)
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fd = os.open(lock_dir / str(p), os.O_RDONLY | os.O_CREAT, 0o644)
+                locks.append(fd)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 s = socket.socket()
                 socks.append(s)
                 s.bind(("127.0.0.1", p))
         except OSError:
-            for f in locks:
-                f.close()
+            for fd in locks:
+                os.close(fd)
             continue
         finally:
             for s in socks:

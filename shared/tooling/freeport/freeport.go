@@ -49,9 +49,9 @@ func Reserve(n int) (*Run, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("freeport: %d ports asked for", n)
 	}
-	dir := filepath.Join(os.TempDir(), "claimrisk-ports")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return nil, fmt.Errorf("freeport: %w", err)
+	dir, err := lockDir()
+	if err != nil {
+		return nil, err
 	}
 	highest := ephemeralStart() - n
 	if highest <= lowest {
@@ -64,6 +64,19 @@ func Reserve(n int) (*Run, error) {
 		}
 	}
 	return nil, errors.New("freeport: no run of free ports found in 200 tries")
+}
+
+// lockDir is the directory of the ports' lock files, shared by every user
+// as /tmp is (mode 1777): a test run under sudo must not lock others out.
+func lockDir() (string, error) {
+	dir := filepath.Join(os.TempDir(), "claimrisk-ports")
+	if err := os.Mkdir(dir, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("freeport: %w", err)
+	}
+	// Its owner sets the mode (the umask narrowed it); for anyone else
+	// this fails, and the owner's run has set it.
+	_ = os.Chmod(dir, 0o777|os.ModeSticky)
+	return dir, nil
 }
 
 // tryRun reserves base..base+n-1 if every one of them is free.
@@ -88,7 +101,13 @@ func tryRun(dir string, base, n int) (*Run, bool) {
 
 // lock takes the port's lock file without waiting.
 func lock(dir string, port int) (*os.File, bool) {
-	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDONLY, 0o666)
+	name := filepath.Join(dir, strconv.Itoa(port))
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDONLY, 0o666)
+	if err == nil {
+		// Readable by every user (a lock needs only a read descriptor),
+		// whatever the umask.
+		_ = f.Chmod(0o644)
+	}
 	if err != nil {
 		return nil, false
 	}

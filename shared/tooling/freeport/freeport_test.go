@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
+	"syscall"
 	"testing"
 )
 
@@ -80,5 +84,59 @@ func TestEphemeralStartIsTheKernels(t *testing.T) {
 	}
 	if got := ephemeralStart(); got != lo {
 		t.Errorf("ephemeralStart() = %d, the kernel says %d", got, lo)
+	}
+}
+
+// Ports reserved by root (a test run under sudo) do not lock another user
+// out: that user still reserves ports, in the same directory.
+func TestAnotherUserCanReserveAfterRoot(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root, to run a child as another user (CI runs as root)")
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, d := range []string{filepath.Dir(tmp), tmp} {
+		os.Chmod(d, 0o777) // open to the other user, as /tmp is
+	}
+	r, err := Reserve(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Release()
+	// The test binary's own directory is its owner's only.
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(os.Getenv("TMPDIR"), "freeport.test")
+	if err := os.WriteFile(bin, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run", "^TestHelperReserve$")
+	cmd.Dir = os.Getenv("TMPDIR")
+	cmd.Env = append(os.Environ(), "FREEPORT_HELPER=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("user nobody could not reserve ports after root: %v\n%s", err, out)
+	}
+	for p := r.Base; p < r.Base+3; p++ {
+		if _, err := os.Stat(filepath.Join(os.Getenv("TMPDIR"), "claimrisk-ports", strconv.Itoa(p))); err != nil {
+			t.Errorf("root's lock file for port %d: %v", p, err)
+		}
+	}
+}
+
+// TestHelperReserve is TestAnotherUserCanReserveAfterRoot's child.
+func TestHelperReserve(t *testing.T) {
+	if os.Getenv("FREEPORT_HELPER") == "" {
+		return // run as a test of its own: nothing to do
+	}
+	for range 20 {
+		r, err := Reserve(3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Release()
 	}
 }
