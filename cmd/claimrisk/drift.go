@@ -54,6 +54,13 @@ under 'claimrisk up'), so that no prediction still buffered is missed.`,
 // driftCheck sends the drift schedule's event to sink now and waits for
 // the report it produces.
 func (a *app) driftCheck(ctx context.Context, sink string, wait time.Duration) (driftcheck.Report, error) {
+	// The bucket the report will be read from is checked before the check
+	// is asked for: a mistyped --bucket is said before anything is sent.
+	b, err := a.readBucket(ctx)
+	if err != nil {
+		return driftcheck.Report{}, err
+	}
+	defer b.Close()
 	now := time.Now().UTC()
 	e, err := localrun.PingEvent(now, "drift")
 	if err != nil {
@@ -69,11 +76,6 @@ func (a *app) driftCheck(ctx context.Context, sink string, wait time.Duration) (
 		return driftcheck.Report{}, err
 	}
 	a.progressf("sent the drift check to %s; waiting for the report ...", sink)
-	b, err := a.readBucket(ctx)
-	if err != nil {
-		return driftcheck.Report{}, err
-	}
-	defer b.Close()
 	deadline := time.Now().Add(wait)
 	for {
 		// Reports are named by the drift function's clock; this check's

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -208,5 +211,24 @@ func TestReadingCommandsRefuseAMissingBucket(t *testing.T) {
 				t.Fatalf("%s created the mistyped bucket %s", args, missing)
 			}
 		})
+	}
+}
+
+// drift check with a bucket that does not exist says so before it asks the
+// system for a check, not after the check has run elsewhere.
+func TestDriftCheckWithAMissingBucketSendsNothing(t *testing.T) {
+	var got atomic.Int32
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer sink.Close()
+	missing := filepath.Join(t.TempDir(), "typo")
+	_, errOut, code := cli(t, "drift", "check", "--sink", sink.URL, "--wait", "1s", "--bucket", missing)
+	if code != 1 || !strings.HasPrefix(errOut, "claimrisk: no bucket at "+missing) {
+		t.Errorf("exit %d, stderr %q; want 1 and the missing bucket named", code, errOut)
+	}
+	if n := got.Load(); n != 0 {
+		t.Errorf("the check was sent %d times before the bucket was found missing", n)
 	}
 }
