@@ -2,6 +2,8 @@ package main
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/claimrisk/claimrisk/shared/blobstore"
 	"github.com/claimrisk/claimrisk/shared/config"
 	"github.com/claimrisk/claimrisk/shared/tooling/labcheck"
 )
@@ -45,7 +48,7 @@ Labs:
 				return usagef("%q is not a lab: give a number from 1 to %d", args[0], labcheck.Count())
 			}
 			ctx := cmd.Context()
-			b, err := a.openBucket(ctx)
+			b, err := a.labBucket(ctx)
 			if err != nil {
 				return err
 			}
@@ -102,4 +105,23 @@ func labList() string {
 		fmt.Fprintf(&b, "  %d  %s\n", n, labcheck.Title(n))
 	}
 	return b.String()
+}
+
+// labBucket is the bucket the checks read. Before 'claimrisk up' has made
+// it, nothing in any lab is done yet: the checks read an empty bucket, and
+// checking does not make one (a mistyped --bucket would be made too).
+func (a *app) labBucket(ctx context.Context) (*blobstore.Bucket, error) {
+	b, err := blobstore.OpenExisting(ctx, a.bucketURL)
+	if !errors.Is(err, blobstore.ErrNoBucket) {
+		return b, err
+	}
+	url, err := blobstore.Normalize(a.bucketURL)
+	if err != nil {
+		return nil, err
+	}
+	if b, err = blobstore.Open(ctx, "mem://"); err != nil {
+		return nil, err
+	}
+	b.URL = url // the messages name the bucket the participant will use
+	return b, nil
 }

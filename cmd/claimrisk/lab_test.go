@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -100,7 +101,15 @@ func TestLabCheckRefusesWhatIsNotALab(t *testing.T) {
 var stepHint = regexp.MustCompile(`lab (\d), step (\d+): ([^),]+)`)
 
 func TestLabChecksOnAFreshMachine(t *testing.T) {
-	labEnvironment(t, t.TempDir())
+	home, bucket := labEnvironment(t, t.TempDir())
+	// Checking reads the bucket and never makes it (a mistyped --bucket
+	// would be made too), and names the bucket 'claimrisk up' will make.
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(home, "bucket")); err == nil {
+			t.Error("lab check made the bucket")
+		}
+	})
+	first2 := "no dataset in the bucket " + bucket + ":"
 	// What each lab says first when nothing has been done.
 	first := map[int]string{
 		1: "no binary of " + strings.Join(fnspec.Names(), ", ") + " in ",
@@ -118,6 +127,9 @@ func TestLabChecksOnAFreshMachine(t *testing.T) {
 			}
 			if len(todo) == 0 || !strings.HasPrefix(todo[0], first[n]) {
 				t.Fatalf("todo lines %q; want the first to start %q", todo, first[n])
+			}
+			if n == 2 && !strings.HasPrefix(todo[0], first2) {
+				t.Errorf("lab 2's first todo %q does not name the bucket %s", todo[0], bucket)
 			}
 			for _, line := range todo {
 				for _, m := range stepHint.FindAllStringSubmatch(line, -1) {

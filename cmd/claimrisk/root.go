@@ -66,7 +66,7 @@ models, serves and monitors them, and runs the whole system on one machine.
 Every command reads and writes the same bucket: --bucket, else
 CLAIMRISK_BUCKET, else ~/.claimrisk/bucket. A directory bucket is made by
 up, demo and data upload; runs, registry, drift, dashboard, deadletter and
-score refuse one that does not exist.`,
+score refuse one that does not exist, and lab check finds nothing done in it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version.String(),
